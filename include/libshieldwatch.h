@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libshieldwatch - a live stream of what a container's egress shield blocked.
+ *
+ * One watcher (sw_watcher) follows one container's state directory and merges
+ * three sources into one event stream: the dnsmasq query log (blocked DNS
+ * queries), the audit log (audit.jsonl) and the firewall's NFLOG group.
+ *
+ * Event loop contract (sd-journal / libbpf ring_buffer style):
+ *   sw_open()        creates every internal resource eagerly;
+ *   sw_fd()          one epoll fd, readable while there is work to do;
+ *   sw_poll()        never blocks; processes everything that is ready;
+ *   sw_next_event()  hands out the events sw_poll() queued.
+ * A host waits for sw_fd() to become readable, calls sw_poll(), then calls
+ * sw_next_event() until it returns 0. The fd stays readable while queued
+ * events remain, so level- and edge-triggered hosts are both correct.
+ *
+ * Errors: functions returning int return a negative errno on failure (never
+ * set errno); sw_strerror() describes a code. NULL or invalid arguments give
+ * -EINVAL. SW_ETIER is the one library-specific condition, see below.
+ *
+ * Threads: a handle may be used from any thread, one thread at a time.
+ * Different handles are independent; the library has no global state.
+ *
+ * Ownership: every object a sw_*_new/open/next/tail call gives you is yours
+ * and is released with the matching *_free/_close call. `const char *`
+ * returned by an accessor is borrowed from the object passed in and stays
+ * valid until that object is freed. All strings handed out are valid UTF-8.
+ */
+#ifndef LIBSHIELDWATCH_H
+#define LIBSHIELDWATCH_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SW_VERSION_MAJOR 1
+#define SW_VERSION_MINOR 0
+#define SW_VERSION_PATCH 0
+
+/* The state directory's dns.tier is missing or not "dnsmasq". */
+#define SW_ETIER EMEDIUMTYPE
+
+typedef struct sw_watcher sw_watcher;
+typedef struct sw_options sw_options;
+typedef struct sw_event sw_event;
+typedef struct sw_event_list sw_event_list;
+typedef struct sw_audit_log sw_audit_log;
+
+/* Source bits for sw_options_set_sources() and sw_source_status(). */
+#define SW_SOURCE_DNS   (1u << 0)
+#define SW_SOURCE_AUDIT (1u << 1)
+#define SW_SOURCE_NFLOG (1u << 2)
+#define SW_SOURCE_ALL   (SW_SOURCE_DNS | SW_SOURCE_AUDIT | SW_SOURCE_NFLOG)
+
+/* Library version as "MAJOR.MINOR.PATCH"; static storage. */
+const char *sw_version(void);
+
+/* Describes a code returned by any sw_* call (negative or positive errno, or
+ * SW_ETIER); static storage, never NULL. */
+const char *sw_strerror(int err);
+
+/* ---- Options: an opaque, extensible bag of settings for sw_open(). ---- */
+
+/* New options holding the defaults; NULL when out of memory. Free with
+ * sw_options_free(). sw_open() copies what it needs: free them any time. */
+sw_options *sw_options_new(void);
+void sw_options_free(sw_options *opts);
+
+/* Which sources to run, a mask of SW_SOURCE_*; default SW_SOURCE_ALL. */
+int sw_options_set_sources(sw_options *opts, unsigned sources);
+/* Suppress an event equal to one emitted less than `ms` ago (same source,
+ * action, domain, query_type, dest, port, proto); 0 (default) disables. */
+int sw_options_set_dedup_window_ms(sw_options *opts, uint32_t ms);
+/* NFLOG group to bind; default 100. */
+int sw_options_set_nflog_group(sw_options *opts, uint16_t group);
+/* Open the NFLOG socket inside this network namespace (e.g. /proc/PID/ns/net
+ * or /run/netns/NAME); NULL (default) means the caller's own namespace. */
+int sw_options_set_netns(sw_options *opts, const char *netns_path);
+/* Nonzero: sw_open() fails when NFLOG cannot be set up. Default 0: the other
+ * sources keep working and the stream carries one "nflog_unavailable" event. */
+int sw_options_set_nflog_required(sw_options *opts, int required);
+/* Map an NFLOG log prefix (compared after trimming trailing spaces and
+ * colons) to an event action, adding to or replacing the built-in table. */
+int sw_options_set_nflog_action(sw_options *opts, const char *prefix,
+                                const char *action);
+/* Longest log line kept, in bytes (default 65536, minimum 256). Longer lines
+ * are dropped and reported with a "line_too_long" watch event. */
+int sw_options_set_max_line(sw_options *opts, uint32_t bytes);
+/* Entries kept in the IP -> domain map (default 65536, LRU). */
+int sw_options_set_domain_map_size(sw_options *opts, uint32_t entries);
+
+/* ---- Watcher ---- */
+
+/* Watches state_dir for `container`. opts may be NULL for defaults. On success
+ * stores a new handle in *out and returns 0. Returns -SW_ETIER when dns.tier is
+ * absent or not "dnsmasq", -ENOENT / -ENOTDIR for a bad state_dir. Only lines
+ * appended after this call are reported. */
+int sw_open(const char *state_dir, const char *container,
+            const sw_options *opts, sw_watcher **out);
+/* Closes every fd and frees queued events. NULL is a no-op. */
+void sw_close(sw_watcher *w);
+
+/* The pollable fd (epoll, O_CLOEXEC), owned by the handle and stable for its
+ * life; never close it. Readable while sw_poll() has work to do or events are
+ * queued. Returns the fd or -EINVAL. */
+int sw_fd(const sw_watcher *w);
+/* Processes everything ready without blocking and queues the events. Returns
+ * the number of events now queued, or a negative errno. */
+int sw_poll(sw_watcher *w);
+/* Takes the oldest queued event: returns 1 and stores it in *ev (free it with
+ * sw_event_free), 0 when the queue is empty, or a negative errno. */
+int sw_next_event(sw_watcher *w, sw_event **ev);
+
+/* 0 when the source runs, a negative errno giving why it does not (-ENOTCONN
+ * when it was not requested), -EINVAL for a bad argument. One source bit. */
+int sw_source_status(const sw_watcher *w, unsigned source);
+
+/* Counters for sw_stat(). */
+typedef enum sw_stat_id {
+  SW_STAT_EVENTS = 0,        /* events queued so far */
+  SW_STAT_DNS_LINES = 1,     /* dnsmasq log lines read */
+  SW_STAT_AUDIT_LINES = 2,   /* audit lines read */
+  SW_STAT_AUDIT_SKIPPED = 3, /* blank, invalid or non-object audit lines */
+  SW_STAT_LINES_TOO_LONG = 4,/* lines dropped for exceeding max_line */
+  SW_STAT_NFLOG_PACKETS = 5, /* NFLOG packets turned into events */
+  SW_STAT_NFLOG_LOST = 6,    /* NFLOG messages known lost */
+  SW_STAT_DEDUPED = 7,       /* events suppressed by the dedup window */
+  SW_STAT_RESCANS = 8        /* inotify overflows recovered by rescanning */
+} sw_stat_id;
+/* A counter's value; 0 for an unknown id or a NULL handle. */
+uint64_t sw_stat(const sw_watcher *w, sw_stat_id id);
+
+/* ---- Events ---- */
+
+void sw_event_free(sw_event *ev);
+/* Field accessors. Strings are borrowed from ev and never NULL ("" when the
+ * field is empty): ts is RFC 3339 UTC with microseconds, source is "dns",
+ * "audit", "nflog" or "watch". */
+const char *sw_event_ts(const sw_event *ev);
+const char *sw_event_source(const sw_event *ev);
+const char *sw_event_action(const sw_event *ev);
+const char *sw_event_container(const sw_event *ev);
+const char *sw_event_domain(const sw_event *ev);
+const char *sw_event_query_type(const sw_event *ev);
+const char *sw_event_dest(const sw_event *ev);
+const char *sw_event_detail(const sw_event *ev);
+/* Integer fields: port and IP protocol number are 0 when absent; uid, gid
+ * and icmp_type are -1 when absent. */
+int sw_event_port(const sw_event *ev);
+int sw_event_proto(const sw_event *ev);
+int64_t sw_event_uid(const sw_event *ev);
+int64_t sw_event_gid(const sw_event *ev);
+int sw_event_icmp_type(const sw_event *ev);
+/* The event as one JSON object without a newline: keys ts, source, action,
+ * container, then domain, query_type, dest, detail, port, proto, uid, gid,
+ * icmp_type when non-empty, in that order. Borrowed from ev; *len (if not
+ * NULL) receives the length. */
+const char *sw_event_json(const sw_event *ev, size_t *len);
+
+/* ---- Event lists (from sw_audit_tail) ---- */
+
+size_t sw_event_list_size(const sw_event_list *list);
+/* The i-th event, borrowed from the list; NULL when out of range. */
+const sw_event *sw_event_list_get(const sw_event_list *list, size_t i);
+void sw_event_list_free(sw_event_list *list);
+
+/* ---- Audit log writer ---- */
+
+/* Opens (creating, mode 0600) an audit log for appending. Enabled at start. */
+int sw_audit_open(const char *path, sw_audit_log **out);
+void sw_audit_close(sw_audit_log *log);
+/* While disabled, sw_audit_write() succeeds without writing. */
+int sw_audit_set_enabled(sw_audit_log *log, int enabled);
+/* Appends one line {"ts","container","action","dest"?,"detail"?} with a
+ * single write(2) (O_APPEND; never truncates). container and action are
+ * required; dest and detail may be NULL or "". */
+int sw_audit_write(sw_audit_log *log, const char *container, const char *action,
+                   const char *dest, const char *detail);
+/* Reads the last n audit events of the file at path (oldest first) into a
+ * new list in *out. A missing file gives an empty list. */
+int sw_audit_tail(const char *path, size_t n, sw_event_list **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LIBSHIELDWATCH_H */
