@@ -1,0 +1,287 @@
+//! [`Watcher`]: one container's merged event stream.
+
+use std::cell::Cell;
+use std::ffi::CString;
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::os::unix::io::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::path::Path;
+use std::ptr::{self, NonNull};
+use std::time::{Duration, Instant};
+
+use shieldwatch_sys as sys;
+
+use crate::error::{check, nul_error};
+use crate::options::path_cstring;
+use crate::{Event, Options, Sources};
+
+/// A counter reported by [`Watcher::stat`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Stat {
+    /// Events queued so far.
+    Events,
+    /// dnsmasq log lines read.
+    DnsLines,
+    /// Audit lines read.
+    AuditLines,
+    /// Blank, invalid or non-object audit lines.
+    AuditSkipped,
+    /// Lines dropped for exceeding `max_line`.
+    LinesTooLong,
+    /// NFLOG packets turned into events.
+    NflogPackets,
+    /// NFLOG messages known lost.
+    NflogLost,
+    /// Events suppressed by the dedup window.
+    Deduped,
+    /// inotify overflows recovered by rescanning.
+    Rescans,
+}
+
+impl Stat {
+    fn raw(self) -> sys::sw_stat_id::Type {
+        use sys::sw_stat_id as id;
+        match self {
+            Stat::Events => id::SW_STAT_EVENTS,
+            Stat::DnsLines => id::SW_STAT_DNS_LINES,
+            Stat::AuditLines => id::SW_STAT_AUDIT_LINES,
+            Stat::AuditSkipped => id::SW_STAT_AUDIT_SKIPPED,
+            Stat::LinesTooLong => id::SW_STAT_LINES_TOO_LONG,
+            Stat::NflogPackets => id::SW_STAT_NFLOG_PACKETS,
+            Stat::NflogLost => id::SW_STAT_NFLOG_LOST,
+            Stat::Deduped => id::SW_STAT_DEDUPED,
+            Stat::Rescans => id::SW_STAT_RESCANS,
+        }
+    }
+}
+
+/// Follows one container's state directory and merges the dnsmasq query
+/// log, the audit log and the firewall's NFLOG group into one stream of
+/// [`Event`]s.
+///
+/// A `Watcher` is [`Send`] but not [`Sync`]: the library allows a handle to
+/// be used from any thread, one thread at a time. Dropping it closes every
+/// file descriptor it opened.
+///
+/// Three ways to consume it:
+/// * [`Watcher::events`]: a blocking iterator;
+/// * an event loop: wait for [`AsFd::as_fd`] to become readable, then call
+///   [`Watcher::next_event`] until it returns `Ok(None)`;
+/// * with the `tokio` feature, [`AsyncWatcher`](crate::AsyncWatcher), a
+///   `Stream`.
+pub struct Watcher {
+    raw: NonNull<sys::sw_watcher>,
+    // Send (see below) but not Sync.
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+// SAFETY: the library documents that a handle may be used from any thread,
+// one thread at a time, and has no global state. `&mut self` / ownership
+// gives the "one at a time", and the Cell marker keeps the type !Sync so that
+// even the `&self` calls (sw_fd, sw_stat, sw_source_status) never race with
+// sw_poll on another thread.
+unsafe impl Send for Watcher {}
+
+impl Watcher {
+    /// Starts watching `state_dir` for `container`. Only lines appended after
+    /// this call are reported.
+    ///
+    /// Errors: `ENOENT` / `ENOTDIR` for a bad `state_dir`, the library's
+    /// `SW_ETIER` (see [`is_tier_error`](crate::is_tier_error)) when
+    /// `dns.tier` is missing or not `"dnsmasq"`, `EINVAL` for invalid
+    /// options, or whatever stopped a required source.
+    pub fn open(
+        state_dir: impl AsRef<Path>,
+        container: &str,
+        options: Options,
+    ) -> io::Result<Watcher> {
+        let dir = path_cstring(state_dir.as_ref(), "state_dir")?;
+        let container = CString::new(container).map_err(|_| nul_error("container"))?;
+        let opts = options.to_raw()?;
+        let mut out: *mut sys::sw_watcher = ptr::null_mut();
+        // SAFETY: valid C strings and options; `out` receives a new handle
+        // on success. The library copies what it needs from `opts`.
+        check(unsafe { sys::sw_open(dir.as_ptr(), container.as_ptr(), opts.as_ptr(), &mut out) })?;
+        let raw = NonNull::new(out).ok_or_else(|| io::Error::other("sw_open returned no handle"))?;
+        Ok(Watcher {
+            raw,
+            _not_sync: PhantomData,
+        })
+    }
+
+    /// Processes everything that is ready, without blocking, and returns the
+    /// number of events now queued.
+    pub fn poll(&mut self) -> io::Result<usize> {
+        // SAFETY: live handle, exclusive access.
+        let n = check(unsafe { sys::sw_poll(self.raw.as_ptr()) })?;
+        Ok(n as usize)
+    }
+
+    /// Takes the oldest queued event without processing new input.
+    pub fn next_queued(&mut self) -> io::Result<Option<Event>> {
+        let mut ev: *mut sys::sw_event = ptr::null_mut();
+        // SAFETY: live handle, exclusive access.
+        let r = check(unsafe { sys::sw_next_event(self.raw.as_ptr(), &mut ev) })?;
+        if r == 0 || ev.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: sw_next_event handed us ownership of `ev`.
+        Ok(Some(unsafe { Event::take(ev) }))
+    }
+
+    /// The next event, never blocking: takes a queued one, or else processes
+    /// whatever input is ready ([`poll`](Self::poll)) and tries again.
+    /// `Ok(None)` means nothing is ready now; wait for the fd to become
+    /// readable (or use [`wait`](Self::wait)) and call again.
+    pub fn next_event(&mut self) -> io::Result<Option<Event>> {
+        if let Some(ev) = self.next_queued()? {
+            return Ok(Some(ev));
+        }
+        if self.poll()? == 0 {
+            return Ok(None);
+        }
+        self.next_queued()
+    }
+
+    /// Waits with poll(2) until the watcher's fd is readable or `timeout`
+    /// passes (`None`: no limit). Returns whether it became readable.
+    /// Interrupted waits are resumed.
+    pub fn wait(&self, timeout: Option<Duration>) -> io::Result<bool> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let ms: libc::c_int = match deadline {
+                None => -1,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    // Round up so a short timeout does not spin at 0 ms.
+                    let ms = left.as_nanos().div_ceil(1_000_000);
+                    libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
+                }
+            };
+            let mut pfd = libc::pollfd {
+                fd: self.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+            if r < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            if r > 0 {
+                if pfd.revents & libc::POLLNVAL != 0 {
+                    return Err(io::Error::from_raw_os_error(libc::EBADF));
+                }
+                return Ok(true);
+            }
+            if ms == 0 || deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// The next event, waiting for it up to `timeout` (`None`: no limit).
+    /// `Ok(None)` when the time ran out.
+    pub fn next_event_timeout(&mut self, timeout: Option<Duration>) -> io::Result<Option<Event>> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            if let Some(ev) = self.next_event()? {
+                return Ok(Some(ev));
+            }
+            let left = match deadline {
+                None => None,
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Ok(None);
+                    }
+                    Some(d - now)
+                }
+            };
+            self.wait(left)?;
+        }
+    }
+
+    /// A blocking iterator over events: waits with poll(2) whenever nothing
+    /// is ready. It never ends; an error is yielded as `Err` and iteration
+    /// may continue after it.
+    pub fn events(&mut self) -> Events<'_> {
+        Events { watcher: self }
+    }
+
+    /// `Ok(())` when `source` runs, otherwise the reason it does not
+    /// (`ENOTCONN` when it was not requested). `source` must be exactly one
+    /// of [`Sources::DNS`], [`Sources::AUDIT`], [`Sources::NFLOG`].
+    pub fn source_status(&self, source: Sources) -> io::Result<()> {
+        // SAFETY: live handle; the type is !Sync so no concurrent use.
+        check(unsafe { sys::sw_source_status(self.raw.as_ptr(), source.bits()) }).map(|_| ())
+    }
+
+    /// A counter's current value.
+    pub fn stat(&self, stat: Stat) -> u64 {
+        // SAFETY: live handle.
+        unsafe { sys::sw_stat(self.raw.as_ptr(), stat.raw()) }
+    }
+
+    /// The underlying C handle, still owned by this `Watcher`.
+    pub fn as_raw(&self) -> *mut sys::sw_watcher {
+        self.raw.as_ptr()
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        // SAFETY: owned handle, closed exactly once.
+        unsafe { sys::sw_close(self.raw.as_ptr()) }
+    }
+}
+
+impl AsRawFd for Watcher {
+    /// The library's epoll fd. It stays owned by the watcher: never close
+    /// it.
+    fn as_raw_fd(&self) -> RawFd {
+        // SAFETY: live handle. sw_fd only fails for a NULL handle.
+        unsafe { sys::sw_fd(self.raw.as_ptr()) }
+    }
+}
+
+impl AsFd for Watcher {
+    /// The library's epoll fd, borrowed for the watcher's lifetime.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        let fd = self.as_raw_fd();
+        assert!(fd >= 0, "sw_fd failed on a live handle: {fd}");
+        // SAFETY: the fd is open and owned by the handle for its whole life,
+        // which outlives the borrow of `self`.
+        unsafe { BorrowedFd::borrow_raw(fd) }
+    }
+}
+
+impl fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Watcher")
+            .field("fd", &self.as_raw_fd())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Blocking iterator returned by [`Watcher::events`].
+#[derive(Debug)]
+pub struct Events<'a> {
+    watcher: &'a mut Watcher,
+}
+
+impl Iterator for Events<'_> {
+    type Item = io::Result<Event>;
+
+    fn next(&mut self) -> Option<io::Result<Event>> {
+        Some(self.watcher.next_event_timeout(None).and_then(|ev| {
+            ev.ok_or_else(|| io::Error::other("wait without timeout returned no event"))
+        }))
+    }
+}
