@@ -1,0 +1,45 @@
+// The allowed-domain set: (profile ∪ live) − denied, matched label-wise.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <functional>
+
+#include "status.h"
+
+namespace sw {
+
+class Allowlist {
+ public:
+  // Normalizes one list line: trims, lowercases, drops a leading "*." and a
+  // trailing dot. Returns "" for blank or invalid lines (bad characters,
+  // empty labels, a label over 63 or a name over 253 bytes).
+  static std::string NormalizeEntry(std::string_view line);
+
+  // Adds the entries of a list file's text.
+  void AddText(std::string_view text);
+  // Removes the entries of a list file's text.
+  void RemoveText(std::string_view text);
+
+  // Loads profile.domains, live.domains and denied.domains from dir; a
+  // missing file counts as empty.
+  static Status Load(const std::string& dir, Allowlist* out);
+
+  // True when the name or any parent domain is in the set (case-insensitive,
+  // trailing dot ignored).
+  bool Allows(std::string_view name) const;
+  size_t size() const { return domains_.size(); }
+
+ private:
+  // Transparent hashing: lookups by string_view allocate nothing.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const {
+      return std::hash<std::string_view>()(s);
+    }
+  };
+  std::unordered_set<std::string, Hash, std::equal_to<>> domains_;
+};
+
+}  // namespace sw

@@ -1,0 +1,29 @@
+#include "audit_source.h"
+
+#include "audit_line.h"
+
+namespace sw {
+
+AuditSource::AuditSource(const std::string& state_dir, const std::string& container,
+                         const Options& opts, int inotify_fd, EventSink& sink)
+    : container_(container),
+      max_line_(opts.max_line),
+      sink_(sink),
+      tailer_(state_dir + "/audit.jsonl", opts.max_line, inotify_fd) {}
+
+void AuditSource::OnLine(std::string_view line) {
+  ++sink_.stats().audit_lines;
+  Event ev;
+  if (!ParseAuditLine(line, container_, &ev)) {
+    ++sink_.stats().audit_skipped;
+    return;
+  }
+  sink_.Emit(std::move(ev));
+}
+
+void AuditSource::OnLineTooLong(uint64_t bytes) {
+  ++sink_.stats().lines_too_long;
+  sink_.Emit(LineTooLongEvent(container_, "audit.jsonl", bytes, max_line_));
+}
+
+}  // namespace sw

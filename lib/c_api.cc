@@ -1,0 +1,275 @@
+// The C ABI: a thin translation layer over the C++ core (LevelDB's c.cc).
+// Status values become negative errno codes here; nothing throws across it
+// (allocation failure is reported as -ENOMEM).
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "audit_log.h"
+#include "libshieldwatch.h"
+#include "watcher.h"
+
+#define SW_EXPORT extern "C" __attribute__((visibility("default")))
+
+struct sw_options {
+  sw::Options rep;
+};
+struct sw_watcher {
+  std::unique_ptr<sw::Watcher> rep;
+};
+struct sw_event {
+  sw::Event rep;
+  mutable std::string json;  // built on first sw_event_json()
+};
+struct sw_event_list {
+  std::vector<sw_event> events;
+};
+struct sw_audit_log {
+  sw::AuditLog rep;
+};
+
+namespace {
+
+int ToCode(const sw::Status& s) { return s.ok() ? 0 : -s.code(); }
+
+// Runs fn, mapping allocation failure to -ENOMEM: no exception leaves here.
+template <typename Fn>
+int Guard(Fn fn) noexcept {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return -ENOMEM;
+  } catch (...) {
+    return -EIO;
+  }
+}
+
+const char* Str(const sw_event* ev, const std::string sw::Event::*field) {
+  return ev ? (ev->rep.*field).c_str() : "";
+}
+
+}  // namespace
+
+SW_EXPORT const char* sw_version(void) { return "1.0.0"; }
+
+SW_EXPORT const char* sw_strerror(int err) {
+  if (err < 0) err = -err;
+  if (err == 0) return "success";
+  if (err == SW_ETIER) return "dns.tier of the state directory is missing or not 'dnsmasq'";
+  // strerrordesc_np: static strings, thread-safe, no locale state.
+  const char* d = strerrordesc_np(err);
+  return d ? d : "unknown error";
+}
+
+SW_EXPORT sw_options* sw_options_new(void) { return new (std::nothrow) sw_options(); }
+SW_EXPORT void sw_options_free(sw_options* opts) { delete opts; }
+
+SW_EXPORT int sw_options_set_sources(sw_options* opts, unsigned sources) {
+  if (!opts || sources == 0 || (sources & ~SW_SOURCE_ALL)) return -EINVAL;
+  opts->rep.sources = sources;
+  return 0;
+}
+
+SW_EXPORT int sw_options_set_dedup_window_ms(sw_options* opts, uint32_t ms) {
+  if (!opts) return -EINVAL;
+  opts->rep.dedup_window_ms = ms;
+  return 0;
+}
+
+SW_EXPORT int sw_options_set_nflog_group(sw_options* opts, uint16_t group) {
+  if (!opts) return -EINVAL;
+  opts->rep.nflog_group = group;
+  return 0;
+}
+
+SW_EXPORT int sw_options_set_netns(sw_options* opts, const char* netns_path) {
+  if (!opts) return -EINVAL;
+  return Guard([&] {
+    opts->rep.netns_path = netns_path ? netns_path : "";
+    return 0;
+  });
+}
+
+SW_EXPORT int sw_options_set_nflog_required(sw_options* opts, int required) {
+  if (!opts) return -EINVAL;
+  opts->rep.nflog_required = required != 0;
+  return 0;
+}
+
+SW_EXPORT int sw_options_set_nflog_action(sw_options* opts, const char* prefix,
+                                          const char* action) {
+  if (!opts || !prefix || !action || !*action) return -EINVAL;
+  return Guard([&] {
+    std::string detail;
+    sw::NflogAction({}, prefix, &detail);  // normalize like the lookup does
+    for (auto& [p, a] : opts->rep.nflog_actions) {
+      if (p == detail) {
+        a = action;
+        return 0;
+      }
+    }
+    opts->rep.nflog_actions.emplace_back(detail, action);
+    return 0;
+  });
+}
+
+SW_EXPORT int sw_options_set_max_line(sw_options* opts, uint32_t bytes) {
+  if (!opts || bytes < 256) return -EINVAL;
+  opts->rep.max_line = bytes;
+  return 0;
+}
+
+SW_EXPORT int sw_options_set_domain_map_size(sw_options* opts, uint32_t entries) {
+  if (!opts || entries == 0) return -EINVAL;
+  opts->rep.domain_map_size = entries;
+  return 0;
+}
+
+SW_EXPORT int sw_open(const char* state_dir, const char* container,
+                      const sw_options* opts, sw_watcher** out) {
+  if (!state_dir || !*state_dir || !container || !*container || !out) return -EINVAL;
+  *out = nullptr;
+  return Guard([&] {
+    sw::Options defaults;
+    std::unique_ptr<sw::Watcher> w;
+    sw::Status s = sw::Watcher::Open(state_dir, container, opts ? opts->rep : defaults, &w);
+    if (!s.ok()) return ToCode(s);
+    *out = new sw_watcher{std::move(w)};
+    return 0;
+  });
+}
+
+SW_EXPORT void sw_close(sw_watcher* w) { delete w; }
+
+SW_EXPORT int sw_fd(const sw_watcher* w) { return w ? w->rep->fd() : -EINVAL; }
+
+SW_EXPORT int sw_poll(sw_watcher* w) {
+  if (!w) return -EINVAL;
+  return Guard([&] {
+    size_t queued = 0;
+    sw::Status s = w->rep->Poll(&queued);
+    if (!s.ok()) return ToCode(s);
+    return queued > INT32_MAX ? INT32_MAX : static_cast<int>(queued);
+  });
+}
+
+SW_EXPORT int sw_next_event(sw_watcher* w, sw_event** ev) {
+  if (!w || !ev) return -EINVAL;
+  *ev = nullptr;
+  return Guard([&] {
+    std::optional<sw::Event> next = w->rep->Next();
+    if (!next) return 0;
+    *ev = new sw_event{std::move(*next), {}};
+    return 1;
+  });
+}
+
+SW_EXPORT int sw_source_status(const sw_watcher* w, unsigned source) {
+  if (!w) return -EINVAL;
+  return -w->rep->SourceStatus(source);
+}
+
+SW_EXPORT uint64_t sw_stat(const sw_watcher* w, sw_stat_id id) {
+  if (!w) return 0;
+  const sw::Stats& s = w->rep->stats();
+  switch (id) {
+    case SW_STAT_EVENTS: return s.events;
+    case SW_STAT_DNS_LINES: return s.dns_lines;
+    case SW_STAT_AUDIT_LINES: return s.audit_lines;
+    case SW_STAT_AUDIT_SKIPPED: return s.audit_skipped;
+    case SW_STAT_LINES_TOO_LONG: return s.lines_too_long;
+    case SW_STAT_NFLOG_PACKETS: return s.nflog_packets;
+    case SW_STAT_NFLOG_LOST: return s.nflog_lost;
+    case SW_STAT_DEDUPED: return s.deduped;
+    case SW_STAT_RESCANS: return s.rescans;
+  }
+  return 0;
+}
+
+SW_EXPORT void sw_event_free(sw_event* ev) { delete ev; }
+SW_EXPORT const char* sw_event_ts(const sw_event* ev) { return Str(ev, &sw::Event::ts); }
+SW_EXPORT const char* sw_event_source(const sw_event* ev) { return Str(ev, &sw::Event::source); }
+SW_EXPORT const char* sw_event_action(const sw_event* ev) { return Str(ev, &sw::Event::action); }
+SW_EXPORT const char* sw_event_container(const sw_event* ev) { return Str(ev, &sw::Event::container); }
+SW_EXPORT const char* sw_event_domain(const sw_event* ev) { return Str(ev, &sw::Event::domain); }
+SW_EXPORT const char* sw_event_query_type(const sw_event* ev) { return Str(ev, &sw::Event::query_type); }
+SW_EXPORT const char* sw_event_dest(const sw_event* ev) { return Str(ev, &sw::Event::dest); }
+SW_EXPORT const char* sw_event_detail(const sw_event* ev) { return Str(ev, &sw::Event::detail); }
+SW_EXPORT int sw_event_port(const sw_event* ev) { return ev ? ev->rep.port : 0; }
+SW_EXPORT int sw_event_proto(const sw_event* ev) { return ev ? ev->rep.proto : 0; }
+SW_EXPORT int64_t sw_event_uid(const sw_event* ev) { return ev ? ev->rep.uid : -1; }
+SW_EXPORT int64_t sw_event_gid(const sw_event* ev) { return ev ? ev->rep.gid : -1; }
+SW_EXPORT int sw_event_icmp_type(const sw_event* ev) { return ev ? ev->rep.icmp_type : -1; }
+
+SW_EXPORT const char* sw_event_json(const sw_event* ev, size_t* len) {
+  if (!ev) {
+    if (len) *len = 0;
+    return "";
+  }
+  if (ev->json.empty()) {
+    try {
+      ev->json = sw::ToJson(ev->rep);
+    } catch (...) {
+      if (len) *len = 0;
+      return "";
+    }
+  }
+  if (len) *len = ev->json.size();
+  return ev->json.c_str();
+}
+
+SW_EXPORT size_t sw_event_list_size(const sw_event_list* list) {
+  return list ? list->events.size() : 0;
+}
+
+SW_EXPORT const sw_event* sw_event_list_get(const sw_event_list* list, size_t i) {
+  return list && i < list->events.size() ? &list->events[i] : nullptr;
+}
+
+SW_EXPORT void sw_event_list_free(sw_event_list* list) { delete list; }
+
+SW_EXPORT int sw_audit_open(const char* path, sw_audit_log** out) {
+  if (!path || !*path || !out) return -EINVAL;
+  *out = nullptr;
+  return Guard([&] {
+    auto log = std::make_unique<sw_audit_log>();
+    sw::Status s = sw::AuditLog::Open(path, &log->rep);
+    if (!s.ok()) return ToCode(s);
+    *out = log.release();
+    return 0;
+  });
+}
+
+SW_EXPORT void sw_audit_close(sw_audit_log* log) { delete log; }
+
+SW_EXPORT int sw_audit_set_enabled(sw_audit_log* log, int enabled) {
+  if (!log) return -EINVAL;
+  log->rep.set_enabled(enabled != 0);
+  return 0;
+}
+
+SW_EXPORT int sw_audit_write(sw_audit_log* log, const char* container,
+                             const char* action, const char* dest,
+                             const char* detail) {
+  if (!log || !container || !*container || !action || !*action) return -EINVAL;
+  return Guard([&] {
+    return ToCode(log->rep.Write(container, action, dest ? dest : "", detail ? detail : ""));
+  });
+}
+
+SW_EXPORT int sw_audit_tail(const char* path, size_t n, sw_event_list** out) {
+  if (!path || !*path || !out) return -EINVAL;
+  *out = nullptr;
+  return Guard([&] {
+    std::vector<sw::Event> events;
+    sw::Status s = sw::TailAuditFile(path, n, &events);
+    if (!s.ok()) return ToCode(s);
+    auto list = std::make_unique<sw_event_list>();
+    list->events.reserve(events.size());
+    for (auto& e : events) list->events.push_back(sw_event{std::move(e), {}});
+    *out = list.release();
+    return 0;
+  });
+}

@@ -1,0 +1,26 @@
+// Parser for dnsmasq's query log lines (log-queries, log-facility=FILE).
+#pragma once
+
+#include <string_view>
+
+namespace sw {
+
+struct DnsLine {
+  enum class Kind {
+    kOther,    // daemon chatter, forwarded, nftset add, ...
+    kQuery,    // query[TYPE] NAME from ADDR
+    kAnswer,   // reply|cached|config NAME is VALUE
+  };
+  Kind kind = Kind::kOther;
+  std::string_view name;        // queried or answered name (may hold spaces)
+  std::string_view query_type;  // kQuery: text inside query[...]
+  std::string_view client;      // kQuery: ADDR
+  std::string_view value;       // kAnswer: IP, <CNAME>, NXDOMAIN, NODATA...
+};
+
+// Parses one line without its newline. Views point into `line`.
+// Accepts the plain format ("... dnsmasq[PID]: query[A] x from y") and
+// log-queries=extra ("... dnsmasq[PID]: 12 127.0.0.1/40000 query[A] ...").
+DnsLine ParseDnsLine(std::string_view line);
+
+}  // namespace sw

@@ -1,0 +1,58 @@
+// DNS source: tails dnsmasq.log; a query for a name the allowlist does not
+// allow becomes a "blocked_query" event. Reply lines feed the IP -> domain
+// map the NFLOG source uses.
+#pragma once
+
+#include <string>
+
+#include "allowlist.h"
+#include "dns_line.h"
+#include "domain_map.h"
+#include "event_sink.h"
+#include "file_tailer.h"
+#include "options.h"
+
+namespace sw {
+
+class DnsSource : public LineSink {
+ public:
+  // `report_queries`: emit blocked_query events (off when only the NFLOG
+  // source needs the domain map).
+  DnsSource(const std::string& state_dir, const std::string& container,
+            const Options& opts, int inotify_fd, bool report_queries,
+            EventSink& sink);
+
+  Status Start();
+  Status ReloadAllowlist();
+  Status Drain(size_t byte_budget, bool* more) {
+    return tailer_.Drain(*this, byte_budget, more);
+  }
+  // The domain last resolved to ip; on a miss, reads newly appended log
+  // lines once and looks again. "" when unknown.
+  std::string LookupDomain(const IpAddr& ip);
+
+  int inode_watch() const { return tailer_.inode_watch(); }
+  const Allowlist& allowlist() const { return allowlist_; }
+  const DomainMap& domain_map() const { return domain_map_; }
+
+  void OnLine(std::string_view line) override;
+  void OnLineTooLong(uint64_t bytes) override;
+
+ private:
+  void OnAnswer(const DnsLine& answer);
+
+  std::string state_dir_;
+  std::string container_;
+  uint32_t max_line_;
+  bool report_queries_;
+  EventSink& sink_;
+  FileTailer tailer_;
+  Allowlist allowlist_;
+  DomainMap domain_map_;
+  // CNAME chains: "reply a is <CNAME>" is followed by the target's answers,
+  // whose IPs belong to the name the client asked for (a).
+  std::string chain_root_;
+  std::string chain_target_;
+};
+
+}  // namespace sw

@@ -1,0 +1,43 @@
+// The event every source produces, and its JSON line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sw {
+
+struct Event {
+  std::string ts;  // RFC 3339, UTC, microseconds
+  std::string source;
+  std::string action;
+  std::string container;
+  std::string domain;
+  std::string query_type;
+  std::string dest;
+  std::string detail;
+  int port = 0;   // 0: absent
+  int proto = 0;  // IP protocol number, 0: absent
+  int64_t uid = -1;
+  int64_t gid = -1;
+  int icmp_type = -1;
+};
+
+// Current wall-clock time as "YYYY-MM-DDTHH:MM:SS.uuuuuuZ".
+std::string NowRfc3339();
+// Formats microseconds since the epoch the same way.
+std::string FormatRfc3339(int64_t unix_micros);
+
+// Untrusted bytes -> valid UTF-8: each byte that does not start a well-formed
+// sequence becomes U+FFFD. Valid input is returned unchanged.
+std::string SanitizeUtf8(std::string_view bytes);
+
+// Appends `s` (valid UTF-8) as a quoted JSON string; escapes quotes,
+// backslashes and every control byte.
+void AppendJsonString(std::string& out, std::string_view s);
+
+// One JSON object (no newline), fields in the documented order, empty
+// optional fields omitted. String fields must already be valid UTF-8.
+std::string ToJson(const Event& ev);
+
+}  // namespace sw

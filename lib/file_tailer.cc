@@ -1,0 +1,171 @@
+#include "file_tailer.h"
+
+#include <fcntl.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace sw {
+
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+
+constexpr uint32_t kInodeEvents =
+    IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF;
+
+}  // namespace
+
+FileTailer::FileTailer(std::string path, uint32_t max_line, int inotify_fd)
+    : path_(std::move(path)), max_line_(max_line), inotify_fd_(inotify_fd) {
+  buf_.resize(kReadChunk);
+}
+
+FileTailer::~FileTailer() {
+  if (inode_wd_ >= 0) inotify_rm_watch(inotify_fd_, inode_wd_);
+}
+
+Status FileTailer::Start() { return OpenCurrent(/*at_end=*/true); }
+
+Status FileTailer::OpenCurrent(bool at_end) {
+  UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Status::Ok();  // not there yet
+    return Status::FromErrno("open " + path_);
+  }
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("fstat " + path_);
+  offset_ = 0;
+  discarding_ = discard_silently_ = false;
+  if (at_end && st.st_size > 0) {
+    offset_ = st.st_size;
+    // A trailing line without its newline began before we looked: skip it.
+    char last = '\n';
+    if (pread(fd.get(), &last, 1, st.st_size - 1) == 1 && last != '\n') {
+      discarding_ = discard_silently_ = true;
+    }
+  }
+  if (lseek(fd.get(), offset_, SEEK_SET) < 0)
+    return Status::FromErrno("lseek " + path_);
+  // Watch the inode (not the name) so writes after a rename still wake us.
+  std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
+  int wd = inotify_add_watch(inotify_fd_, proc.c_str(), kInodeEvents);
+  if (wd < 0) return Status::FromErrno("inotify_add_watch " + path_);
+  if (inode_wd_ >= 0 && inode_wd_ != wd) inotify_rm_watch(inotify_fd_, inode_wd_);
+  inode_wd_ = wd;
+  dev_ = st.st_dev;
+  ino_ = st.st_ino;
+  fd_ = std::move(fd);
+  return Status::Ok();
+}
+
+void FileTailer::CloseCurrent(LineSink& sink) {
+  FlushPartial(sink);
+  if (inode_wd_ >= 0) inotify_rm_watch(inotify_fd_, inode_wd_);
+  inode_wd_ = -1;
+  fd_.reset();
+}
+
+void FileTailer::FlushPartial(LineSink& sink) {
+  // No more bytes can follow in this file: an unfinished line is final.
+  if (discarding_ && !discard_silently_) sink.OnLineTooLong(discarded_bytes_);
+  else if (!partial_.empty()) sink.OnLine(partial_);
+  partial_.clear();
+  discarding_ = discard_silently_ = false;
+  discarded_bytes_ = 0;
+}
+
+void FileTailer::Consume(LineSink& sink, std::string_view data) {
+  while (!data.empty()) {
+    size_t nl = data.find('\n');
+    std::string_view piece = data.substr(0, nl);
+    if (discarding_) {
+      discarded_bytes_ += piece.size();
+    } else if (partial_.size() + piece.size() > max_line_) {
+      discarded_bytes_ = partial_.size() + piece.size();
+      partial_.clear();
+      discarding_ = true;
+    } else if (nl != std::string_view::npos && partial_.empty()) {
+      sink.OnLine(piece);  // common case: no copy
+    } else {
+      partial_.append(piece);
+    }
+    if (nl == std::string_view::npos) return;
+    // End of line.
+    if (discarding_) {
+      if (!discard_silently_) sink.OnLineTooLong(discarded_bytes_ + 1);
+      discarding_ = discard_silently_ = false;
+      discarded_bytes_ = 0;
+    } else if (!partial_.empty()) {
+      sink.OnLine(partial_);
+      partial_.clear();
+    }
+    data.remove_prefix(nl + 1);
+  }
+}
+
+Status FileTailer::ReadChunk(LineSink& sink, bool* eof, size_t* read_bytes) {
+  *read_bytes = 0;
+  ssize_t n;
+  do {
+    n = ::read(fd_.get(), buf_.data(), buf_.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Status::FromErrno("read " + path_);
+  *eof = n == 0;
+  if (n > 0) {
+    offset_ += n;
+    *read_bytes = static_cast<size_t>(n);
+    Consume(sink, std::string_view(buf_.data(), static_cast<size_t>(n)));
+  }
+  return Status::Ok();
+}
+
+Status FileTailer::Drain(LineSink& sink, size_t byte_budget, bool* more) {
+  *more = false;
+  size_t spent = 0;
+  // Bounded: each round either reads, switches files or returns.
+  for (int switches = 0; switches < 4;) {
+    if (!fd_.valid()) {
+      Status s = OpenCurrent(/*at_end=*/false);  // created after Start: all new
+      if (!s.ok() || !fd_.valid()) return s;
+    }
+    struct stat st;
+    if (fstat(fd_.get(), &st) != 0) return Status::FromErrno("fstat " + path_);
+    if (st.st_size < offset_) {
+      // copytruncate: the file restarted; what is in it now is new.
+      FlushPartial(sink);
+      offset_ = 0;
+      if (lseek(fd_.get(), 0, SEEK_SET) < 0)
+        return Status::FromErrno("lseek " + path_);
+    }
+    bool eof = false;
+    while (!eof) {
+      if (spent >= byte_budget) {
+        *more = true;
+        return Status::Ok();
+      }
+      size_t n;
+      Status s = ReadChunk(sink, &eof, &n);
+      if (!s.ok()) return s;
+      spent += n;
+    }
+    // The old file is drained; has the name moved on to a new file?
+    struct stat now;
+    if (stat(path_.c_str(), &now) != 0) {
+      if (errno != ENOENT) return Status::FromErrno("stat " + path_);
+      // Renamed away or deleted: keep reading the old inode until a new
+      // file takes the name, unless it is gone for good.
+      if (st.st_nlink == 0) CloseCurrent(sink);
+      return Status::Ok();
+    }
+    if (now.st_dev == dev_ && now.st_ino == ino_) return Status::Ok();
+    CloseCurrent(sink);
+    ++switches;
+  }
+  *more = true;
+  return Status::Ok();
+}
+
+}  // namespace sw

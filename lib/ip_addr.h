@@ -1,0 +1,34 @@
+// A binary IPv4 or IPv6 address, usable as a hash key.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sw {
+
+struct IpAddr {
+  uint8_t family = 0;  // AF_INET or AF_INET6
+  std::array<uint8_t, 16> bytes{};
+
+  static std::optional<IpAddr> Parse(std::string_view text);
+  static IpAddr V4(const uint8_t b[4]);
+  static IpAddr V6(const uint8_t b[16]);
+  std::string ToString() const;
+  bool operator==(const IpAddr&) const = default;
+};
+
+struct IpAddrHash {
+  size_t operator()(const IpAddr& a) const {
+    uint64_t lo, hi;
+    std::memcpy(&lo, a.bytes.data(), 8);
+    std::memcpy(&hi, a.bytes.data() + 8, 8);
+    return std::hash<uint64_t>()(lo ^ (hi * 0x9E3779B97F4A7C15ULL) ^ a.family);
+  }
+};
+
+}  // namespace sw

@@ -1,0 +1,71 @@
+// NFLOG source: packets the firewall logged to an NFLOG group, read over
+// netlink with libmnl, turned into events enriched with the DNS domain.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "event.h"
+#include "ip_addr.h"
+#include "options.h"
+#include "status.h"
+#include "unique_fd.h"
+
+namespace sw {
+
+// One logged packet, decoded from an NFULNL_MSG_PACKET message.
+struct NflogPacket {
+  std::string prefix;      // NFULA_PREFIX, as logged
+  IpAddr src, dest;        // family 0 when the payload was not IP
+  int proto = 0;           // upper-layer protocol after IPv6 extension headers
+  int port = 0;            // destination port for TCP/UDP/UDP-Lite/SCTP
+  int icmp_type = -1;      // for ICMP/ICMPv6
+  int64_t uid = -1, gid = -1;
+  int64_t seq = -1;        // NFULA_SEQ when the kernel sends it
+};
+
+// Decodes one netlink datagram (possibly several messages, batched, with a
+// trailing NLMSG_DONE) into packets. Never reads outside [buf, buf+len).
+// Malformed messages are skipped and counted in *malformed (may be NULL).
+std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
+                                            size_t* malformed);
+
+// The action for a prefix per the table (trailing spaces/colons trimmed),
+// "nflog" when absent. *detail receives the trimmed prefix.
+std::string NflogAction(const NflogActionTable& table,
+                        const std::string& prefix, std::string* detail);
+
+class NflogSource {
+ public:
+  // Looks up the domain for a destination; may refresh the DNS map on miss.
+  using DomainLookup = std::function<std::string(const IpAddr&)>;
+  using Emit = std::function<void(Event)>;
+
+  // Binds the group from opts (inside opts.netns_path when set, from a
+  // short-lived helper thread so the caller's namespace is untouched).
+  static Status Open(const Options& opts, std::unique_ptr<NflogSource>* out);
+  ~NflogSource();
+
+  int fd() const { return sock_.get(); }
+  // Reads until EAGAIN; emits one event per packet and one watch/"lost"
+  // event per detected loss (ENOBUFS or a sequence gap).
+  Status Drain(const std::string& container, const DomainLookup& lookup,
+               const Emit& emit);
+  uint64_t packets() const { return packets_; }
+  uint64_t lost() const { return lost_; }
+
+ private:
+  NflogSource() = default;
+  UniqueFd sock_;
+  uint32_t portid_ = 0;
+  NflogActionTable actions_;
+  std::vector<uint8_t> buf_;
+  int64_t next_seq_ = -1;
+  uint64_t packets_ = 0;
+  uint64_t lost_ = 0;
+};
+
+}  // namespace sw

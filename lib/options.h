@@ -1,0 +1,28 @@
+// Settings for one watcher; the C layer's sw_options wraps this.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sw {
+
+// NFLOG prefix (after trimming trailing spaces and colons) -> event action.
+using NflogActionTable = std::vector<std::pair<std::string, std::string>>;
+
+// The built-in prefix table of the terok shield rules.
+NflogActionTable DefaultNflogActions();
+
+struct Options {
+  unsigned sources = 0x7;  // SW_SOURCE_ALL
+  uint32_t dedup_window_ms = 0;
+  uint16_t nflog_group = 100;
+  std::string netns_path;  // empty: the caller's namespace
+  bool nflog_required = false;
+  NflogActionTable nflog_actions = DefaultNflogActions();
+  uint32_t max_line = 65536;
+  uint32_t domain_map_size = 65536;
+};
+
+}  // namespace sw
