@@ -1,0 +1,184 @@
+package shieldwatch
+
+import (
+	"fmt"
+	"math"
+	"syscall"
+	"time"
+
+	"github.com/terok-ai/libshieldwatch/bindings/go/internal/swc"
+)
+
+// Source selects event sources; combine with |.
+type Source uint
+
+// The sources a Watcher merges (SW_SOURCE_* in the C header).
+const (
+	SourceDNS   Source = 1 << 0 // blocked queries in the dnsmasq log
+	SourceAudit Source = 1 << 1 // lines appended to audit.jsonl
+	SourceNFLOG Source = 1 << 2 // packets the firewall logged to NFLOG
+	SourceAll          = SourceDNS | SourceAudit | SourceNFLOG
+)
+
+// Option configures Open. Options mirror the C sw_options_set_* calls; an
+// invalid value makes Open fail with an *Error wrapping EINVAL.
+type Option func(*settings)
+
+type setter struct {
+	name  string
+	apply func(o swc.Struct_SS_sw_options) int
+}
+
+type settings struct {
+	setters []setter
+	err     error // a value Go rejects before reaching C
+}
+
+func (s *settings) add(name string, apply func(o swc.Struct_SS_sw_options) int) {
+	s.setters = append(s.setters, setter{name, apply})
+}
+
+func (s *settings) fail(name, msg string) {
+	if s.err == nil {
+		s.err = &Error{Op: "option " + name + " (" + msg + ")", Err: syscall.EINVAL}
+	}
+}
+
+// WithSources selects which sources run (default SourceAll).
+func WithSources(sources Source) Option {
+	return func(s *settings) {
+		s.add("sources", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_sources(o, uint(sources))
+		})
+	}
+}
+
+// WithDedupWindow suppresses an event equal to one emitted less than d ago
+// (same source, action, domain, query_type, dest, port, proto). d is
+// rounded up to whole milliseconds; 0 (default) disables deduplication.
+func WithDedupWindow(d time.Duration) Option {
+	return func(s *settings) {
+		if d < 0 {
+			s.fail("dedup_window", "negative duration")
+			return
+		}
+		ms := (d + time.Millisecond - 1) / time.Millisecond
+		if ms > math.MaxUint32 {
+			s.fail("dedup_window", "longer than 2^32-1 ms")
+			return
+		}
+		s.add("dedup_window", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_dedup_window_ms(o, uint(ms))
+		})
+	}
+}
+
+// WithNflogGroup sets the NFLOG group to bind (default 100).
+func WithNflogGroup(group uint16) Option {
+	return func(s *settings) {
+		s.add("nflog_group", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_nflog_group(o, group)
+		})
+	}
+}
+
+// WithNetns opens the NFLOG socket inside the network namespace at path
+// (e.g. /proc/PID/ns/net or /run/netns/NAME) instead of the caller's own.
+func WithNetns(path string) Option {
+	return func(s *settings) {
+		if err := checkString("option netns", path); err != nil {
+			s.err = err
+			return
+		}
+		s.add("netns", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_netns(o, path)
+		})
+	}
+}
+
+// WithNflogRequired makes Open fail when NFLOG cannot be set up. By default
+// the other sources keep working and the stream carries one
+// "nflog_unavailable" event.
+func WithNflogRequired(required bool) Option {
+	return func(s *settings) {
+		v := 0
+		if required {
+			v = 1
+		}
+		s.add("nflog_required", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_nflog_required(o, v)
+		})
+	}
+}
+
+// WithNflogAction maps an NFLOG log prefix (compared after trimming trailing
+// spaces and colons) to an event action, adding to or replacing the
+// built-in table. Repeat the option for several prefixes.
+func WithNflogAction(prefix, action string) Option {
+	return func(s *settings) {
+		if err := checkString("option nflog_action", prefix); err != nil {
+			s.err = err
+			return
+		}
+		if err := checkString("option nflog_action", action); err != nil {
+			s.err = err
+			return
+		}
+		s.add("nflog_action", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_nflog_action(o, prefix, action)
+		})
+	}
+}
+
+// WithMaxLine sets the longest log line kept, in bytes (default 65536,
+// minimum 256). Longer lines are dropped and reported with a
+// "line_too_long" event.
+func WithMaxLine(bytes int) Option {
+	return func(s *settings) {
+		if bytes < 0 || uint64(bytes) > math.MaxUint32 {
+			s.fail("max_line", fmt.Sprintf("%d out of range", bytes))
+			return
+		}
+		s.add("max_line", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_max_line(o, uint(bytes))
+		})
+	}
+}
+
+// WithDomainMapSize sets how many IP -> domain entries are kept (default
+// 65536, least recently used evicted first).
+func WithDomainMapSize(entries int) Option {
+	return func(s *settings) {
+		if entries < 0 || uint64(entries) > math.MaxUint32 {
+			s.fail("domain_map_size", fmt.Sprintf("%d out of range", entries))
+			return
+		}
+		s.add("domain_map_size", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_domain_map_size(o, uint(entries))
+		})
+	}
+}
+
+// newCOptions builds a C sw_options from opts; the caller frees it.
+func newCOptions(opts []Option) (swc.Struct_SS_sw_options, error) {
+	var s settings
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&s)
+		}
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	o := swc.Sw_options_new()
+	if o.Swigcptr() == 0 {
+		return nil, &Error{Op: "options", Err: syscall.ENOMEM}
+	}
+	for _, st := range s.setters {
+		if rc := st.apply(o); rc < 0 {
+			swc.Sw_options_free(o)
+			return nil, errorFromCode("option "+st.name, "", rc)
+		}
+	}
+	return o, nil
+}
