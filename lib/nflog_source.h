@@ -56,9 +56,20 @@ class NflogSource {
                const Emit& emit);
   uint64_t packets() const { return packets_; }
   uint64_t lost() const { return lost_; }
+  // Messages that failed validation (never turned into events).
+  uint64_t malformed() const { return malformed_; }
 
  private:
   NflogSource() = default;
+  Status Configure(uint16_t group);
+  Status WaitForAck(uint32_t seq);
+  void HandleDatagram(const uint8_t* data, size_t len,
+                      const std::string& container, const DomainLookup& lookup,
+                      const Emit& emit);
+  void CheckSequence(int64_t seq, const std::string& container,
+                     const Emit& emit);
+  void ReportOverflow(const std::string& container, const Emit& emit);
+
   UniqueFd sock_;
   uint32_t portid_ = 0;
   NflogActionTable actions_;
@@ -66,6 +77,11 @@ class NflogSource {
   int64_t next_seq_ = -1;
   uint64_t packets_ = 0;
   uint64_t lost_ = 0;
+  uint64_t malformed_ = 0;
+  // Packet datagrams that arrived while Open() waited for the config ACK.
+  std::vector<std::vector<uint8_t>> pending_;
+  // One ENOBUFS event per overflow: set when reported, cleared by a packet.
+  bool overflow_reported_ = false;
 };
 
 }  // namespace sw

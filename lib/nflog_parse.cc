@@ -1,0 +1,269 @@
+// Decoding of NFLOG netlink datagrams and the prefix -> action table.
+//
+// Everything here is pure (no I/O) so it can be tested byte for byte against
+// kernel captures. All input is untrusted: every read is bounds-checked
+// against the lengths actually present, never against lengths the data claims.
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+#include "nflog_source.h"
+
+namespace sw {
+
+namespace {
+
+using Bytes = std::span<const uint8_t>;
+
+constexpr uint16_t kPacketMsgType = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+constexpr uint16_t kEthPIp = 0x0800;
+constexpr uint16_t kEthPIpv6 = 0x86DD;
+
+// IPv6 extension headers with the generic "(len + 1) * 8 bytes" layout.
+constexpr bool IsGenericIpv6ExtHeader(uint8_t next) {
+  return next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING ||
+         next == IPPROTO_DSTOPTS || next == 135 /* Mobility */ ||
+         next == 139 /* HIP */ || next == 140 /* Shim6 */;
+}
+
+uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+// Fills port / icmp_type from the first bytes of the upper-layer header, when
+// they were captured (snaplen may cut them off).
+void DecodeTransport(uint8_t proto, Bytes l4, bool v6, NflogPacket* pkt) {
+  pkt->proto = proto;
+  switch (proto) {
+    case IPPROTO_TCP:
+    case IPPROTO_UDP:
+    case IPPROTO_UDPLITE:
+    case IPPROTO_SCTP:
+      // All four carry the destination port at offset 2.
+      if (l4.size() >= 4) pkt->port = Be16(l4.data() + 2);
+      break;
+    case IPPROTO_ICMP:
+      if (!v6 && !l4.empty()) pkt->icmp_type = l4[0];
+      break;
+    case IPPROTO_ICMPV6:
+      if (v6 && !l4.empty()) pkt->icmp_type = l4[0];
+      break;
+    default:
+      break;
+  }
+}
+
+void DecodeIpv4(Bytes p, NflogPacket* pkt) {
+  if (p.size() < 20) return;  // not even the addresses
+  size_t ihl = static_cast<size_t>(p[0] & 0x0F) * 4;
+  if (ihl < 20) return;
+  pkt->src = IpAddr::V4(p.data() + 12);
+  pkt->dest = IpAddr::V4(p.data() + 16);
+  uint8_t proto = p[9];
+  pkt->proto = proto;
+  // A non-first fragment carries no upper-layer header.
+  if ((Be16(p.data() + 6) & 0x1FFF) != 0 || p.size() < ihl) return;
+  size_t end = p.size();
+  size_t tot_len = Be16(p.data() + 2);
+  if (tot_len >= ihl && tot_len < end) end = tot_len;  // ignore link padding
+  DecodeTransport(proto, p.subspan(ihl, end - ihl), false, pkt);
+}
+
+// Follows the extension-header chain to the upper-layer protocol. When the
+// chain is cut off by the snaplen the protocol stays 0 (unknown).
+void DecodeIpv6(Bytes p, NflogPacket* pkt) {
+  if (p.size() < 40) return;
+  pkt->src = IpAddr::V6(p.data() + 8);
+  pkt->dest = IpAddr::V6(p.data() + 24);
+  size_t end = p.size();
+  size_t payload_len = Be16(p.data() + 4);
+  if (payload_len != 0 && 40 + payload_len < end) end = 40 + payload_len;
+  uint8_t next = p[6];
+  size_t off = 40;
+  // Every extension header is at least 8 bytes, so this terminates.
+  for (;;) {
+    size_t left = end - off;
+    if (IsGenericIpv6ExtHeader(next)) {
+      if (left < 2) return;
+      size_t len = (static_cast<size_t>(p[off + 1]) + 1) * 8;
+      if (left < len) return;
+      next = p[off];
+      off += len;
+    } else if (next == IPPROTO_AH) {
+      if (left < 2) return;
+      size_t len = (static_cast<size_t>(p[off + 1]) + 2) * 4;
+      if (left < len) return;
+      next = p[off];
+      off += len;
+    } else if (next == IPPROTO_FRAGMENT) {
+      if (left < 8) return;
+      bool first = (Be16(p.data() + off + 2) & 0xFFF8) == 0;
+      next = p[off];
+      off += 8;
+      if (!first) {  // the upper-layer header is in fragment zero
+        pkt->proto = next;
+        return;
+      }
+    } else {
+      DecodeTransport(next, p.subspan(off, end - off), true, pkt);
+      return;
+    }
+  }
+}
+
+// Decodes the logged packet. hw_protocol (from NFULA_PACKET_HDR, 0 if absent)
+// tells IP from e.g. ARP logged in a bridge/netdev chain; the version nibble
+// then picks the decoder. Non-IP payloads leave the family at 0.
+void DecodePayload(Bytes p, uint16_t hw_protocol, NflogPacket* pkt) {
+  if (p.empty()) return;
+  if (hw_protocol != 0 && hw_protocol != kEthPIp && hw_protocol != kEthPIpv6)
+    return;
+  switch (p[0] >> 4) {
+    case 4:
+      DecodeIpv4(p, pkt);
+      break;
+    case 6:
+      DecodeIpv6(p, pkt);
+      break;
+    default:
+      break;
+  }
+}
+
+Bytes AttrPayload(const nlattr* a) {
+  return {static_cast<const uint8_t*>(mnl_attr_get_payload(a)),
+          mnl_attr_get_payload_len(a)};
+}
+
+// Parses one NFULNL_MSG_PACKET message whose nlmsg_len was checked against
+// the buffer. Returns false when it is malformed.
+bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt) {
+  const size_t attrs_start = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(nfgenmsg));
+  const size_t end = nlh->nlmsg_len;
+  if (end < attrs_start) return false;
+  const auto* base = reinterpret_cast<const uint8_t*>(nlh);
+
+  // Walk the attributes by offset against the real (unaligned) message end:
+  // mnl_attr_for_each would bound them by the aligned tail, which may lie up
+  // to 3 bytes past the datagram.
+  const nlattr* tb[NFULA_MAX + 1] = {};
+  size_t off = attrs_start;
+  while (off < end) {
+    const auto* a = reinterpret_cast<const nlattr*>(base + off);
+    if (!mnl_attr_ok(a, static_cast<int>(end - off))) return false;
+    uint16_t type = mnl_attr_get_type(a);
+    if (type <= NFULA_MAX) tb[type] = a;  // unknown attributes: skipped
+    off += MNL_ALIGN(a->nla_len);
+  }
+
+  // Validate exactly the attributes we read; libmnl checks the lengths.
+  for (int t : {NFULA_UID, NFULA_GID, NFULA_SEQ}) {
+    if (tb[t] && mnl_attr_validate(tb[t], MNL_TYPE_U32) < 0) return false;
+  }
+  if (tb[NFULA_PREFIX] &&
+      mnl_attr_validate(tb[NFULA_PREFIX], MNL_TYPE_NUL_STRING) < 0)
+    return false;
+  if (tb[NFULA_PACKET_HDR] &&
+      mnl_attr_validate2(tb[NFULA_PACKET_HDR], MNL_TYPE_UNSPEC,
+                         sizeof(nfulnl_msg_packet_hdr)) < 0)
+    return false;
+
+  if (tb[NFULA_PREFIX]) {
+    Bytes s = AttrPayload(tb[NFULA_PREFIX]);
+    const char* c = reinterpret_cast<const char*>(s.data());
+    pkt->prefix.assign(c, strnlen(c, s.size()));
+  }
+  // UID, GID and SEQ are big-endian on the wire.
+  if (tb[NFULA_UID]) pkt->uid = ntohl(mnl_attr_get_u32(tb[NFULA_UID]));
+  if (tb[NFULA_GID]) pkt->gid = ntohl(mnl_attr_get_u32(tb[NFULA_GID]));
+  if (tb[NFULA_SEQ]) pkt->seq = ntohl(mnl_attr_get_u32(tb[NFULA_SEQ]));
+  uint16_t hw_protocol = 0;
+  if (tb[NFULA_PACKET_HDR]) {
+    nfulnl_msg_packet_hdr hdr;
+    std::memcpy(&hdr, mnl_attr_get_payload(tb[NFULA_PACKET_HDR]), sizeof hdr);
+    hw_protocol = ntohs(hdr.hw_protocol);
+  }
+  if (tb[NFULA_PAYLOAD])
+    DecodePayload(AttrPayload(tb[NFULA_PAYLOAD]), hw_protocol, pkt);
+  return true;
+}
+
+std::string_view TrimPrefix(std::string_view s) {
+  size_t n = s.find_last_not_of(" :");
+  return n == std::string_view::npos ? std::string_view() : s.substr(0, n + 1);
+}
+
+}  // namespace
+
+std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
+                                            size_t* malformed) {
+  std::vector<NflogPacket> out;
+  size_t bad = 0;
+  if (buf == nullptr) len = 0;
+  // Netlink headers are read in place; copy misaligned input first.
+  std::vector<uint32_t> aligned;
+  if (reinterpret_cast<uintptr_t>(buf) % alignof(nlmsghdr) != 0) {
+    aligned.resize((len + 3) / 4);
+    std::memcpy(aligned.data(), buf, len);
+    buf = reinterpret_cast<const uint8_t*>(aligned.data());
+  }
+  len = std::min<size_t>(len, INT_MAX);  // libmnl takes int lengths
+
+  // Offsets rather than mnl_nlmsg_next(): the aligned step may overshoot an
+  // unpadded last message and we never form pointers past the buffer.
+  size_t off = 0;
+  while (off < len) {
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf + off);
+    if (!mnl_nlmsg_ok(nlh, static_cast<int>(len - off))) {
+      ++bad;  // truncated message or trailing garbage: no next boundary
+      break;
+    }
+    // Control messages (NLMSG_DONE ending a batch, NLMSG_ERROR, ...) and other
+    // subsystems carry no packet.
+    if (nlh->nlmsg_type == kPacketMsgType) {
+      NflogPacket pkt;
+      if (ParsePacketMessage(nlh, &pkt))
+        out.push_back(std::move(pkt));
+      else
+        ++bad;
+    }
+    off += MNL_ALIGN(static_cast<size_t>(nlh->nlmsg_len));
+  }
+  if (malformed) *malformed += bad;
+  return out;
+}
+
+// Matching is exact (case-sensitive) on the trimmed prefix, with table keys
+// trimmed the same way, so "TEROK_SHIELD_DENIED: " and "TEROK_SHIELD_DENIED"
+// are one key while "TEROK_SHIELD_DENIED_V6" is not. Prefix matching would make
+// one rule's prefix silently swallow another's. The last entry wins, so
+// entries appended by sw_options_set_nflog_action() override built-ins.
+std::string NflogAction(const NflogActionTable& table,
+                        const std::string& prefix, std::string* detail) {
+  std::string_view trimmed = TrimPrefix(prefix);
+  if (detail) detail->assign(trimmed);
+  for (auto it = table.rbegin(); it != table.rend(); ++it) {
+    if (TrimPrefix(it->first) == trimmed) return it->second;
+  }
+  return "nflog";
+}
+
+NflogActionTable DefaultNflogActions() {
+  return {
+      {"TEROK_SHIELD_BLOCKED", "queued_connection"},
+      {"TEROK_SHIELD_DENIED", "blocked_connection"},
+      {"TEROK_SHIELD_PRIVATE", "private_range"},
+      {"TEROK_SHIELD_ALLOWED", "allowed_connection"},
+      {"TEROK_SHIELD_BYPASS", "bypass_connection"},
+  };
+}
+
+}  // namespace sw

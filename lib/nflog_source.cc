@@ -1,0 +1,342 @@
+// NFLOG source: one netlink socket bound to an NFLOG group.
+//
+// The socket is a plain socket(AF_NETLINK, ..., NETLINK_NETFILTER) owned by a
+// UniqueFd; libmnl / libnetfilter_log only build and walk messages. A
+// struct mnl_socket would own the fd too (mnl_socket_close closes it), and in
+// the netns case the socket must be created on another thread anyway, so a
+// bare fd keeps ownership in one place.
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_log/libnetfilter_log.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <string>
+#include <system_error>
+#include <thread>
+
+#include "nflog_source.h"
+
+namespace sw {
+
+namespace {
+
+// Enough for IPv4/IPv6 headers, a few extension headers and the ports; keeps
+// messages small so many fit in one batch and in the receive buffer.
+constexpr uint32_t kSnaplen = 128;
+// Kernel-side batching: flush after this many packets or this delay (in
+// 1/100 s), whichever comes first. The batch buffer size (NLBUFSIZ) stays at
+// the kernel default of about one page, which bounds a batch to roughly 15
+// packets anyway and keeps each skb's truesize small in the receive buffer.
+constexpr uint32_t kQueueThreshold = 64;
+constexpr uint32_t kFlushTimeoutCs = 5;
+// Socket receive buffer: headroom for bursts while the host is busy.
+constexpr int kReceiveBuffer = 16 << 20;
+// Larger than any batch the kernel builds (NLBUFSIZ is at most 128 KiB).
+constexpr size_t kDatagramBuffer = 128 * 1024 + 4096;
+constexpr int kAckTimeoutMs = 2000;
+
+Status CreateSocket(UniqueFd* out) {
+  UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                     NETLINK_NETFILTER));
+  if (!fd.valid()) return Status::FromErrno("nflog: netlink socket");
+  *out = std::move(fd);
+  return Status::Ok();
+}
+
+// A socket keeps the network namespace it was created in, so only the
+// creation runs inside the target namespace, on a short-lived thread: setns()
+// affects just that thread and the caller's namespace never changes. The
+// thread records errno values only (no allocation there).
+Status CreateSocketInNetns(const std::string& netns_path, UniqueFd* out) {
+  int err = 0;
+  const char* step = nullptr;
+  UniqueFd sock;
+  auto work = [&] {
+    UniqueFd ns(open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns.valid()) {
+      err = errno, step = "open";
+      return;
+    }
+    if (setns(ns.get(), CLONE_NEWNET) != 0) {
+      err = errno, step = "setns";
+      return;
+    }
+    sock.reset(socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                      NETLINK_NETFILTER));
+    if (!sock.valid()) err = errno, step = "netlink socket";
+  };
+  try {
+    std::thread(work).join();
+  } catch (const std::system_error& e) {
+    return Status::Error(e.code().value() ? e.code().value() : EAGAIN,
+                         "nflog: cannot start netns thread");
+  }
+  if (err != 0)
+    return Status::Error(err, std::string("nflog: ") + step + " " +
+                                  netns_path + ": " + std::strerror(err));
+  *out = std::move(sock);
+  return Status::Ok();
+}
+
+// Best effort: SO_RCVBUFFORCE ignores net.core.rmem_max but needs
+// CAP_NET_ADMIN; otherwise SO_RCVBUF gets as much as rmem_max allows.
+void GrowReceiveBuffer(int fd) {
+  int size = kReceiveBuffer;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) == 0)
+    return;
+  (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
+Status BindSocket(int fd, uint32_t* portid) {
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;  // nl_pid 0: the kernel assigns our port id
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return Status::FromErrno("nflog: bind");
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return Status::FromErrno("nflog: getsockname");
+  *portid = addr.nl_pid;
+  return Status::Ok();
+}
+
+int64_t MonotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+Event WatchLostEvent(const std::string& container, std::string detail) {
+  Event ev;
+  ev.ts = NowRfc3339();
+  ev.source = "watch";
+  ev.action = "lost";
+  ev.container = container;
+  ev.detail = std::move(detail);
+  return ev;
+}
+
+}  // namespace
+
+Status NflogSource::Open(const Options& opts,
+                         std::unique_ptr<NflogSource>* out) {
+  if (out == nullptr) return Status::Error(EINVAL, "nflog: no output");
+  try {
+    UniqueFd fd;
+    Status st = opts.netns_path.empty()
+                    ? CreateSocket(&fd)
+                    : CreateSocketInNetns(opts.netns_path, &fd);
+    if (!st.ok()) return st;
+    GrowReceiveBuffer(fd.get());
+    uint32_t portid = 0;
+    st = BindSocket(fd.get(), &portid);
+    if (!st.ok()) return st;
+
+    std::unique_ptr<NflogSource> src(new NflogSource());
+    src->sock_ = std::move(fd);
+    src->portid_ = portid;
+    src->actions_ = opts.nflog_actions;
+    src->buf_.resize(kDatagramBuffer);
+    st = src->Configure(opts.nflog_group);
+    if (!st.ok()) return st;
+    *out = std::move(src);
+    return Status::Ok();
+  } catch (const std::bad_alloc&) {
+    return Status::Error(ENOMEM, "nflog: out of memory");
+  }
+}
+
+// Closing the socket is the whole teardown: the kernel destroys the
+// instances a netlink port owned when the port is released.
+NflogSource::~NflogSource() = default;
+
+// Binds and configures the group in one message, so the instance never runs
+// with defaults. No PF_UNBIND/PF_BIND: nft `log group` and xt_NFLOG address
+// nfnetlink_log directly (NF_LOG_TYPE_ULOG), and rebinding the namespace's
+// default per-family logger would hijack other users of it (e.g. conntrack's
+// log_invalid); kernels since 3.x need neither.
+Status NflogSource::Configure(uint16_t group) {
+  alignas(nlmsghdr) char msg[MNL_SOCKET_BUFFER_SIZE];
+  nlmsghdr* nlh =
+      nflog_nlmsg_put_header(msg, NFULNL_MSG_CONFIG, AF_UNSPEC, group);
+  const uint32_t seq = static_cast<uint32_t>(time(nullptr));
+  nlh->nlmsg_flags |= NLM_F_ACK;
+  nlh->nlmsg_seq = seq;
+  nflog_attr_put_cfg_cmd(nlh, NFULNL_CFG_CMD_BIND);
+  nflog_attr_put_cfg_mode(nlh, NFULNL_COPY_PACKET, kSnaplen);
+  mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(kQueueThreshold));
+  mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(kFlushTimeoutCs));
+  // Per-instance sequence numbers make every kernel-side drop countable.
+  mnl_attr_put_u16(nlh, NFULA_CFG_FLAGS, htons(NFULNL_CFG_F_SEQ));
+
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  ssize_t n = sendto(sock_.get(), nlh, nlh->nlmsg_len, 0,
+                     reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+  if (n < 0) return Status::FromErrno("nflog: send config");
+  Status st = WaitForAck(seq);
+  if (!st.ok()) {
+    if (st.code() == EBUSY)
+      return Status::Error(EBUSY, "nflog: group " + std::to_string(group) +
+                                      " is already bound by another socket");
+    return st;
+  }
+  // The instance was created by this BIND, and its sequence starts at 0.
+  next_seq_ = 0;
+  return Status::Ok();
+}
+
+// Waits (bounded) for the kernel's ACK of the config message. Packet
+// datagrams that get in first are kept for Drain().
+Status NflogSource::WaitForAck(uint32_t seq) {
+  const int64_t deadline = MonotonicMs() + kAckTimeoutMs;
+  for (;;) {
+    sockaddr_nl from{};
+    socklen_t fromlen = sizeof from;
+    ssize_t n = recvfrom(sock_.get(), buf_.data(), buf_.size(), 0,
+                         reinterpret_cast<sockaddr*>(&from), &fromlen);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return Status::FromErrno("nflog: receive config ack");
+      int64_t left = deadline - MonotonicMs();
+      if (left <= 0)
+        return Status::Error(ETIMEDOUT, "nflog: no reply to config");
+      pollfd pfd{sock_.get(), POLLIN, 0};
+      if (poll(&pfd, 1, static_cast<int>(left)) < 0 && errno != EINTR)
+        return Status::FromErrno("nflog: poll");
+      continue;
+    }
+    if (from.nl_pid != 0) continue;  // not from the kernel
+    bool is_ack = false;
+    int error = 0;
+    int left = static_cast<int>(n);  // n <= buf_.size() without MSG_TRUNC
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.data());
+         mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+      if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != seq) continue;
+      if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(nlmsgerr)) continue;
+      auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+      is_ack = true;
+      error = -err->error;
+      break;
+    }
+    if (!is_ack) {
+      pending_.emplace_back(buf_.begin(), buf_.begin() + n);
+      continue;
+    }
+    if (error != 0)
+      return Status::Error(error, std::string("nflog: bind group: ") +
+                                      std::strerror(error));
+    return Status::Ok();
+  }
+}
+
+Status NflogSource::Drain(const std::string& container,
+                          const DomainLookup& lookup, const Emit& emit) {
+  try {
+    for (const auto& d : pending_)
+      HandleDatagram(d.data(), d.size(), container, lookup, emit);
+    pending_.clear();
+    for (;;) {
+      sockaddr_nl from{};
+      socklen_t fromlen = sizeof from;
+      // MSG_TRUNC: n is the datagram's real length even if it did not fit.
+      ssize_t n = recvfrom(sock_.get(), buf_.data(), buf_.size(), MSG_TRUNC,
+                           reinterpret_cast<sockaddr*>(&from), &fromlen);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return Status::Ok();
+        if (errno == ENOBUFS) {  // the kernel dropped batches; keep reading
+          ReportOverflow(container, emit);
+          continue;
+        }
+        return Status::FromErrno("nflog: recv");
+      }
+      // Only the kernel sends NFLOG; anything else is spoofed (a peer
+      // with CAP_NET_ADMIN in the namespace could unicast to our port).
+      if (from.nl_pid != 0) continue;
+      size_t len = static_cast<size_t>(n);
+      if (len > buf_.size()) {
+        // Cannot happen with kernel batches; the cut-off message is counted
+        // as malformed by the parser and any lost packet as a sequence gap.
+        len = buf_.size();
+      }
+      HandleDatagram(buf_.data(), len, container, lookup, emit);
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::Error(ENOMEM, "nflog: out of memory");
+  }
+}
+
+void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
+                                 const std::string& container,
+                                 const DomainLookup& lookup, const Emit& emit) {
+  size_t bad = 0;
+  std::vector<NflogPacket> packets = ParseNflogDatagram(data, len, &bad);
+  malformed_ += bad;
+  for (NflogPacket& p : packets) {
+    overflow_reported_ = false;
+    CheckSequence(p.seq, container, emit);
+    Event ev;
+    ev.ts = NowRfc3339();
+    ev.source = "nflog";
+    std::string detail;
+    ev.action = NflogAction(actions_, p.prefix, &detail);
+    ev.detail = SanitizeUtf8(detail);  // the prefix is arbitrary bytes
+    ev.container = container;
+    if (p.dest.family != 0) {
+      ev.dest = p.dest.ToString();
+      if (lookup) ev.domain = lookup(p.dest);
+    }
+    ev.proto = p.proto;
+    ev.port = p.port;
+    ev.icmp_type = p.icmp_type;
+    ev.uid = p.uid;
+    ev.gid = p.gid;
+    ++packets_;
+    if (emit) emit(std::move(ev));
+  }
+}
+
+// NFULA_SEQ counts every message the instance built, so a jump is exactly
+// the number of messages the kernel dropped (ENOBUFS, or a truncated batch).
+void NflogSource::CheckSequence(int64_t seq, const std::string& container,
+                                const Emit& emit) {
+  if (seq < 0) return;  // kernel sent no sequence number
+  if (next_seq_ >= 0) {
+    uint32_t gap = static_cast<uint32_t>(seq) - static_cast<uint32_t>(next_seq_);
+    // Netlink keeps order, so a "negative" jump means the instance was
+    // recreated (sequence restarted), not a loss.
+    if (gap != 0 && gap < 0x80000000u) {
+      lost_ += gap;
+      if (emit)
+        emit(WatchLostEvent(container, "nflog: " + std::to_string(gap) +
+                                           " messages lost"));
+    }
+  }
+  next_seq_ = static_cast<int64_t>((static_cast<uint32_t>(seq) + 1u));
+}
+
+// ENOBUFS says the kernel dropped at least one batch. The exact count shows
+// up as a sequence gap with the next packet and is added to lost_ then.
+void NflogSource::ReportOverflow(const std::string& container,
+                                 const Emit& emit) {
+  if (overflow_reported_) return;
+  overflow_reported_ = true;
+  if (emit)
+    emit(WatchLostEvent(
+        container,
+        "nflog: receive buffer overflowed (ENOBUFS), count unknown"));
+}
+
+}  // namespace sw
