@@ -11,6 +11,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case)]
 #![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
+#[rustfmt::skip]
 mod bindings;
 pub use bindings::*;
 

@@ -32,7 +32,10 @@ fn main() -> ExitCode {
             Ok(ev) => {
                 let mut out = stdout.lock();
                 // Stop quietly when the reader goes away (e.g. `| head`).
-                if writeln!(out, "{}", ev.json()).and_then(|_| out.flush()).is_err() {
+                if writeln!(out, "{}", ev.json())
+                    .and_then(|_| out.flush())
+                    .is_err()
+                {
                     return ExitCode::SUCCESS;
                 }
             }

@@ -42,8 +42,8 @@ impl AuditLog {
         let mut out: *mut sys::sw_audit_log = ptr::null_mut();
         // SAFETY: valid C string; `out` receives a new handle on success.
         check(unsafe { sys::sw_audit_open(path.as_ptr(), &mut out) })?;
-        let raw =
-            NonNull::new(out).ok_or_else(|| io::Error::other("sw_audit_open returned no handle"))?;
+        let raw = NonNull::new(out)
+            .ok_or_else(|| io::Error::other("sw_audit_open returned no handle"))?;
         Ok(AuditLog {
             raw,
             _not_sync: PhantomData,

@@ -58,5 +58,7 @@ pub fn version() -> &'static str {
         return "";
     }
     // SAFETY: see above; the library promises UTF-8.
-    unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap_or("")
+    unsafe { std::ffi::CStr::from_ptr(p) }
+        .to_str()
+        .unwrap_or("")
 }

@@ -211,9 +211,15 @@ impl Options {
                 check(sys::sw_options_set_nflog_required(p, r.into()))?;
             }
             for (prefix, action) in &self.nflog_actions {
-                let prefix = CString::new(prefix.as_str()).map_err(|_| nul_error("nflog prefix"))?;
-                let action = CString::new(action.as_str()).map_err(|_| nul_error("nflog action"))?;
-                check(sys::sw_options_set_nflog_action(p, prefix.as_ptr(), action.as_ptr()))?;
+                let prefix =
+                    CString::new(prefix.as_str()).map_err(|_| nul_error("nflog prefix"))?;
+                let action =
+                    CString::new(action.as_str()).map_err(|_| nul_error("nflog action"))?;
+                check(sys::sw_options_set_nflog_action(
+                    p,
+                    prefix.as_ptr(),
+                    action.as_ptr(),
+                ))?;
             }
             if let Some(n) = self.max_line {
                 check(sys::sw_options_set_max_line(p, n))?;

@@ -104,7 +104,8 @@ impl Watcher {
         // SAFETY: valid C strings and options; `out` receives a new handle
         // on success. The library copies what it needs from `opts`.
         check(unsafe { sys::sw_open(dir.as_ptr(), container.as_ptr(), opts.as_ptr(), &mut out) })?;
-        let raw = NonNull::new(out).ok_or_else(|| io::Error::other("sw_open returned no handle"))?;
+        let raw =
+            NonNull::new(out).ok_or_else(|| io::Error::other("sw_open returned no handle"))?;
         Ok(Watcher {
             raw,
             _not_sync: PhantomData,
