@@ -18,7 +18,7 @@ fi
 
 mapfile -t bins < <(
   cargo test --locked --workspace --features shieldwatch/tokio --no-run --message-format=json 2>/dev/null |
-    grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | sort -u
+    grep '"test":true' | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | sort -u
 )
 if [ "${#bins[@]}" -eq 0 ]; then
   echo "valgrind.sh: no test binaries built" >&2

@@ -20,6 +20,11 @@ use crate::Event;
 ///
 /// `Send` but not `Sync`, like [`Watcher`](crate::Watcher). Dropping it
 /// closes the file.
+///
+/// ```compile_fail
+/// fn sync<T: Sync>() {}
+/// sync::<shieldwatch::AuditLog>(); // AuditLog is not Sync
+/// ```
 pub struct AuditLog {
     raw: NonNull<sys::sw_audit_log>,
     _not_sync: PhantomData<Cell<()>>,

@@ -69,8 +69,20 @@ impl Stat {
 /// * [`Watcher::events`]: a blocking iterator;
 /// * an event loop: wait for [`AsFd::as_fd`] to become readable, then call
 ///   [`Watcher::next_event`] until it returns `Ok(None)`;
-/// * with the `tokio` feature, [`AsyncWatcher`](crate::AsyncWatcher), a
+/// * with the `tokio` feature, `AsyncWatcher`, a
 ///   `Stream`.
+///
+/// It can move to another thread but not be shared between threads:
+///
+/// ```
+/// fn send<T: Send>() {}
+/// send::<shieldwatch::Watcher>();
+/// ```
+///
+/// ```compile_fail
+/// fn sync<T: Sync>() {}
+/// sync::<shieldwatch::Watcher>(); // Watcher is not Sync
+/// ```
 pub struct Watcher {
     raw: NonNull<sys::sw_watcher>,
     // Send (see below) but not Sync.
