@@ -69,7 +69,8 @@ fn main() {
             "\n\nshieldwatch-sys: libshieldwatch (>= {MIN_VERSION}) not found by pkg-config.\n\
              Set PKG_CONFIG_PATH to the directory holding its .pc file (for an\n\
              uninstalled meson build: BUILD/meson-uninstalled), or set\n\
-             SHIELDWATCH_LIB_DIR (and SHIELDWATCH_NO_PKG_CONFIG=1 to skip pkg-config).\n\n{}\n",
+             SHIELDWATCH_LIB_DIR to the directory holding libshieldwatch.so\n\
+             (that skips pkg-config).\n\n{}\n",
             errors.join("\n")
         );
     }
