@@ -27,15 +27,13 @@ impl Sources {
     pub const NFLOG: Sources = Sources(sys::SW_SOURCE_NFLOG);
     /// All three (the default).
     pub const ALL: Sources = Sources(sys::SW_SOURCE_ALL);
-    /// No source.
-    pub const NONE: Sources = Sources(0);
 
     /// The raw `SW_SOURCE_*` mask.
     pub const fn bits(self) -> u32 {
         self.0
     }
     /// A set from a raw mask; unknown bits are kept (the library rejects
-    /// them with `EINVAL`).
+    /// them, and an empty set, with `EINVAL`).
     pub const fn from_bits(bits: u32) -> Sources {
         Sources(bits)
     }
@@ -85,7 +83,7 @@ impl fmt::Debug for Sources {
             names.push(format!("{rest:#x}"));
         }
         if names.is_empty() {
-            f.write_str("Sources(NONE)")
+            f.write_str("Sources(empty)")
         } else {
             write!(f, "Sources({})", names.join(" | "))
         }
@@ -127,7 +125,8 @@ impl Options {
         Options::default()
     }
 
-    /// Which sources to run (default [`Sources::ALL`]).
+    /// Which sources to run (default [`Sources::ALL`]). An empty set makes
+    /// `open` fail with `EINVAL`.
     pub fn sources(mut self, sources: Sources) -> Options {
         self.sources = Some(sources);
         self
