@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -106,12 +107,19 @@ func TestManyIdleWatchersBoundedThreads(t *testing.T) {
 			}
 		}()
 	}
-	// Let every goroutine reach the netpoller, then measure.
+	// Let every goroutine reach the netpoller, then measure threads and the
+	// CPU spent while idle (a busy-looping wait would show there).
 	time.Sleep(time.Second)
+	cpuBefore := cpuTime(t)
+	time.Sleep(time.Second)
+	idleCPU := cpuTime(t) - cpuBefore
 	threadsIdle := procThreads(t)
-	t.Logf("%d idle watchers: OS threads %d before, %d while all wait in Next (GOMAXPROCS=%d, goroutines=%d); fds %d -> %d (%.1f per watcher)",
-		n, threadsBefore, threadsIdle, runtime.GOMAXPROCS(0), runtime.NumGoroutine(),
+	t.Logf("%d idle watchers: OS threads %d before, %d while all wait in Next (GOMAXPROCS=%d, goroutines=%d); CPU over 1s idle: %v; fds %d -> %d (%.1f per watcher)",
+		n, threadsBefore, threadsIdle, runtime.GOMAXPROCS(0), runtime.NumGoroutine(), idleCPU,
 		fdsBefore, fdsOpen, float64(fdsOpen-fdsBefore)/n)
+	if idleCPU > 250*time.Millisecond {
+		t.Errorf("idle watchers used %v CPU in 1s", idleCPU)
+	}
 	if limit := threadsBefore + 32; threadsIdle > limit {
 		t.Fatalf("%d OS threads with %d idle watchers (started with %d): waiting holds threads",
 			threadsIdle, n, threadsBefore)
@@ -143,4 +151,14 @@ func TestManyIdleWatchersBoundedThreads(t *testing.T) {
 	if fdsAfter := openFds(t); fdsAfter != fdsBefore {
 		t.Errorf("open fds: %d before, %d after closing %d watchers", fdsBefore, fdsAfter, n)
 	}
+}
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

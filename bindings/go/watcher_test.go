@@ -3,6 +3,7 @@ package shieldwatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -416,4 +417,31 @@ func TestUnclosedWatcherIsReleased(t *testing.T) {
 	if after := openFds(t); after != before {
 		t.Fatalf("open fds: %d before, %d after dropping 20 watchers", before, after)
 	}
+}
+
+// Many lines in bursts: every event arrives (no wake-up lost between the
+// library's epoll fd and the edge-triggered netpoller), in order.
+func TestBurstNoLostWakeups(t *testing.T) {
+	s := newStateDir(t)
+	w := openWatcher(t, s, "c1")
+	const total, burst = 5000, 250
+	go func() {
+		for i := 0; i < total; i += burst {
+			lines := make([]string, 0, burst)
+			for j := i; j < i+burst; j++ {
+				lines = append(lines, fmt.Sprintf("Nov 22 13:30:01 dnsmasq[9605]: query[A] d%d.example.com from 127.0.0.1", j))
+			}
+			s.appendLines("dnsmasq.log", lines...)
+			time.Sleep(time.Duration(i%3) * time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	for i := range total {
+		ev := nextWithin(t, w, 10*time.Second)
+		if want := fmt.Sprintf("d%d.example.com", i); ev.Domain != want {
+			t.Fatalf("event %d: domain %q, want %q", i, ev.Domain, want)
+		}
+	}
+	t.Logf("%d events in %v", total, time.Since(start))
+	expectNone(t, w, 100*time.Millisecond)
 }
