@@ -110,7 +110,10 @@ void sw_close(sw_watcher *w);
  * queued. Returns the fd or -EINVAL. */
 int sw_fd(const sw_watcher *w);
 /* Processes everything ready without blocking and queues the events. Returns
- * the number of events now queued, or a negative errno. */
+ * the number of events now queued, or a negative errno. Log files are read
+ * until about 4096 events are queued (memory stays bounded when the host
+ * falls behind); the rest waits on disk, the fd stays readable, and draining
+ * the queue raises a fresh edge, so call sw_poll() again when it fires. */
 int sw_poll(sw_watcher *w);
 /* Takes the oldest queued event: returns 1 and stores it in *ev (free it with
  * sw_event_free), 0 when the queue is empty, or a negative errno. */

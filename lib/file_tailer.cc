@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace sw {
@@ -12,6 +13,7 @@ namespace sw {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kFingerprint = 64;
 
 constexpr uint32_t kInodeEvents =
     IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF;
@@ -47,6 +49,14 @@ Status FileTailer::OpenCurrent(bool at_end) {
       discarding_ = discard_silently_ = true;
     }
   }
+  fingerprint_.clear();
+  if (offset_ > 0) {
+    size_t n = static_cast<size_t>(std::min<off_t>(offset_, kFingerprint));
+    fingerprint_.resize(n);
+    if (pread(fd.get(), fingerprint_.data(), n, offset_ - static_cast<off_t>(n)) !=
+        static_cast<ssize_t>(n))
+      fingerprint_.clear();
+  }
   if (lseek(fd.get(), offset_, SEEK_SET) < 0)
     return Status::FromErrno("lseek " + path_);
   // Watch the inode (not the name) so writes after a rename still wake us.
@@ -77,6 +87,26 @@ void FileTailer::FlushPartial(LineSink& sink) {
   discarded_bytes_ = 0;
 }
 
+bool FileTailer::WasRewritten(const struct stat& st) {
+  if (st.st_size < offset_) return true;
+  if (fingerprint_.empty()) return false;
+  char now[kFingerprint];
+  off_t at = offset_ - static_cast<off_t>(fingerprint_.size());
+  ssize_t n = pread(fd_.get(), now, fingerprint_.size(), at);
+  return n != static_cast<ssize_t>(fingerprint_.size()) ||
+         std::string_view(now, fingerprint_.size()) != fingerprint_;
+}
+
+void FileTailer::Remember(std::string_view data) {
+  if (data.size() >= kFingerprint) {
+    fingerprint_.assign(data.substr(data.size() - kFingerprint));
+    return;
+  }
+  fingerprint_.append(data);
+  if (fingerprint_.size() > kFingerprint)
+    fingerprint_.erase(0, fingerprint_.size() - kFingerprint);
+}
+
 void FileTailer::Consume(LineSink& sink, std::string_view data) {
   while (!data.empty()) {
     size_t nl = data.find('\n');
@@ -95,7 +125,7 @@ void FileTailer::Consume(LineSink& sink, std::string_view data) {
     if (nl == std::string_view::npos) return;
     // End of line.
     if (discarding_) {
-      if (!discard_silently_) sink.OnLineTooLong(discarded_bytes_ + 1);
+      if (!discard_silently_) sink.OnLineTooLong(discarded_bytes_);
       discarding_ = discard_silently_ = false;
       discarded_bytes_ = 0;
     } else if (!partial_.empty()) {
@@ -117,6 +147,7 @@ Status FileTailer::ReadChunk(LineSink& sink, bool* eof, size_t* read_bytes) {
   if (n > 0) {
     offset_ += n;
     *read_bytes = static_cast<size_t>(n);
+    Remember(std::string_view(buf_.data(), static_cast<size_t>(n)));
     Consume(sink, std::string_view(buf_.data(), static_cast<size_t>(n)));
   }
   return Status::Ok();
@@ -133,10 +164,11 @@ Status FileTailer::Drain(LineSink& sink, size_t byte_budget, bool* more) {
     }
     struct stat st;
     if (fstat(fd_.get(), &st) != 0) return Status::FromErrno("fstat " + path_);
-    if (st.st_size < offset_) {
+    if (WasRewritten(st)) {
       // copytruncate: the file restarted; what is in it now is new.
       FlushPartial(sink);
       offset_ = 0;
+      fingerprint_.clear();
       if (lseek(fd_.get(), 0, SEEK_SET) < 0)
         return Status::FromErrno("lseek " + path_);
     }

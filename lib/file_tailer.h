@@ -4,6 +4,7 @@
 // drained first), copytruncate, delete+recreate and a file created late.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -48,6 +49,8 @@ class FileTailer {
   Status ReadChunk(LineSink& sink, bool* eof, size_t* read_bytes);
   void Consume(LineSink& sink, std::string_view data);
   void FlushPartial(LineSink& sink);
+  bool WasRewritten(const struct stat& st);
+  void Remember(std::string_view data);
 
   std::string path_;
   uint32_t max_line_;
@@ -57,6 +60,9 @@ class FileTailer {
   ino_t ino_ = 0;
   off_t offset_ = 0;
   int inode_wd_ = -1;
+  // The last bytes read before offset_: if they change, the file was
+  // truncated and rewritten past our offset (copytruncate racing a writer).
+  std::string fingerprint_;
   std::string partial_;   // bytes of an unfinished line
   bool discarding_ = false;  // inside a line that is being dropped
   bool discard_silently_ = false;  // the line began before Start()

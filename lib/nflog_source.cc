@@ -166,7 +166,7 @@ NflogSource::~NflogSource() = default;
 // default per-family logger would hijack other users of it (e.g. conntrack's
 // log_invalid); kernels since 3.x need neither.
 Status NflogSource::Configure(uint16_t group) {
-  alignas(nlmsghdr) char msg[MNL_SOCKET_BUFFER_SIZE];
+  alignas(nlmsghdr) char msg[256] = {};  // the message is about 70 bytes
   nlmsghdr* nlh =
       nflog_nlmsg_put_header(msg, NFULNL_MSG_CONFIG, AF_UNSPEC, group);
   const uint32_t seq = static_cast<uint32_t>(time(nullptr));
@@ -185,12 +185,15 @@ Status NflogSource::Configure(uint16_t group) {
                      reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
   if (n < 0) return Status::FromErrno("nflog: send config");
   Status st = WaitForAck(seq);
-  if (!st.ok()) {
-    if (st.code() == EBUSY)
-      return Status::Error(EBUSY, "nflog: group " + std::to_string(group) +
-                                      " is already bound by another socket");
-    return st;
+  if (st.code() == EPERM) {
+    // The kernel gives EPERM both without CAP_NET_ADMIN and when another
+    // netlink port owns the group; say both rather than guess.
+    return Status::Error(
+        EPERM, "nflog: cannot bind group " + std::to_string(group) +
+                   ": operation not permitted (group bound by another "
+                   "socket, or CAP_NET_ADMIN missing in the namespace)");
   }
+  if (!st.ok()) return st;
   // The instance was created by this BIND, and its sequence starts at 0.
   next_seq_ = 0;
   return Status::Ok();

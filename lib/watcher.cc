@@ -276,12 +276,17 @@ std::optional<Event> Watcher::Next() {
 }
 
 void Watcher::UpdateReadiness() {
-  bool want = !queue_.empty() || dns_dirty_ || audit_dirty_ || allowlist_dirty_;
-  if (want == pending_signaled_) return;
+  bool work_left = dns_dirty_ || audit_dirty_ || allowlist_dirty_;
+  bool want = !queue_.empty() || work_left;
   uint64_t v = 1;
   if (want) {
-    if (write(pending_.get(), &v, sizeof v) == sizeof v) pending_signaled_ = true;
-  } else if (read(pending_.get(), &v, sizeof v) == sizeof v || errno == EAGAIN) {
+    // A fresh write makes a new edge: an edge-triggered host that drained the
+    // queue while work remains must be woken to call sw_poll() again.
+    bool new_edge = queue_.empty() && work_left;
+    if ((!pending_signaled_ || new_edge) && write(pending_.get(), &v, sizeof v) == sizeof v)
+      pending_signaled_ = true;
+  } else if (pending_signaled_ &&
+             (read(pending_.get(), &v, sizeof v) == sizeof v || errno == EAGAIN)) {
     pending_signaled_ = false;
   }
 }

@@ -1,0 +1,110 @@
+// A real dnsmasq in a real network namespace, real queries, exact events.
+#include <gtest/gtest.h>
+
+#include "sandbox.h"
+
+using namespace swtest;
+
+namespace {
+
+constexpr const char* kConf =
+    "host-record=allowed.test,192.0.2.10\n"
+    "host-record=evil.test,203.0.113.66\n"
+    "cname=www.allowed.test,allowed.test\n"
+    "address=/wild.evil/203.0.113.77\n";
+
+class DnsmasqTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why = NetnsSkipReason({"ip", "dnsmasq", "dig"});
+    if (!why.empty()) GTEST_SKIP() << why;
+    ns_ = std::make_unique<Netns>("dns");
+    ASSERT_TRUE(ns_->ok());
+    dir_.Write("profile.domains", "allowed.test\n");
+    dnsmasq_ = std::make_unique<Dnsmasq>(*ns_, dir_, kConf);
+    ASSERT_TRUE(dnsmasq_->ready()) << "dnsmasq did not answer";
+    w_ = OpenWatcher(dir_, SW_SOURCE_DNS | SW_SOURCE_AUDIT);
+    ASSERT_NE(w_, nullptr);
+  }
+  void TearDown() override {
+    sw_close(w_);
+    dnsmasq_.reset();
+    ns_.reset();
+  }
+  std::vector<std::string> Blocked(size_t want, int timeout_ms = 3000) {
+    std::vector<std::string> out;
+    for (auto& e : Collect(w_, want, timeout_ms)) {
+      EXPECT_EQ(e.source, "dns");
+      EXPECT_EQ(e.action, "blocked_query");
+      EXPECT_EQ(e.container, "c1");
+      out.push_back(e.domain + "/" + e.query_type);
+    }
+    return out;
+  }
+  using V = std::vector<std::string>;
+  StateDir dir_;
+  std::unique_ptr<Netns> ns_;
+  std::unique_ptr<Dnsmasq> dnsmasq_;
+  sw_watcher* w_ = nullptr;
+};
+
+TEST_F(DnsmasqTest, RealQueriesGiveExactEvents) {
+  EXPECT_EQ(dnsmasq_->Query("allowed.test"), "192.0.2.10\n");
+  EXPECT_EQ(dnsmasq_->Query("evil.test"), "203.0.113.66\n");
+  dnsmasq_->Query("www.allowed.test");
+  dnsmasq_->Query("EViL.test", "AAAA");
+  dnsmasq_->Query("unknown.test", "TXT");
+  dnsmasq_->Query("sub.wild.evil", "HTTPS");
+  EXPECT_EQ(Blocked(4), (V{"evil.test/A", "EViL.test/AAAA", "unknown.test/TXT", "sub.wild.evil/HTTPS"}));
+  EXPECT_EQ(Blocked(1, 300), V{});  // nothing else
+  // Every line dnsmasq wrote was read.
+  EXPECT_GE(sw_stat(w_, SW_STAT_DNS_LINES), 12u);
+}
+
+TEST_F(DnsmasqTest, AllowlistChangePickedUpLive) {
+  dnsmasq_->Query("evil.test");
+  EXPECT_EQ(Blocked(1), V{"evil.test/A"});
+  dir_.Append("live.domains", "evil.test\n");
+  Blocked(1, 200);
+  dnsmasq_->Query("evil.test");
+  dnsmasq_->Query("x.wild.evil");
+  EXPECT_EQ(Blocked(2, 1000), V{"x.wild.evil/A"});
+  dir_.Write("denied.domains", "evil.test\n");
+  Blocked(1, 200);
+  dnsmasq_->Query("evil.test");
+  EXPECT_EQ(Blocked(1), V{"evil.test/A"});
+}
+
+TEST_F(DnsmasqTest, RenameRotationWithSigusr2) {
+  dnsmasq_->Query("before.rot");
+  EXPECT_EQ(Blocked(1), V{"before.rot/A"});
+  ASSERT_EQ(rename(dir_.file("dnsmasq.log").c_str(), dir_.file("dnsmasq.log.1").c_str()), 0);
+  dnsmasq_->Query("old.file");  // still written to the renamed file
+  dnsmasq_->ReopenLog();
+  for (int i = 0; i < 50 && access(dir_.file("dnsmasq.log").c_str(), F_OK) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  dnsmasq_->Query("new.file");
+  EXPECT_EQ(Blocked(2), (V{"old.file/A", "new.file/A"}));
+}
+
+TEST_F(DnsmasqTest, CopyTruncateRotation) {
+  dnsmasq_->Query("one.tr");
+  EXPECT_EQ(Blocked(1), V{"one.tr/A"});
+  ASSERT_EQ(std::system(("cp " + dir_.file("dnsmasq.log") + " " + dir_.file("dnsmasq.log.1") +
+                         " && truncate -s 0 " + dir_.file("dnsmasq.log")).c_str()), 0);
+  dnsmasq_->Query("two.tr");
+  EXPECT_EQ(Blocked(1), V{"two.tr/A"});
+}
+
+TEST_F(DnsmasqTest, DeleteAndRecreate) {
+  dnsmasq_->Query("one.del");
+  EXPECT_EQ(Blocked(1), V{"one.del/A"});
+  ASSERT_EQ(unlink(dir_.file("dnsmasq.log").c_str()), 0);
+  dnsmasq_->ReopenLog();
+  for (int i = 0; i < 50 && access(dir_.file("dnsmasq.log").c_str(), F_OK) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  dnsmasq_->Query("two.del");
+  EXPECT_EQ(Blocked(1), V{"two.del/A"});
+}
+
+}  // namespace

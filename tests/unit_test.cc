@@ -1,0 +1,315 @@
+// White-box unit tests of the parsers, the allowlist, the domain map and the
+// JSON serializer.
+#include <cjson/cJSON.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "allowlist.h"
+#include "audit_line.h"
+#include "dns_line.h"
+#include "domain_map.h"
+#include "event.h"
+
+namespace sw {
+namespace {
+
+// ---- dnsmasq lines ----
+
+TEST(DnsLine, PlainQuery) {
+  DnsLine l = ParseDnsLine("Nov 22 13:30:01 dnsmasq[9605]: query[A] github.com from 127.0.0.1");
+  EXPECT_EQ(l.kind, DnsLine::Kind::kQuery);
+  EXPECT_EQ(l.query_type, "A");
+  EXPECT_EQ(l.name, "github.com");
+  EXPECT_EQ(l.client, "127.0.0.1");
+}
+
+TEST(DnsLine, EveryQueryTypeIncludingNumeric) {
+  for (std::string t : {"AAAA", "HTTPS", "TXT", "type=65534", "SRV"}) {
+    DnsLine l = ParseDnsLine("Nov 22 13:30:01 dnsmasq[1]: query[" + t + "] x.org from ::1");
+    EXPECT_EQ(l.kind, DnsLine::Kind::kQuery) << t;
+    EXPECT_EQ(l.query_type, t);
+    EXPECT_EQ(l.client, "::1");
+  }
+}
+
+TEST(DnsLine, NameWithSpacesAndUnprintable) {
+  DnsLine l = ParseDnsLine("Nov 22 13:30:01 dnsmasq[1]: query[A] evil from me.com from 10.0.0.2");
+  EXPECT_EQ(l.kind, DnsLine::Kind::kQuery);
+  EXPECT_EQ(l.name, "evil from me.com");
+  EXPECT_EQ(l.client, "10.0.0.2");
+  l = ParseDnsLine("Nov 22 13:30:01 dnsmasq[1]: query[A] <name unprintable> from 10.0.0.2");
+  EXPECT_EQ(l.kind, DnsLine::Kind::kQuery);
+  EXPECT_EQ(l.name, "<name unprintable>");
+}
+
+TEST(DnsLine, ExtraFormat) {
+  DnsLine l = ParseDnsLine(
+      "Nov 22 13:30:01 dnsmasq[1]: 17 127.0.0.1/41234 query[AAAA] a.b from 127.0.0.1");
+  EXPECT_EQ(l.kind, DnsLine::Kind::kQuery);
+  EXPECT_EQ(l.name, "a.b");
+  EXPECT_EQ(l.query_type, "AAAA");
+}
+
+TEST(DnsLine, Answers) {
+  DnsLine l = ParseDnsLine("Nov 22 13:30:01 dnsmasq[9605]: reply github.com is 192.0.2.94");
+  EXPECT_EQ(l.kind, DnsLine::Kind::kAnswer);
+  EXPECT_EQ(l.name, "github.com");
+  EXPECT_EQ(l.value, "192.0.2.94");
+  l = ParseDnsLine("Nov 22 13:30:01 dnsmasq[9605]: cached www.github.com is <CNAME>");
+  EXPECT_EQ(l.kind, DnsLine::Kind::kAnswer);
+  EXPECT_EQ(l.value, "<CNAME>");
+  l = ParseDnsLine("Nov 22 13:30:01 dnsmasq[9605]: config host.lan is 10.1.1.1");
+  EXPECT_EQ(l.kind, DnsLine::Kind::kAnswer);
+}
+
+TEST(DnsLine, OtherLinesAndGarbage) {
+  for (const char* s :
+       {"Nov 22 13:30:01 dnsmasq[9605]: forwarded github.com to 127.0.0.2",
+        "Nov 22 13:30:01 dnsmasq[9605]: nftset add 4 inet t allow_v4 192.0.2.94 github.com",
+        "Nov 22 13:30:00 dnsmasq[9605]: started, version 2.90 cachesize 150",
+        "", "query[", "Nov 22 dnsmasq[1]: query[A]", "dnsmasq[1]: query[A] x fro y",
+        "\xff\xfe\x00garbage", "dnsmasq[1]: reply x"}) {
+    EXPECT_EQ(ParseDnsLine(s).kind, DnsLine::Kind::kOther) << s;
+  }
+}
+
+TEST(DnsLine, WholeRealFixtureParses) {
+  const char* dir = getenv("SW_FIXTURES_DIR");
+  ASSERT_NE(dir, nullptr) << "SW_FIXTURES_DIR must point at shared/fixtures";
+  std::ifstream in(std::string(dir) + "/dnsmasq-2.90-real.log");
+  ASSERT_TRUE(in.good());
+  int queries = 0, answers = 0;
+  for (std::string line; std::getline(in, line);) {
+    DnsLine l = ParseDnsLine(line);
+    queries += l.kind == DnsLine::Kind::kQuery;
+    answers += l.kind == DnsLine::Kind::kAnswer;
+  }
+  EXPECT_EQ(queries, 15);  // grep -c 'query\[' dnsmasq-2.90-real.log
+  EXPECT_EQ(answers, 17);  // grep -cE ': (reply|cached|config) ' ...
+}
+
+// ---- allowlist ----
+
+TEST(Allowlist, NormalizeEntry) {
+  EXPECT_EQ(Allowlist::NormalizeEntry("  GitHub.COM.  "), "github.com");
+  EXPECT_EQ(Allowlist::NormalizeEntry("*.example.org"), "example.org");
+  EXPECT_EQ(Allowlist::NormalizeEntry(""), "");
+  EXPECT_EQ(Allowlist::NormalizeEntry("# comment"), "");
+  EXPECT_EQ(Allowlist::NormalizeEntry("a..b"), "");
+  EXPECT_EQ(Allowlist::NormalizeEntry("bad name.com"), "");
+  EXPECT_EQ(Allowlist::NormalizeEntry("*."), "");
+  EXPECT_EQ(Allowlist::NormalizeEntry(std::string(64, 'a') + ".com"), "");
+  EXPECT_EQ(Allowlist::NormalizeEntry(std::string(63, 'a') + ".com"), std::string(63, 'a') + ".com");
+  EXPECT_EQ(Allowlist::NormalizeEntry("under_score-ok.io"), "under_score-ok.io");
+}
+
+TEST(Allowlist, SuffixMatchIsLabelWise) {
+  Allowlist a;
+  a.AddText("github.com\n\n*.pypi.org\nnot a domain\n");
+  EXPECT_EQ(a.size(), 2u);
+  EXPECT_TRUE(a.Allows("github.com"));
+  EXPECT_TRUE(a.Allows("API.GitHub.com."));
+  EXPECT_TRUE(a.Allows("a.b.c.github.com"));
+  EXPECT_FALSE(a.Allows("evilgithub.com"));  // not a label boundary
+  EXPECT_FALSE(a.Allows("github.com.evil"));
+  EXPECT_FALSE(a.Allows("com"));
+  EXPECT_TRUE(a.Allows("pypi.org"));  // "*." covers the domain itself
+  EXPECT_TRUE(a.Allows("files.pypi.org"));
+  EXPECT_FALSE(a.Allows(""));
+  EXPECT_FALSE(a.Allows("<name unprintable>"));
+  EXPECT_FALSE(a.Allows(std::string(300, 'a')));
+}
+
+TEST(Allowlist, DeniedRemovesEntries) {
+  char tmpl[] = "/tmp/swallowXXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::ofstream(dir + "/profile.domains") << "github.com\nexample.org\n";
+  std::ofstream(dir + "/live.domains") << "pypi.org\n*.evil.net\n";
+  std::ofstream(dir + "/denied.domains") << "EXAMPLE.org\nevil.net\n";
+  Allowlist a;
+  ASSERT_TRUE(Allowlist::Load(dir, &a).ok());
+  EXPECT_TRUE(a.Allows("api.github.com"));
+  EXPECT_TRUE(a.Allows("pypi.org"));
+  EXPECT_FALSE(a.Allows("example.org"));
+  EXPECT_FALSE(a.Allows("www.example.org"));
+  EXPECT_FALSE(a.Allows("x.evil.net"));  // "*.evil.net" and "evil.net" are one entry
+  EXPECT_EQ(a.size(), 2u);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(Allowlist, MissingFilesAreEmpty) {
+  Allowlist a;
+  ASSERT_TRUE(Allowlist::Load("/nonexistent-sw-dir", &a).ok());
+  EXPECT_EQ(a.size(), 0u);
+  EXPECT_FALSE(a.Allows("github.com"));
+}
+
+// ---- JSON ----
+
+// Parses with cJSON and returns the string value of key.
+std::string JsonField(const std::string& json, const char* key) {
+  cJSON* root = cJSON_ParseWithLength(json.data(), json.size());
+  EXPECT_NE(root, nullptr) << json;
+  if (!root) return "<invalid>";
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(root, key);
+  std::string out = cJSON_IsString(item) ? item->valuestring : "<absent>";
+  cJSON_Delete(root);
+  return out;
+}
+
+TEST(Json, FieldOrderAndOmission) {
+  Event ev;
+  ev.ts = "2026-11-23T10:00:00.000001Z";
+  ev.source = "dns";
+  ev.action = "blocked_query";
+  ev.container = "c1";
+  ev.domain = "evil.com";
+  ev.query_type = "A";
+  EXPECT_EQ(ToJson(ev),
+            "{\"ts\":\"2026-11-23T10:00:00.000001Z\",\"source\":\"dns\","
+            "\"action\":\"blocked_query\",\"container\":\"c1\","
+            "\"domain\":\"evil.com\",\"query_type\":\"A\"}");
+  Event full = ev;
+  full.dest = "1.2.3.4";
+  full.detail = "d";
+  full.port = 443;
+  full.proto = 6;
+  full.uid = 0;
+  full.gid = 1000;
+  full.icmp_type = 8;
+  EXPECT_EQ(ToJson(full),
+            "{\"ts\":\"2026-11-23T10:00:00.000001Z\",\"source\":\"dns\","
+            "\"action\":\"blocked_query\",\"container\":\"c1\","
+            "\"domain\":\"evil.com\",\"query_type\":\"A\",\"dest\":\"1.2.3.4\","
+            "\"detail\":\"d\",\"port\":443,\"proto\":6,\"uid\":0,\"gid\":1000,"
+            "\"icmp_type\":8}");
+  Event empty;
+  EXPECT_EQ(ToJson(empty), "{\"ts\":\"\",\"source\":\"\",\"action\":\"\",\"container\":\"\"}");
+}
+
+TEST(Json, EscapesEveryHostileByte) {
+  std::string hostile;
+  for (int c = 1; c < 256; ++c) hostile += static_cast<char>(c);
+  hostile += "\"\\\"\\";
+  Event ev;
+  ev.domain = SanitizeUtf8(hostile);
+  std::string json = ToJson(ev);
+  for (char c : json) EXPECT_GE(static_cast<unsigned char>(c), 0x20);
+  // Round trip: cJSON reads back exactly the sanitized string.
+  EXPECT_EQ(JsonField(json, "domain"), ev.domain);
+  // NUL (which cJSON's C strings cannot carry back) is escaped too.
+  Event nul;
+  nul.detail = std::string("a\0b", 3);
+  EXPECT_NE(ToJson(nul).find("\"a\\u0000b\""), std::string::npos) << ToJson(nul);
+}
+
+TEST(Utf8, SanitizeKeepsValidReplacesInvalid) {
+  EXPECT_EQ(SanitizeUtf8("plain.ascii"), "plain.ascii");
+  EXPECT_EQ(SanitizeUtf8("b\xC3\xBC" "cher.de"), "b\xC3\xBC" "cher.de");  // ü
+  EXPECT_EQ(SanitizeUtf8("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");           // emoji
+  EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(SanitizeUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");             // overlong
+  EXPECT_EQ(SanitizeUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(SanitizeUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");             // truncated
+  EXPECT_EQ(SanitizeUtf8("\xF4\x90\x80\x80").substr(0, 3), "\xEF\xBF\xBD");   // > U+10FFFF
+}
+
+// ---- audit lines ----
+
+TEST(AuditLine, FullLine) {
+  Event ev;
+  ASSERT_TRUE(ParseAuditLine(
+      R"({"ts":"2026-11-22T13:30:01+02:00","container":"web","action":"deny","dest":"1.2.3.4","detail":"manual","port":443,"proto":"tcp","domain":"x.com"})",
+      "default", &ev));
+  EXPECT_EQ(ev.source, "audit");
+  EXPECT_EQ(ev.ts, "2026-11-22T11:30:01.000000Z");
+  EXPECT_EQ(ev.container, "web");
+  EXPECT_EQ(ev.action, "deny");
+  EXPECT_EQ(ev.dest, "1.2.3.4");
+  EXPECT_EQ(ev.detail, "manual");
+  EXPECT_EQ(ev.port, 443);
+  EXPECT_EQ(ev.proto, 6);
+  EXPECT_EQ(ev.domain, "x.com");
+}
+
+TEST(AuditLine, DefaultsAndProtoForms) {
+  Event ev;
+  ASSERT_TRUE(ParseAuditLine(R"({"action":"setup","proto":17})", "c9", &ev));
+  EXPECT_EQ(ev.container, "c9");
+  EXPECT_EQ(ev.proto, 17);
+  EXPECT_EQ(ev.ts.size(), 27u);
+  ASSERT_TRUE(ParseAuditLine(R"({"action":"x","proto":"udp","port":"53"})", "c", &ev));
+  EXPECT_EQ(ev.proto, 17);
+  EXPECT_EQ(ev.port, 53);
+  ASSERT_TRUE(ParseAuditLine(R"({"action":"x","proto":"bogus","port":70000})", "c", &ev));
+  EXPECT_EQ(ev.proto, 0);
+  EXPECT_EQ(ev.port, 0);
+  ASSERT_TRUE(ParseAuditLine(R"({"ts":1700000000.25,"action":"x"})", "c", &ev));
+  EXPECT_EQ(ev.ts, "2023-11-14T22:13:20.250000Z");
+}
+
+TEST(AuditLine, SkipsNonObjects) {
+  Event ev;
+  for (const char* s : {"", "   ", "[1,2]", "\"str\"", "42", "{", "{\"a\":", "null", "not json"})
+    EXPECT_FALSE(ParseAuditLine(s, "c", &ev)) << s;
+}
+
+TEST(AuditLine, HostileStringsStayValid) {
+  Event ev;
+  ASSERT_TRUE(ParseAuditLine("{\"action\":\"a\\u0000b\",\"detail\":\"\xff\\\"\\n\"}", "c", &ev));
+  std::string json = ToJson(ev);
+  EXPECT_EQ(JsonField(json, "detail"), "\xEF\xBF\xBD\"\n");
+}
+
+TEST(Rfc3339, Forms) {
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(ParseRfc3339("1970-01-01 00:00:01.5z"), 1500000);
+  EXPECT_EQ(ParseRfc3339("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00.123456789Z"), 123456);
+  EXPECT_FALSE(ParseRfc3339("1970-01-01T00:00:00"));  // no zone
+  EXPECT_FALSE(ParseRfc3339("1970-13-01T00:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("yesterday"));
+  EXPECT_FALSE(ParseRfc3339("1970-01-01T00:00:00.Z"));
+  EXPECT_EQ(FormatRfc3339(1700000000123456), "2023-11-14T22:13:20.123456Z");
+}
+
+TEST(ProtoNumber, Names) {
+  EXPECT_EQ(ProtoNumber("tcp"), 6);
+  EXPECT_EQ(ProtoNumber("udp"), 17);
+  EXPECT_EQ(ProtoNumber("icmpv6"), 58);
+  EXPECT_EQ(ProtoNumber("132"), 132);
+  EXPECT_EQ(ProtoNumber("256"), 0);
+  EXPECT_EQ(ProtoNumber("TCP"), 0);  // documented: lowercase names only
+}
+
+// ---- domain map ----
+
+TEST(DomainMap, LastWriterWinsAndBounded) {
+  DomainMap m(3);
+  auto ip = [](const char* s) { return *IpAddr::Parse(s); };
+  m.Put(ip("192.0.2.1"), "a.com");
+  m.Put(ip("192.0.2.1"), "b.com");
+  ASSERT_NE(m.Find(ip("192.0.2.1")), nullptr);
+  EXPECT_EQ(*m.Find(ip("192.0.2.1")), "b.com");
+  m.Put(ip("2001:db8::1"), "v6.com");
+  m.Put(ip("192.0.2.2"), "c.com");
+  m.Put(ip("192.0.2.3"), "d.com");  // evicts 192.0.2.1, the oldest update
+  EXPECT_EQ(m.size(), 3u);
+  EXPECT_EQ(m.Find(ip("192.0.2.1")), nullptr);
+  EXPECT_EQ(*m.Find(ip("2001:db8::1")), "v6.com");
+  EXPECT_EQ(*m.Find(ip("192.0.2.3")), "d.com");
+}
+
+TEST(IpAddr, ParseAndFormat) {
+  EXPECT_FALSE(IpAddr::Parse("NXDOMAIN"));
+  EXPECT_FALSE(IpAddr::Parse("<CNAME>"));
+  EXPECT_FALSE(IpAddr::Parse(""));
+  EXPECT_EQ(IpAddr::Parse("2001:0db8::0001")->ToString(), "2001:db8::1");
+  EXPECT_EQ(IpAddr::Parse("10.0.0.1")->ToString(), "10.0.0.1");
+}
+
+}  // namespace
+}  // namespace sw
