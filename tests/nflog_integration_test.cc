@@ -380,6 +380,15 @@ void Flood(const std::string& netns, const Options& opts, bool read_during_flood
   std::unique_ptr<NflogSource> src;
   Status open_st = NflogSource::Open(opts, &src);
   ASSERT_TRUE(open_st.ok()) << open_st.message();
+  int rcvbuf = 0;
+  socklen_t optlen = sizeof rcvbuf;
+  getsockopt(src->fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &optlen);
+  if (!read_during_flood) {
+    // The default buffer holds a whole 200k flood; shrink it so the stalled
+    // reader really overflows.
+    int small = 1 << 20;
+    ASSERT_EQ(setsockopt(src->fd(), SOL_SOCKET, SO_RCVBUFFORCE, &small, sizeof small), 0);
+  }
 
   std::atomic<bool> sender_done{false};
   int sent = 0;
@@ -442,10 +451,11 @@ void Flood(const std::string& netns, const Options& opts, bool read_during_flood
   const uint64_t total_delivered = delivered + markers_seen;
   double secs = std::chrono::duration<double>(flood_time).count();
   std::printf(
-      "[ flood    ] %s: sent %d in %.3f s (%.0f pkt/s); delivered %llu "
+      "[ flood    ] %s (SO_RCVBUF %d%s): sent %d in %.3f s (%.0f pkt/s); delivered %llu "
       "(%.2f%%), lost %llu (sequence gaps); %llu lost events (%llu ENOBUFS); "
       "markers %d sent, %llu seen\n",
-      read_during_flood ? "concurrent reader" : "stalled reader", sent, secs,
+      read_during_flood ? "concurrent reader" : "stalled reader", rcvbuf,
+      read_during_flood ? "" : ", shrunk to 1 MiB", sent, secs,
       sent / secs, static_cast<unsigned long long>(delivered),
       100.0 * static_cast<double>(delivered) / sent,
       static_cast<unsigned long long>(src->lost()),
