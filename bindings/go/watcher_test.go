@@ -445,3 +445,33 @@ func TestBurstNoLostWakeups(t *testing.T) {
 	t.Logf("%d events in %v", total, time.Since(start))
 	expectNone(t, w, 100*time.Millisecond)
 }
+
+func TestNflogUnavailable(t *testing.T) {
+	s := newStateDir(t)
+	bad := filepath.Join(t.TempDir(), "no-such-netns")
+
+	_, err := Open(s.dir, "c1", WithNetns(bad), WithNflogRequired(true))
+	var swErr *Error
+	if !errors.As(err, &swErr) || !errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("required NFLOG in a missing netns: %v", err)
+	}
+	t.Logf("required: %v", err)
+
+	w, err := Open(s.dir, "c1", WithNetns(bad))
+	if err != nil {
+		t.Fatalf("optional NFLOG: %v", err)
+	}
+	defer w.Close()
+	ev := nextWithin(t, w, 5*time.Second)
+	if ev.Source != "watch" || ev.Action != "nflog_unavailable" || ev.Container != "c1" {
+		t.Fatalf("got %s", ev.JSON())
+	}
+	if err := w.SourceStatus(SourceNFLOG); err == nil {
+		t.Error("SourceStatus(NFLOG) = nil, want the setup failure")
+	}
+	// The file sources keep working.
+	s.query("A", "evil.example.com")
+	if ev := nextWithin(t, w, 5*time.Second); ev.Domain != "evil.example.com" {
+		t.Fatalf("got %s", ev.JSON())
+	}
+}
