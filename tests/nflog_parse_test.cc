@@ -166,7 +166,7 @@ const std::vector<std::vector<Want>> kFixture = {
     },
 };
 
-class FixtureTest : public ::testing::Test {
+class NflogFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     datagrams_ = LoadHexDatagrams("nflog-kernel-6.18.hex");
@@ -188,7 +188,7 @@ class FixtureTest : public ::testing::Test {
   std::vector<Buf> datagrams_;
 };
 
-TEST_F(FixtureTest, ParsesEveryDatagramExactly) {
+TEST_F(NflogFixture, ParsesEveryDatagramExactly) {
   for (size_t i = 0; i < datagrams_.size(); ++i) {
     size_t bad = 0;
     auto pkts = Parse(datagrams_[i], &bad);
@@ -200,7 +200,7 @@ TEST_F(FixtureTest, ParsesEveryDatagramExactly) {
   }
 }
 
-TEST_F(FixtureTest, EndsWithNlmsgDoneWhichIsSkipped) {
+TEST_F(NflogFixture, EndsWithNlmsgDoneWhichIsSkipped) {
   for (const Buf& d : datagrams_) {
     auto ends = MessageEnds(d);
     ASSERT_FALSE(ends.empty());
@@ -213,7 +213,7 @@ TEST_F(FixtureTest, EndsWithNlmsgDoneWhichIsSkipped) {
 
 // Every possible truncation: the packets decoded are exactly the complete
 // messages before the cut, and a cut inside a message counts one malformed.
-TEST_F(FixtureTest, EveryTruncationYieldsACleanPrefix) {
+TEST_F(NflogFixture, EveryTruncationYieldsACleanPrefix) {
   for (size_t i = 0; i < datagrams_.size(); ++i) {
     const Buf& d = datagrams_[i];
     auto ends = MessageEnds(d);
@@ -238,7 +238,7 @@ TEST_F(FixtureTest, EveryTruncationYieldsACleanPrefix) {
 
 // Random corruption: whatever it decodes, it must not crash or over-read
 // (run under AddressSanitizer).
-TEST_F(FixtureTest, RandomCorruptionNeverCrashes) {
+TEST_F(NflogFixture, RandomCorruptionNeverCrashes) {
   std::mt19937 rng(12345);
   size_t total = 0;
   for (int iter = 0; iter < 30000; ++iter) {
@@ -258,7 +258,7 @@ TEST_F(FixtureTest, RandomCorruptionNeverCrashes) {
   EXPECT_GT(total, 0u);
 }
 
-TEST_F(FixtureTest, MisalignedInputGivesSameResult) {
+TEST_F(NflogFixture, MisalignedInputGivesSameResult) {
   const Buf& d = datagrams_[0];
   std::unique_ptr<uint8_t[]> storage(new uint8_t[d.size() + 1]);
   std::memcpy(storage.get() + 1, d.data(), d.size());
