@@ -71,7 +71,9 @@ const char *sw_strerror(int err);
 sw_options *sw_options_new(void);
 void sw_options_free(sw_options *opts);
 
-/* Which sources to run, a mask of SW_SOURCE_*; default SW_SOURCE_ALL. */
+/* Setters return 0, or -EINVAL for a NULL opts or a value out of range. */
+
+/* Which sources to run, a non-empty mask of SW_SOURCE_*; default all. */
 int sw_options_set_sources(sw_options *opts, unsigned sources);
 /* Suppress an event equal to one emitted less than `ms` ago (same source,
  * action, domain, query_type, dest, port, proto); 0 (default) disables. */
@@ -91,7 +93,8 @@ int sw_options_set_nflog_action(sw_options *opts, const char *prefix,
 /* Longest log line kept, in bytes (default 65536, minimum 256). Longer lines
  * are dropped and reported with a "line_too_long" watch event. */
 int sw_options_set_max_line(sw_options *opts, uint32_t bytes);
-/* Entries kept in the IP -> domain map (default 65536, LRU). */
+/* Entries kept in the IP -> domain map (default 65536, at least 1; the least
+ * recently updated entry is evicted). */
 int sw_options_set_domain_map_size(sw_options *opts, uint32_t entries);
 
 /* ---- Watcher ---- */
@@ -162,7 +165,8 @@ int sw_event_icmp_type(const sw_event *ev);
 /* The event as one JSON object without a newline: keys ts, source, action,
  * container, then domain, query_type, dest, detail, port, proto, uid, gid,
  * icmp_type when non-empty, in that order. Borrowed from ev; *len (if not
- * NULL) receives the length. */
+ * NULL) receives the length. Built when the event is made, so reading it
+ * (like every accessor) never modifies the event: threads may share one. */
 const char *sw_event_json(const sw_event *ev, size_t *len);
 
 /* ---- Event lists (from sw_audit_tail) ---- */

@@ -20,8 +20,11 @@ struct sw_watcher {
   std::unique_ptr<sw::Watcher> rep;
 };
 struct sw_event {
+  // The JSON is built once, up front: accessors on a const event stay
+  // read-only, so threads may share an event (e.g. from a list).
+  explicit sw_event(sw::Event e) : rep(std::move(e)), json(sw::ToJson(rep)) {}
   sw::Event rep;
-  mutable std::string json;  // built on first sw_event_json()
+  std::string json;
 };
 struct sw_event_list {
   std::vector<sw_event> events;
@@ -52,7 +55,11 @@ const char* Str(const sw_event* ev, const std::string sw::Event::*field) {
 
 }  // namespace
 
-SW_EXPORT const char* sw_version(void) { return "1.0.0"; }
+#define SW_STR2(x) #x
+#define SW_STR(x) SW_STR2(x)
+SW_EXPORT const char* sw_version(void) {
+  return SW_STR(SW_VERSION_MAJOR) "." SW_STR(SW_VERSION_MINOR) "." SW_STR(SW_VERSION_PATCH);
+}
 
 SW_EXPORT const char* sw_strerror(int err) {
   if (err < 0) err = -err;
@@ -161,7 +168,7 @@ SW_EXPORT int sw_next_event(sw_watcher* w, sw_event** ev) {
   return Guard([&] {
     std::optional<sw::Event> next = w->rep->Next();
     if (!next) return 0;
-    *ev = new sw_event{std::move(*next), {}};
+    *ev = new sw_event(std::move(*next));
     return 1;
   });
 }
@@ -207,14 +214,6 @@ SW_EXPORT const char* sw_event_json(const sw_event* ev, size_t* len) {
   if (!ev) {
     if (len) *len = 0;
     return "";
-  }
-  if (ev->json.empty()) {
-    try {
-      ev->json = sw::ToJson(ev->rep);
-    } catch (...) {
-      if (len) *len = 0;
-      return "";
-    }
   }
   if (len) *len = ev->json.size();
   return ev->json.c_str();
@@ -268,7 +267,7 @@ SW_EXPORT int sw_audit_tail(const char* path, size_t n, sw_event_list** out) {
     if (!s.ok()) return ToCode(s);
     auto list = std::make_unique<sw_event_list>();
     list->events.reserve(events.size());
-    for (auto& e : events) list->events.push_back(sw_event{std::move(e), {}});
+    for (auto& e : events) list->events.emplace_back(std::move(e));
     *out = list.release();
     return 0;
   });
