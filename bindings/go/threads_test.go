@@ -18,12 +18,14 @@ const inotifyInstances = "/proc/sys/fs/inotify/max_user_instances"
 
 // ensureInotifyInstances makes room for n more inotify instances (one per
 // watcher): the Linux default of 128 per user is far below 1,000. As root
-// the limit is raised for the test and restored afterwards.
-func ensureInotifyInstances(t *testing.T, n int) {
+// the limit is raised for the test and restored afterwards. It reports
+// whether the room is there; without it the caller opens what it can.
+func ensureInotifyInstances(t *testing.T, n int) bool {
 	t.Helper()
 	b, err := os.ReadFile(inotifyInstances)
 	if err != nil {
-		t.Skipf("cannot read %s: %v", inotifyInstances, err)
+		t.Logf("cannot read %s: %v", inotifyInstances, err)
+		return false
 	}
 	old := strings.TrimSpace(string(b))
 	limit, err := strconv.Atoi(old)
@@ -32,24 +34,26 @@ func ensureInotifyInstances(t *testing.T, n int) {
 	}
 	need := n + 256 // what other processes of this user may hold
 	if limit >= need {
-		return
+		return true
 	}
 	if err := os.WriteFile(inotifyInstances, []byte(strconv.Itoa(need)), 0); err != nil {
-		t.Skipf("%s is %d, %d watchers need about %d and raising it failed: %v",
+		t.Logf("%s is %d, %d watchers need about %d and raising it failed: %v",
 			inotifyInstances, limit, n, need, err)
+		return false
 	}
 	t.Logf("raised %s from %s to %d for this test", inotifyInstances, old, need)
 	t.Cleanup(func() { os.WriteFile(inotifyInstances, []byte(old), 0) })
+	return true
 }
 
 // 1,000 watchers, each with a goroutine waiting in Next, must cost
 // goroutines, not OS threads: Next parks on the netpoller.
 func TestManyIdleWatchersBoundedThreads(t *testing.T) {
-	const n = 1000
+	n := 1000
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	ensureInotifyInstances(t, n)
+	roomy := ensureInotifyInstances(t, n)
 	runtime.GC()
 	fdsBefore := openFds(t)
 	threadsBefore := procThreads(t)
@@ -60,6 +64,13 @@ func TestManyIdleWatchersBoundedThreads(t *testing.T) {
 		dirs[i] = newStateDir(t)
 		w, err := Open(dirs[i].dir, fmt.Sprintf("c%d", i), fileSources)
 		if err != nil {
+			// Unprivileged with the default inotify limit: still check the
+			// thread bound with as many watchers as the limit allows.
+			if !roomy && errors.Is(err, syscall.EMFILE) && i >= 50 {
+				t.Logf("inotify instance limit reached: continuing with %d watchers instead of %d", i, n)
+				n, dirs, watchers = i, dirs[:i], watchers[:i]
+				break
+			}
 			closeAll(watchers[:i])
 			t.Fatalf("Open #%d: %v", i, err)
 		}
@@ -112,7 +123,7 @@ func TestManyIdleWatchersBoundedThreads(t *testing.T) {
 	threadsIdle := procThreads(t)
 	t.Logf("%d idle watchers: OS threads %d before, %d while all wait in Next (GOMAXPROCS=%d, goroutines=%d); CPU over 1s idle: %v; fds %d -> %d (%.1f per watcher)",
 		n, threadsBefore, threadsIdle, runtime.GOMAXPROCS(0), runtime.NumGoroutine(), idleCPU,
-		fdsBefore, fdsOpen, float64(fdsOpen-fdsBefore)/n)
+		fdsBefore, fdsOpen, float64(fdsOpen-fdsBefore)/float64(n))
 	if idleCPU > 250*time.Millisecond {
 		t.Errorf("idle watchers used %v CPU in 1s", idleCPU)
 	}
@@ -122,10 +133,11 @@ func TestManyIdleWatchersBoundedThreads(t *testing.T) {
 	}
 
 	// The parked watchers are live: a line in some logs wakes exactly those.
-	for _, i := range []int{0, 1, 499, 998, 999} {
+	woken := []int{0, 1, n / 2, n - 2, n - 1}
+	for _, i := range woken {
 		dirs[i].query("A", fmt.Sprintf("w%d.example.com", i))
 	}
-	for _, i := range []int{0, 1, 499, 998, 999} {
+	for _, i := range woken {
 		select {
 		case ev := <-results[i]:
 			if want := fmt.Sprintf("w%d.example.com", i); ev.Domain != want || ev.Container != fmt.Sprintf("c%d", i) {

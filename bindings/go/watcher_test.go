@@ -167,9 +167,8 @@ func TestCloseDuringNext(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	closed := make(chan error, 1)
+	go func() { closed <- w.Close() }()
 	for range waiters {
 		select {
 		case err := <-errc:
@@ -180,7 +179,11 @@ func TestCloseDuringNext(t *testing.T) {
 			t.Fatal("Next did not return after Close")
 		}
 	}
-	t.Logf("parked Next calls returned %v after Close", time.Since(start))
+	t.Logf("parked Next calls returned %v after Close started", time.Since(start))
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Close took %v", time.Since(start))
 
 	if err := w.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
