@@ -186,6 +186,28 @@ TEST(Abi, HandlesAreIndependentAcrossThreads) {
   EXPECT_EQ(ok.load(), 2);
 }
 
+TEST(Abi, NflogUnavailableDegradesGracefully) {
+  StateDir dir;
+  sw_options* o = sw_options_new();
+  sw_options_set_netns(o, "/nonexistent/netns");
+  sw_watcher* w = nullptr;
+  ASSERT_EQ(sw_open(dir.path().c_str(), "c1", o, &w), 0);
+  EXPECT_EQ(sw_source_status(w, SW_SOURCE_NFLOG), -ENOENT);
+  EXPECT_EQ(sw_source_status(w, SW_SOURCE_DNS), 0);
+  dir.Append("dnsmasq.log", QueryLine("still.works"));
+  auto evs = Collect(w, 2);
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0].source, "watch");
+  EXPECT_EQ(evs[0].action, "nflog_unavailable");
+  EXPECT_NE(evs[0].detail.find("/nonexistent/netns"), std::string::npos) << evs[0].detail;
+  EXPECT_EQ(evs[1].domain, "still.works");
+  sw_close(w);
+  // Unless the host said NFLOG is required.
+  sw_options_set_nflog_required(o, 1);
+  EXPECT_EQ(sw_open(dir.path().c_str(), "c1", o, &w), -ENOENT);
+  sw_options_free(o);
+}
+
 // ---- DNS source semantics ----
 
 TEST(Dns, OnlyBlockedQueriesAfterOpen) {

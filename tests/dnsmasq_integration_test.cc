@@ -1,6 +1,8 @@
 // A real dnsmasq in a real network namespace, real queries, exact events.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sandbox.h"
 
 using namespace swtest;
@@ -105,6 +107,68 @@ TEST_F(DnsmasqTest, DeleteAndRecreate) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   dnsmasq_->Query("two.del");
   EXPECT_EQ(Blocked(1), V{"two.del/A"});
+}
+
+// The whole pipeline: dnsmasq answers, the firewall drops the connection
+// to the answered IP, and the NFLOG event names the domain the client asked
+// for (the CNAME alias, not its target). The watcher runs in the host
+// namespace and reads NFLOG inside the sandbox through the netns option.
+TEST(Enrichment, DroppedConnectionCarriesTheResolvedDomain) {
+  std::string why = NetnsSkipReason({"ip", "dnsmasq", "dig", "nft"});
+  if (!why.empty()) GTEST_SKIP() << why;
+  StateDir dir;
+  Netns ns("enrich");
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(std::system(("ip -n " + ns.name() + " link add v0 type veth peer name v1 && ip -n " + ns.name() +
+                         " link set v1 up && ip -n " + ns.name() + " link set v0 up && ip -n " +
+                         ns.name() + " addr add 10.77.0.1/24 dev v0 && ip -n " + ns.name() +
+                         " route add default dev v0 && ip -n " + ns.name() +
+                         " -6 addr add 2001:db8:77::1/64 dev v0 nodad && ip -n " + ns.name() +
+                         " -6 route add default dev v0").c_str()), 0);
+  ASSERT_EQ(ns.Exec("nft -f - <<'EOF'\n"
+                    "table inet shield { chain out { type filter hook output priority 0;\n"
+                    "  oifname \"lo\" accept\n  meta l4proto ipv6-icmp accept\n"
+                    "  log prefix \"TEROK_SHIELD_DENIED: \" group 100 drop\n}\n}\nEOF"), 0);
+  dir.Write("profile.domains", "allowed.test\n");
+  Dnsmasq dnsmasq(ns, dir,
+                  "host-record=evil.test,203.0.113.66,2001:db8:66::66\n"
+                  "host-record=allowed.test,192.0.2.10\n"
+                  "cname=www.allowed.test,allowed.test\n");
+  ASSERT_TRUE(dnsmasq.ready());
+  sw_options* o = sw_options_new();
+  sw_options_set_netns(o, ns.path().c_str());
+  sw_options_set_nflog_required(o, 1);
+  sw_watcher* w = nullptr;
+  ASSERT_EQ(sw_open(dir.path().c_str(), "c1", o, &w), 0);
+  sw_options_free(o);
+  EXPECT_EQ(sw_source_status(w, SW_SOURCE_NFLOG), 0);
+
+  EXPECT_EQ(dnsmasq.Query("evil.test"), "203.0.113.66\n");
+  EXPECT_EQ(dnsmasq.Query("evil.test", "AAAA"), "2001:db8:66::66\n");
+  dnsmasq.Query("www.allowed.test");
+  // One at a time, so the order of first appearances is known; a dropped
+  // SYN is all we need, so each attempt is cut short.
+  for (const char* target : {"tcp/203.0.113.66/443", "udp/2001:db8:66::66/53",
+                             "tcp/192.0.2.10/80", "tcp/198.51.100.9/22"}) {
+    ns.Exec(std::string("timeout 0.3 bash -c 'echo > /dev/") + target + "' 2>/dev/null");
+  }
+
+  std::vector<std::string> got;
+  for (auto& e : OfSource(Collect(w, 20, 2500), "nflog")) {
+    EXPECT_EQ(e.action, "blocked_connection");
+    EXPECT_EQ(e.detail, "TEROK_SHIELD_DENIED");
+    got.push_back(e.dest + ":" + std::to_string(e.port) + "/" + std::to_string(e.proto) + "=" +
+                  e.domain);
+  }
+  // TCP retransmits SYNs, so a dest can repeat; each first appearance counts.
+  std::vector<std::string> firsts;
+  for (auto& g : got)
+    if (std::find(firsts.begin(), firsts.end(), g) == firsts.end()) firsts.push_back(g);
+  EXPECT_EQ(firsts, (std::vector<std::string>{"203.0.113.66:443/6=evil.test",
+                                              "2001:db8:66::66:53/17=evil.test",
+                                              "192.0.2.10:80/6=www.allowed.test",
+                                              "198.51.100.9:22/6="}));
+  sw_close(w);
 }
 
 }  // namespace

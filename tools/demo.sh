@@ -26,10 +26,13 @@ echo dnsmasq > "$state/dns.tier"
 printf 'allowed.demo\n' > "$state/profile.domains"
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-ip -n "$ns" link add d0 type dummy
-ip -n "$ns" addr add 10.99.0.1/24 dev d0
-ip -n "$ns" link set d0 up
-ip -n "$ns" route add default dev d0
+# A veth pair gives the sandbox a default route, so connections reach the
+# output hook (and the shield) instead of failing with "no route".
+ip -n "$ns" link add v0 type veth peer name v1
+ip -n "$ns" link set v1 up
+ip -n "$ns" link set v0 up
+ip -n "$ns" addr add 10.99.0.1/24 dev v0
+ip -n "$ns" route add default dev v0
 ip netns exec "$ns" nft -f - <<'NFT'
 table inet terok_shield {
   chain output {
