@@ -1,8 +1,47 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test: the C/C++ suite
-# (unit, ABI, real dnsmasq/netns/NFLOG integration), the Go and Rust
-# bindings, and the sanitizer build. SW_FUZZ_SECONDS sets the fuzzing time.
-set -euo pipefail
+# Installs what is missing, builds, and runs every test: the C/C++ suites
+# (unit, ABI, real dnsmasq/netns/NFLOG integration, idle), the Go and Rust
+# bindings, the sanitizer/valgrind/TSan runs and a bounded fuzzing pass.
+#   SW_FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing)
+#   SW_STAGES="c go"    run only these stages (c go rust sanitize fuzz)
+set -uo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
-meson test -C build --print-errorlogs --num-processes 2
+export PATH="$PATH:/usr/local/go/bin:$HOME/.cargo/bin"
+
+tools/setup.sh || exit 1
+# What only the test stages need (the library itself needs none of it).
+test_packages=(swig valgrind clang libclang-rt-14-dev libclang-dev python3)
+missing=()
+for p in "${test_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test: installing ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || exit 1
+fi
+
+stages=${SW_STAGES:-"c go rust sanitize fuzz"}
+passed=0; failed=0; failures=()
+run_stage() {
+  local name=$1; shift
+  case " $stages " in *" $name "*) ;; *) return 0 ;; esac
+  echo; echo "######## stage: $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "######## stage $name passed ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "######## stage $name FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+run_stage c meson test -C build --print-errorlogs --num-processes 2
+run_stage go env LIBSW_BUILD_DIR=build bindings/go/test.sh
+run_stage rust env LIBSW_BUILD_DIR=build bindings/rust/test.sh
+[ -x tools/sanitize.sh ] && run_stage sanitize tools/sanitize.sh
+[ -x fuzz/run.sh ] && [ "${SW_FUZZ_SECONDS:-20}" != 0 ] && run_stage fuzz env SW_FUZZ_SECONDS="${SW_FUZZ_SECONDS:-20}" fuzz/run.sh
+
+echo
+[ $failed -eq 0 ] || echo "failed stages: ${failures[*]}"
+echo "stages: $passed passed, $failed failed"
+[ $failed -eq 0 ]
