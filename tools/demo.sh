@@ -38,6 +38,7 @@ table inet terok_shield {
   chain output {
     type filter hook output priority 0; policy accept;
     oifname "lo" accept
+    meta l4proto ipv6-icmp accept
     ip daddr 192.0.2.0/24 log prefix "TEROK_SHIELD_ALLOWED: " group 100 accept
     log prefix "TEROK_SHIELD_DENIED: " group 100 drop
   }
@@ -73,7 +74,9 @@ say "dig tracker.demo and a TXT lookup (not allowed: blocked_query events)"
 ip netns exec "$ns" dig +short @127.0.0.1 tracker.demo >&2
 ip netns exec "$ns" dig +short @127.0.0.1 exfil.example TXT >&2 || true
 say "connect to tracker.demo's IP directly (dropped by nft, NFLOG event with its domain)"
-ip netns exec "$ns" timeout 2 bash -c 'echo > /dev/tcp/203.0.113.66/443' 2>/dev/null || true
+ip netns exec "$ns" timeout 0.5 bash -c 'echo > /dev/tcp/203.0.113.66/443' 2>/dev/null || true
+say "connect to allowed.demo's IP (allowed by nft, logged as allowed_connection)"
+ip netns exec "$ns" timeout 0.5 bash -c 'echo > /dev/tcp/192.0.2.10/443' 2>/dev/null || true
 say "the runtime writes an audit event"
 printf '{"ts":"%s","container":"demo","action":"deny","dest":"203.0.113.66","detail":"demo"}\n' \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$state/audit.jsonl"

@@ -28,6 +28,13 @@ export PKG_CONFIG_PATH
 libdirs=$(pkg-config --libs-only-L libshieldwatch | sed 's/-L//g; s/^ *//; s/ *$//; s/  */:/g')
 LD_LIBRARY_PATH=$libdirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
+# Go's build cache does not key cgo packages on pkg-config output, so a
+# package built against another copy of the library could be reused. The
+# CGO_* variables are part of the key: naming the library's directories there
+# ties cached builds to this build tree.
+CGO_CFLAGS="${CGO_CFLAGS:--O2 -g} $(pkg-config --cflags libshieldwatch)"
+CGO_LDFLAGS="${CGO_LDFLAGS:--O2 -g} $(pkg-config --libs-only-L libshieldwatch)"
+export CGO_CFLAGS CGO_LDFLAGS
 
 if [ -z "${GO:-}" ]; then
   if command -v go >/dev/null 2>&1; then GO=go; else GO=/usr/local/go/bin/go; fi
