@@ -36,8 +36,8 @@ run_stage() {
 }
 
 run_stage c meson test -C build --print-errorlogs --num-processes 2
-run_stage go env LIBSW_BUILD_DIR=build bindings/go/test.sh
-run_stage rust env LIBSW_BUILD_DIR=build bindings/rust/test.sh
+run_stage go env LIBSW_BUILD_DIR="$PWD/build" bindings/go/test.sh
+run_stage rust env LIBSW_BUILD_DIR="$PWD/build" bindings/rust/test.sh
 [ -x tools/sanitize.sh ] && run_stage sanitize tools/sanitize.sh
 [ -x fuzz/run.sh ] && [ "${SW_FUZZ_SECONDS:-20}" != 0 ] && run_stage fuzz env SW_FUZZ_SECONDS="${SW_FUZZ_SECONDS:-20}" fuzz/run.sh
 

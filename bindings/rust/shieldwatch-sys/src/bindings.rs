@@ -64,7 +64,7 @@ extern "C" {
     #[doc = " New options holding the defaults; NULL when out of memory. Free with\n sw_options_free(). sw_open() copies what it needs: free them any time."]
     pub fn sw_options_new() -> *mut sw_options;
     pub fn sw_options_free(opts: *mut sw_options);
-    #[doc = " Which sources to run, a mask of SW_SOURCE_*; default SW_SOURCE_ALL."]
+    #[doc = " Which sources to run, a non-empty mask of SW_SOURCE_*; default all."]
     pub fn sw_options_set_sources(
         opts: *mut sw_options,
         sources: ::std::os::raw::c_uint,
@@ -91,7 +91,7 @@ extern "C" {
     ) -> ::std::os::raw::c_int;
     #[doc = " Longest log line kept, in bytes (default 65536, minimum 256). Longer lines\n are dropped and reported with a \"line_too_long\" watch event."]
     pub fn sw_options_set_max_line(opts: *mut sw_options, bytes: u32) -> ::std::os::raw::c_int;
-    #[doc = " Entries kept in the IP -> domain map (default 65536, LRU)."]
+    #[doc = " Entries kept in the IP -> domain map (default 65536, at least 1; the least\n recently updated entry is evicted)."]
     pub fn sw_options_set_domain_map_size(
         opts: *mut sw_options,
         entries: u32,
@@ -107,7 +107,7 @@ extern "C" {
     pub fn sw_close(w: *mut sw_watcher);
     #[doc = " The pollable fd (epoll, O_CLOEXEC), owned by the handle and stable for its\n life; never close it. Readable while sw_poll() has work to do or events are\n queued. Returns the fd or -EINVAL."]
     pub fn sw_fd(w: *const sw_watcher) -> ::std::os::raw::c_int;
-    #[doc = " Processes everything ready without blocking and queues the events. Returns\n the number of events now queued, or a negative errno."]
+    #[doc = " Processes everything ready without blocking and queues the events. Returns\n the number of events now queued, or a negative errno. Log files are read\n until about 4096 events are queued (memory stays bounded when the host\n falls behind); the rest waits on disk, the fd stays readable, and draining\n the queue raises a fresh edge, so call sw_poll() again when it fires."]
     pub fn sw_poll(w: *mut sw_watcher) -> ::std::os::raw::c_int;
     #[doc = " Takes the oldest queued event: returns 1 and stores it in *ev (free it with\n sw_event_free), 0 when the queue is empty, or a negative errno."]
     pub fn sw_next_event(w: *mut sw_watcher, ev: *mut *mut sw_event) -> ::std::os::raw::c_int;
@@ -135,7 +135,7 @@ extern "C" {
     pub fn sw_event_uid(ev: *const sw_event) -> i64;
     pub fn sw_event_gid(ev: *const sw_event) -> i64;
     pub fn sw_event_icmp_type(ev: *const sw_event) -> ::std::os::raw::c_int;
-    #[doc = " The event as one JSON object without a newline: keys ts, source, action,\n container, then domain, query_type, dest, detail, port, proto, uid, gid,\n icmp_type when non-empty, in that order. Borrowed from ev; *len (if not\n NULL) receives the length."]
+    #[doc = " The event as one JSON object without a newline: keys ts, source, action,\n container, then domain, query_type, dest, detail, port, proto, uid, gid,\n icmp_type when non-empty, in that order. Borrowed from ev; *len (if not\n NULL) receives the length. Built when the event is made, so reading it\n (like every accessor) never modifies the event: threads may share one."]
     pub fn sw_event_json(ev: *const sw_event, len: *mut usize) -> *const ::std::os::raw::c_char;
     #[doc = " ---- Event lists (from sw_audit_tail) ----"]
     pub fn sw_event_list_size(list: *const sw_event_list) -> usize;
