@@ -1,0 +1,275 @@
+// nflog_flood: floods an NFLOG group inside a throwaway netns (one sender,
+// flood_sender, as fast as it can) and reports sent / delivered / lost and
+// events/s for each reader, one after the other in the same run:
+//   swcat   swcat -o json --netns /run/netns/NAME --source nflog C > file
+//           (delivered = nflog lines in the file; the "lost" watch events and
+//           the counts in their details are reported too)
+//   ulogd   ulogd2 NFLOG -> BASE -> IFINDEX -> IP2STR -> HWHDR -> JSON (sync=1,
+//           like the example ulogd.conf), same group, same kernel-side
+//           settings as the library (qthreshold 64, timeout 5 cs, 16 MiB
+//           socket buffer); only when /usr/sbin/ulogd and the JSON plugin are
+//           installed (apt-get install ulogd2 ulogd2-json)
+//   bare    nflog_bare: a libnetfilter_log reader that only counts
+// events/s = delivered / (last output growth - flood start).
+//
+// Env: SW_BENCH_PACKETS (default 200000), SW_BENCH_READERS (default
+// "swcat,ulogd,bare").
+#include <arpa/inet.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <memory>
+#include <regex>
+
+#include <libshieldwatch.h>
+
+#include "bench_util.h"
+
+namespace {
+
+const char* kUlogdPlugins = "/usr/lib/x86_64-linux-gnu/ulogd";
+
+std::string SelfDir() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  buf[n] = '\0';
+  return dirname(buf);
+}
+
+// Sends one marker packet (192.0.2.240:9) from inside the namespace.
+void SendMarker(const std::string& netns) {
+  std::thread([&] {
+    if (!bench::JoinNetns(netns)) return;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(9);
+    inet_pton(AF_INET, "192.0.2.240", &to.sin_addr);
+    (void)sendto(fd, "m", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    close(fd);
+  }).join();
+}
+
+size_t CountSubstr(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
+  return n;
+}
+
+off_t FileSize(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? st.st_size : 0;
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& out) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    std::vector<char*> argv;
+    for (auto a : args) argv.push_back(strdup(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Sends markers until `marker` shows up in the file (the reader is live).
+bool WaitLive(const std::string& netns, const std::string& file, const std::string& marker,
+              size_t already) {
+  for (int i = 0; i < 100; ++i) {
+    SendMarker(netns);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (CountSubstr(bench::ReadFile(file), marker) > already) return true;
+  }
+  return false;
+}
+
+struct Flood {
+  long sent = 0;
+  double send_s = 0;
+  double t_start = 0;
+  double t_last_growth = 0;
+};
+
+// Runs flood_sender and watches `file` grow until it has been still for
+// 1.5 s after the sender finished.
+Flood RunFlood(const std::string& netns, long packets, const std::string& file,
+               const std::string& tmp) {
+  Flood f;
+  std::string sender_out = tmp + "/sender.out";
+  f.t_start = bench::NowSec();
+  pid_t sender = Spawn({SelfDir() + "/flood_sender", netns, std::to_string(packets)}, sender_out);
+  off_t last = FileSize(file);
+  f.t_last_growth = f.t_start;
+  bool sender_done = false;
+  double done_at = 0;
+  while (true) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    off_t now = FileSize(file);
+    double t = bench::NowSec();
+    if (now != last) {
+      last = now;
+      f.t_last_growth = t;
+    }
+    if (!sender_done && waitpid(sender, nullptr, WNOHANG) == sender) {
+      sender_done = true;
+      done_at = t;
+    }
+    if (sender_done && t - std::max(done_at, f.t_last_growth) > 1.5) break;
+  }
+  std::sscanf(bench::ReadFile(sender_out).c_str(), "sent %ld %lf", &f.sent, &f.send_s);
+  return f;
+}
+
+void Report(const char* reader, const Flood& f, long delivered, const std::string& extra) {
+  long lost = f.sent - delivered;
+  double secs = f.t_last_growth - f.t_start;
+  double eps = secs > 0 ? static_cast<double>(delivered) / secs : 0;
+  std::printf("nflog_flood: %-5s sent %ld (in %.3f s, %.0f pkt/s), delivered %ld (%.2f%%), "
+              "lost %ld, %.0f events/s%s\n",
+              reader, f.sent, f.send_s, static_cast<double>(f.sent) / f.send_s, delivered,
+              100.0 * static_cast<double>(delivered) / static_cast<double>(f.sent), lost, eps,
+              extra.c_str());
+  std::string r = reader;
+  bench::Result("nflog_flood", (r + "_sent").c_str(), static_cast<double>(f.sent), "packets");
+  bench::Result("nflog_flood", (r + "_delivered").c_str(), static_cast<double>(delivered),
+                "packets");
+  bench::Result("nflog_flood", (r + "_lost").c_str(), static_cast<double>(lost), "packets");
+  bench::Result("nflog_flood", (r + "_events_per_s").c_str(), eps, "events/s");
+}
+
+void RunSwcat(const std::string& netns, long packets) {
+  const char* env = std::getenv("SWCAT");
+  std::string swcat = env && *env ? env : SW_SWCAT;
+  bench::TempDir tmp("flood-swcat");
+  bench::MakeStateDir(tmp.path(), {});
+  std::string out = tmp.file("out.jsonl");
+  pid_t pid = Spawn({swcat, "-o", "json", "--state", tmp.path(), "--netns", netns, "--source",
+                     "nflog", "web"}, out);
+  const std::string marker = "\"dest\":\"192.0.2.240\"";
+  if (!WaitLive(netns, out, marker, 0)) bench::Die("swcat never reported a marker packet");
+  Flood f = RunFlood(netns, packets, out, tmp.path());
+  // Losses at the very end only show as a sequence gap with a later packet.
+  size_t markers = CountSubstr(bench::ReadFile(out), marker);
+  WaitLive(netns, out, marker, markers);
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  std::string text = bench::ReadFile(out);
+  long delivered = 0, lost_events = 0, lost_counted = 0, enobufs = 0;
+  std::istringstream in(text);
+  std::string line;
+  static const std::regex kGap("nflog: ([0-9]+) messages lost");
+  while (std::getline(in, line)) {
+    if (line.find("\"source\":\"nflog\"") != std::string::npos) {
+      if (line.find(marker) == std::string::npos) ++delivered;
+    } else if (line.find("\"action\":\"lost\"") != std::string::npos) {
+      ++lost_events;
+      std::smatch m;
+      if (std::regex_search(line, m, kGap)) lost_counted += std::atol(m[1].str().c_str());
+      if (line.find("ENOBUFS") != std::string::npos) ++enobufs;
+    }
+  }
+  char extra[160];
+  std::snprintf(extra, sizeof extra,
+                "; %ld \"lost\" events (%ld ENOBUFS) counting %ld lost", lost_events, enobufs,
+                lost_counted);
+  Report("swcat", f, delivered, extra);
+  bench::Result("nflog_flood", "swcat_lost_reported", static_cast<double>(lost_counted), "packets",
+                "=lost", bench::Verdict(lost_counted == f.sent - delivered));
+}
+
+void RunUlogd(const std::string& ns_name, const std::string& netns, long packets) {
+  bench::TempDir tmp("flood-ulogd");
+  std::string json = tmp.file("ulogd.json");
+  std::string p = kUlogdPlugins;
+  std::string conf =
+      "[global]\nlogfile=\"" + tmp.file("ulogd.log") + "\"\nloglevel=5\n"
+      "plugin=\"" + p + "/ulogd_inppkt_NFLOG.so\"\n"
+      "plugin=\"" + p + "/ulogd_raw2packet_BASE.so\"\n"
+      "plugin=\"" + p + "/ulogd_filter_IFINDEX.so\"\n"
+      "plugin=\"" + p + "/ulogd_filter_IP2STR.so\"\n"
+      "plugin=\"" + p + "/ulogd_filter_HWHDR.so\"\n"
+      "plugin=\"" + p + "/ulogd_output_JSON.so\"\n"
+      "stack=log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,mac2str1:HWHDR,json1:JSON\n\n"
+      "[log1]\ngroup=100\nnetlink_socket_buffer_size=16777216\n"
+      "netlink_socket_buffer_maxsize=16777216\nnetlink_qthreshold=64\nnetlink_qtimeout=5\n\n"
+      "[json1]\nsync=1\nfile=\"" + json + "\"\n";
+  bench::WriteFile(tmp.file("ulogd.conf"), conf);
+  pid_t pid = Spawn({"ip", "netns", "exec", ns_name, "ulogd", "-c", tmp.file("ulogd.conf")},
+                    tmp.file("ulogd.stdout"));
+  const std::string marker = "192.0.2.240";
+  if (!WaitLive(netns, json, marker, 0)) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+    std::printf("nflog_flood: ulogd never logged a marker; its log:\n%s\n",
+                bench::ReadFile(tmp.file("ulogd.log")).c_str());
+    return;
+  }
+  Flood f = RunFlood(netns, packets, json, tmp.path());
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  std::string text = bench::ReadFile(json);
+  long lines = static_cast<long>(CountSubstr(text, "\n"));
+  long delivered = lines - static_cast<long>(CountSubstr(text, marker));
+  Report("ulogd", f, delivered, "");
+  std::string firstline = text.substr(0, text.find('\n'));
+  std::printf("nflog_flood: ulogd line: %s\n", firstline.c_str());
+}
+
+void RunBare(const std::string& netns, long packets) {
+  bench::TempDir tmp("flood-bare");
+  std::string out = tmp.file("bare.out");
+  pid_t pid = Spawn({SelfDir() + "/nflog_bare", netns, "100", "1500"}, out);
+  for (int i = 0; i < 100 && bench::ReadFile(out).find("ready") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Flood f;
+  std::string sender_out = tmp.file("sender.out");
+  f.t_start = bench::NowSec();
+  int st = 0;
+  bench::TimeCommand({SelfDir() + "/flood_sender", netns, std::to_string(packets)}, sender_out,
+                     &st);
+  std::sscanf(bench::ReadFile(sender_out).c_str(), "sent %ld %lf", &f.sent, &f.send_s);
+  waitpid(pid, nullptr, 0);
+  long got = 0, lost = 0, enobufs = 0;
+  double secs = 0;
+  std::string text = bench::ReadFile(out);
+  size_t at = text.find("packets ");
+  if (at != std::string::npos)
+    std::sscanf(text.c_str() + at, "packets %ld lost %ld enobufs %ld seconds %lf", &got, &lost,
+                &enobufs, &secs);
+  f.t_last_growth = f.t_start + secs;  // first-to-last packet time
+  char extra[96];
+  std::snprintf(extra, sizeof extra, "; sequence gaps %ld, ENOBUFS %ld", lost, enobufs);
+  Report("bare", f, got, extra);
+}
+
+}  // namespace
+
+int main() {
+  long packets = bench::EnvInt("SW_BENCH_PACKETS", 200000);
+  const char* readers_env = std::getenv("SW_BENCH_READERS");
+  std::string readers = readers_env && *readers_env ? readers_env : "swcat,ulogd,bare";
+  std::string why = bench::NetnsUnavailable();
+  if (!why.empty()) {
+    std::printf("nflog_flood: skipped: %s\n", why.c_str());
+    return 0;
+  }
+  bench::Netns ns("flood", {100});
+  if (!ns.error().empty()) bench::Die("netns: %s", ns.error().c_str());
+  std::printf("nflog_flood: %ld packets per flood, one sender, group 100 in netns %s\n", packets,
+              ns.name().c_str());
+  if (readers.find("swcat") != std::string::npos) RunSwcat(ns.path(), packets);
+  if (readers.find("ulogd") != std::string::npos) {
+    if (access("/usr/sbin/ulogd", X_OK) != 0 ||
+        access((std::string(kUlogdPlugins) + "/ulogd_output_JSON.so").c_str(), R_OK) != 0)
+      std::printf("nflog_flood: ulogd skipped: install ulogd2 and ulogd2-json\n");
+    else
+      RunUlogd(ns.name(), ns.path(), packets);
+  }
+  if (readers.find("bare") != std::string::npos) RunBare(ns.path(), packets);
+  return 0;
+}
