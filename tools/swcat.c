@@ -148,8 +148,11 @@ static int run(const struct config *cfg, sw_watcher *w) {
   sigaddset(&mask, SIGTERM);
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sfd < 0) return die("signalfd", errno);
-  struct pollfd fds[2] = {{.fd = sw_fd(w), .events = POLLIN},
-                          {.fd = sfd, .events = POLLIN}};
+  /* stdout with no events requested: a pipe whose reader left reports
+   * POLLERR, so swcat ends even while no events arrive. */
+  struct pollfd fds[3] = {{.fd = sw_fd(w), .events = POLLIN},
+                          {.fd = sfd, .events = POLLIN},
+                          {.fd = STDOUT_FILENO, .events = 0}};
   int status = 0;
   for (;;) {
     int r = sw_poll(w);
@@ -161,8 +164,9 @@ static int run(const struct config *cfg, sw_watcher *w) {
       if (gone) goto out; /* reader went away: a normal end */
     }
     if (r < 0) { status = die("next event", r); break; }
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) { status = die("poll", errno); break; }
+    if (poll(fds, 3, -1) < 0 && errno != EINTR) { status = die("poll", errno); break; }
     if (fds[1].revents & POLLIN) break;
+    if (fds[2].revents & (POLLERR | POLLHUP)) break; /* reader went away */
   }
 out:
   close(sfd);

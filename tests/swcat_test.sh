@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# swcat's command-line contract: options, exit codes, state-dir resolution,
+# -n, closed stdout, SIGINT.
+set -uo pipefail
+swcat="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi
+}
+query() { printf 'Nov 22 13:30:01 dnsmasq[1]: query[A] %s from 127.0.0.1\n' "$1"; }
+# Waits until FILE has at least N lines (up to 5 s).
+wait_lines() { for _ in $(seq 100); do [ "$(wc -l < "$1")" -ge "$2" ] && return 0; sleep 0.05; done; return 1; }
+
+root="$tmp/root"; dir="$root/containers/web"
+mkdir -p "$dir"; echo dnsmasq > "$dir/dns.tier"; echo github.com > "$dir/profile.domains"
+printf '{"action":"a1","container":"web"}\n{"action":"a2","container":"web"}\n{"action":"a3","container":"web"}\n' > "$dir/audit.jsonl"
+
+"$swcat" --help > "$tmp/help"; check "--help exits 0" [ $? -eq 0 ]
+check "--help shows usage" grep -q 'Usage: swcat' "$tmp/help"
+check "--version" bash -c "'$swcat' --version | grep -qE '^swcat [0-9]+\.[0-9]+\.[0-9]+$'"
+"$swcat" --bogus web 2>/dev/null; check "unknown option exits 2" [ $? -eq 2 ]
+"$swcat" -o xml web 2>"$tmp/err"; check "bad -o exits 2 with a reason" [ $? -eq 2 -a -s "$tmp/err" ]
+"$swcat" --source dns,bogus web 2>/dev/null; check "bad --source exits 2" [ $? -eq 2 ]
+"$swcat" 2>/dev/null; check "missing CONTAINER exits 2" [ $? -eq 2 ]
+
+mkdir -p "$root/containers/bind"; echo bind > "$root/containers/bind/dns.tier"
+"$swcat" --state-dir "$root" bind 2>"$tmp/err"; rc=$?
+check "wrong tier exits non-zero" [ $rc -ne 0 ]
+check "wrong tier says why in one line" bash -c "[ \$(wc -l < '$tmp/err') -eq 1 ] && grep -q dnsmasq '$tmp/err'"
+"$swcat" --state-dir "$root" nosuch 2>"$tmp/err"; rc=$?
+check "missing container dir exits non-zero with a reason" bash -c "[ $rc -ne 0 ] && grep -q 'No such file' '$tmp/err'"
+
+# -n N, then live events; JSON because stdout is a file; SIGINT exits 0.
+out="$tmp/out1"
+"$swcat" --state-dir "$root" --source dns,audit -n 2 web > "$out" &
+pid=$!
+wait_lines "$out" 2
+query evil.example >> "$dir/dnsmasq.log"
+query api.github.com >> "$dir/dnsmasq.log"
+wait_lines "$out" 3
+kill -INT $pid; wait $pid; rc=$?
+check "SIGINT exits 0" [ $rc -eq 0 ]
+check "-n 2 prints the last two audit events first" bash -c "sed -n 1p '$out' | grep -q '\"action\":\"a2\"' && sed -n 2p '$out' | grep -q '\"action\":\"a3\"'"
+check "then the live blocked query, and only it" bash -c "[ \$(wc -l < '$out') -eq 3 ] && sed -n 3p '$out' | grep -q '\"domain\":\"evil.example\"'"
+check "output is valid JSON lines" python3 -c "import json,sys; [json.loads(l) for l in open('$out')]"
+
+# $TEROK_SHIELD_STATE_DIR and --state; text output without color when not a TTY.
+out="$tmp/out2"
+TEROK_SHIELD_STATE_DIR="$root" NO_COLOR=1 "$swcat" -o text --source dns web > "$out" &
+pid=$!; sleep 0.3
+query text.example >> "$dir/dnsmasq.log"
+wait_lines "$out" 1; kill -TERM $pid; wait $pid; rc=$?
+check "TEROK_SHIELD_STATE_DIR is the default root; SIGTERM exits 0" [ $rc -eq 0 ]
+check "text output is a readable line without escapes" bash -c "grep -q 'blocked_query' '$out' && grep -q 'text.example \[A\]' '$out' && ! grep -q \$'\\033' '$out'"
+
+# A reader that goes away ends swcat with status 0.
+"$swcat" --state "$dir" --source audit -n 3 web | head -n 1 > /dev/null
+check "closed stdout exits 0" [ "${PIPESTATUS[0]}" -eq 0 ]
+
+echo "swcat: $pass passed, $fail failed"
+[ $fail -eq 0 ]
