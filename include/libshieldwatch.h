@@ -21,6 +21,8 @@
  *
  * Threads: a handle may be used from any thread, one thread at a time.
  * Different handles are independent; the library has no global state.
+ * Each watcher holds one inotify instance: fs.inotify.max_user_instances
+ * (default 128) bounds how many one user can open (then -EMFILE).
  *
  * Ownership: every object a sw_*_new/open/next/tail call gives you is yours
  * and is released with the matching *_free/_close call. `const char *`
