@@ -218,8 +218,8 @@ class Netns {
     for (int g : groups)
       logs += "log prefix \"TEROK_SHIELD_DENIED: \" group " + std::to_string(g) + " ";
     std::string rules =
-        "table inet t { chain o { type filter hook output priority 0; ip daddr 192.0.2.0/24 " +
-        logs + "drop; } }\n";
+        "table inet t {\n  chain o {\n    type filter hook output priority 0;\n"
+        "    ip daddr 192.0.2.0/24 " + logs + "drop\n  }\n}\n";
     std::string file = "/tmp/" + name_ + ".nft";
     WriteFile(file, rules);
     if (Sh("ip netns exec " + name_ + " nft -f " + file) != 0) error_ = "nft -f failed";
