@@ -1,0 +1,153 @@
+// Fuzzes the dnsmasq log line parser and the DNS source's line handling.
+//
+// The input is a chunk of dnsmasq.log: it is split at '\n' and every line goes
+// (1) through ParseDnsLine, whose views must lie inside the line, and
+// (2) through a real sw::DnsSource (OnLine, exactly what the tailer calls),
+// with an allowlist loaded from a state dir made at start-up and a small
+// domain map so eviction is exercised too. Every event it emits must serialize
+// to JSON that cJSON parses back to the same fields, a query is reported
+// exactly when the allowlist does not allow its name, and every answer with an
+// IP leaves a valid-UTF-8 domain in the map.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "allowlist.h"
+#include "audit_line.h"
+#include "dns_line.h"
+#include "dns_source.h"
+#include "event_sink.h"
+#include "fuzz_util.h"
+#include "ip_addr.h"
+
+namespace {
+
+constexpr const char* kContainer = "fuzz-ctr";
+
+std::string g_state_dir;
+sw::Allowlist g_allowlist;
+
+class CheckingSink : public sw::EventSink {
+ public:
+  void Emit(sw::Event ev) override {
+    fuzz::CheckEventJson(ev);
+    events.push_back(std::move(ev));
+  }
+  sw::Stats& stats() override { return stats_; }
+  std::vector<sw::Event> events;
+
+ private:
+  sw::Stats stats_;
+};
+
+void WriteFile(const std::string& path, const char* text) {
+  FILE* f = fopen(path.c_str(), "w");
+  if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+    perror(path.c_str());
+    abort();
+  }
+}
+
+void RemoveStateDir() {
+  if (!g_state_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(g_state_dir, ec);
+  }
+}
+
+bool Within(std::string_view outer, std::string_view inner) {
+  if (inner.empty()) return true;  // an empty view may point anywhere
+  return inner.data() >= outer.data() &&
+         inner.data() + inner.size() <= outer.data() + outer.size();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  const char* tmpdir = getenv("TMPDIR");
+  std::string tmpl = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/sw-fuzz-dns.XXXXXX";
+  if (!mkdtemp(tmpl.data())) {
+    perror("mkdtemp");
+    abort();
+  }
+  g_state_dir = tmpl;
+  atexit(RemoveStateDir);
+  static const char kProfile[] =
+      "github.com\n*.githubusercontent.com\nExample.ORG.\n  spaced.test  \n";
+  static const char kLive[] = "live.example.com\napi.github.com\n";
+  static const char kDenied[] = "api.github.com\n";
+  WriteFile(g_state_dir + "/dns.tier", "dnsmasq\n");
+  WriteFile(g_state_dir + "/profile.domains", kProfile);
+  WriteFile(g_state_dir + "/live.domains", kLive);
+  WriteFile(g_state_dir + "/denied.domains", kDenied);
+  // The reference allowlist the DnsSource must agree with.
+  g_allowlist.AddText(kProfile);
+  g_allowlist.AddText(kLive);
+  g_allowlist.RemoveText(kDenied);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+
+  sw::Options opts;
+  opts.domain_map_size = 4;  // exercise eviction
+  CheckingSink sink;
+  // No inotify fd and no Start(): lines are fed the way the tailer feeds them.
+  sw::DnsSource source(g_state_dir, kContainer, opts, /*inotify_fd=*/-1,
+                       /*report_queries=*/true, sink);
+  if (!source.ReloadAllowlist().ok()) abort();
+  FUZZ_CHECK(source.allowlist().size() == g_allowlist.size());
+
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+
+    sw::DnsLine parsed = sw::ParseDnsLine(line);
+    FUZZ_CHECK(Within(line, parsed.name), line);
+    FUZZ_CHECK(Within(line, parsed.query_type), line);
+    FUZZ_CHECK(Within(line, parsed.client), line);
+    FUZZ_CHECK(Within(line, parsed.value), line);
+    if (parsed.kind != sw::DnsLine::Kind::kQuery)
+      FUZZ_CHECK(parsed.query_type.empty() && parsed.client.empty(), line);
+    if (parsed.kind != sw::DnsLine::Kind::kAnswer)
+      FUZZ_CHECK(parsed.value.empty(), line);
+    bool allowed = g_allowlist.Allows(parsed.name);
+
+    size_t before = sink.events.size();
+    source.OnLine(line);
+    size_t emitted = sink.events.size() - before;
+
+    if (parsed.kind == sw::DnsLine::Kind::kQuery) {
+      FUZZ_CHECK(emitted == (allowed ? 0u : 1u), line);
+      if (emitted) {
+        const sw::Event& ev = sink.events.back();
+        FUZZ_CHECK(ev.source == "dns" && ev.action == "blocked_query", line);
+        FUZZ_CHECK(ev.container == kContainer, line);
+        FUZZ_CHECK(ev.domain == fuzz::RefSanitize(parsed.name), ev.domain, line);
+        FUZZ_CHECK(ev.query_type == fuzz::RefSanitize(parsed.query_type), ev.query_type, line);
+        FUZZ_CHECK(sw::ParseRfc3339(ev.ts).has_value(), ev.ts);
+      }
+    } else {
+      FUZZ_CHECK(emitted == 0, line);
+    }
+    if (parsed.kind == sw::DnsLine::Kind::kAnswer) {
+      if (auto ip = sw::IpAddr::Parse(parsed.value)) {
+        const std::string* d = source.domain_map().Find(*ip);
+        FUZZ_CHECK(d != nullptr, line);
+        FUZZ_CHECK(fuzz::RefValidUtf8(*d), *d, line);
+        // The stored address prints and parses back to itself.
+        auto again = sw::IpAddr::Parse(ip->ToString());
+        FUZZ_CHECK(again && *again == *ip, ip->ToString(), line);
+      }
+    }
+    FUZZ_CHECK(source.domain_map().size() <= 4);
+  }
+  return 0;
+}
