@@ -7,7 +7,7 @@
 //   ulogd   ulogd2 NFLOG -> BASE -> IFINDEX -> IP2STR -> HWHDR -> JSON (sync=1,
 //           like the example ulogd.conf), same group, same kernel-side
 //           settings as the library (qthreshold 64, timeout 5 cs, 16 MiB
-//           socket buffer); only when /usr/sbin/ulogd and the JSON plugin are
+//           socket buffer; ulogd requires size < maxsize, so maxsize is 32 MiB); only when /usr/sbin/ulogd and the JSON plugin are
 //           installed (apt-get install ulogd2 ulogd2-json)
 //   bare    nflog_bare: a libnetfilter_log reader that only counts
 // events/s = delivered / (last output growth - flood start).
@@ -196,7 +196,7 @@ void RunUlogd(const std::string& ns_name, const std::string& netns, long packets
       "plugin=\"" + p + "/ulogd_output_JSON.so\"\n"
       "stack=log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,mac2str1:HWHDR,json1:JSON\n\n"
       "[log1]\ngroup=100\nnetlink_socket_buffer_size=16777216\n"
-      "netlink_socket_buffer_maxsize=16777216\nnetlink_qthreshold=64\nnetlink_qtimeout=5\n\n"
+      "netlink_socket_buffer_maxsize=33554432\nnetlink_qthreshold=64\nnetlink_qtimeout=5\n\n"
       "[json1]\nsync=1\nfile=\"" + json + "\"\n";
   bench::WriteFile(tmp.file("ulogd.conf"), conf);
   pid_t pid = Spawn({"ip", "netns", "exec", ns_name, "ulogd", "-c", tmp.file("ulogd.conf")},
