@@ -107,6 +107,12 @@ int sw_options_set_domain_map_size(sw_options *opts, uint32_t entries);
  * appended after this call are reported. */
 int sw_open(const char *state_dir, const char *container,
             const sw_options *opts, sw_watcher **out);
+/* sw_open() that also explains a failure: when it returns an error and
+ * errbuf is not NULL, a one-line reason naming the file or step that failed
+ * is written there, cut to fit errlen bytes and always NUL-terminated. */
+int sw_open_explain(const char *state_dir, const char *container,
+                    const sw_options *opts, sw_watcher **out, char *errbuf,
+                    size_t errlen);
 /* Closes every fd and frees queued events. NULL is a no-op. */
 void sw_close(sw_watcher *w);
 

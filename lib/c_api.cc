@@ -2,6 +2,7 @@
 // Status values become negative errno codes here; nothing throws across it
 // (allocation failure is reported as -ENOMEM).
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -134,18 +135,35 @@ SW_EXPORT int sw_options_set_domain_map_size(sw_options* opts, uint32_t entries)
   return 0;
 }
 
-SW_EXPORT int sw_open(const char* state_dir, const char* container,
-                      const sw_options* opts, sw_watcher** out) {
-  if (!state_dir || !*state_dir || !container || !*container || !out) return -EINVAL;
+SW_EXPORT int sw_open_explain(const char* state_dir, const char* container,
+                              const sw_options* opts, sw_watcher** out,
+                              char* errbuf, size_t errlen) {
+  auto explain = [&](const char* why) {
+    if (errbuf && errlen > 0) snprintf(errbuf, errlen, "%s", why);
+  };
+  if (!state_dir || !*state_dir || !container || !*container || !out) {
+    explain("state_dir, container and out are required");
+    return -EINVAL;
+  }
   *out = nullptr;
-  return Guard([&] {
+  int r = Guard([&] {
     sw::Options defaults;
     std::unique_ptr<sw::Watcher> w;
     sw::Status s = sw::Watcher::Open(state_dir, container, opts ? opts->rep : defaults, &w);
-    if (!s.ok()) return ToCode(s);
+    if (!s.ok()) {
+      explain(s.message().c_str());
+      return ToCode(s);
+    }
     *out = new sw_watcher{std::move(w)};
     return 0;
   });
+  if (r == -ENOMEM) explain("out of memory");
+  return r;
+}
+
+SW_EXPORT int sw_open(const char* state_dir, const char* container,
+                      const sw_options* opts, sw_watcher** out) {
+  return sw_open_explain(state_dir, container, opts, out, nullptr, 0);
 }
 
 SW_EXPORT void sw_close(sw_watcher* w) { delete w; }

@@ -54,7 +54,7 @@ Status CheckTier(const std::string& state_dir) {
   size_t e = tier.find_last_not_of(" \t\r\n");
   std::string word = b == std::string::npos ? "" : tier.substr(b, e - b + 1);
   if (word != "dnsmasq")
-    return Status::Error(SW_ETIER, "dns tier is '" + word + "', not 'dnsmasq'");
+    return Status::Error(SW_ETIER, state_dir + "/dns.tier says '" + word + "', not 'dnsmasq'");
   return Status::Ok();
 }
 

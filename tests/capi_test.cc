@@ -72,6 +72,28 @@ TEST(Abi, ErrorsAreDistinct) {
   EXPECT_STREQ(sw_strerror(99999), "unknown error");
 }
 
+TEST(Abi, OpenExplainNamesWhatFailed) {
+  StateDir dir;
+  sw_watcher* w = nullptr;
+  char why[256] = "untouched";
+  dir.Write("dns.tier", "unbound\n");
+  EXPECT_EQ(sw_open_explain(dir.path().c_str(), "c", nullptr, &w, why, sizeof why), -SW_ETIER);
+  EXPECT_EQ(std::string(why), dir.path() + "/dns.tier says 'unbound', not 'dnsmasq'");
+  char tiny[8];
+  EXPECT_EQ(sw_open_explain("/nonexistent/x", "c", nullptr, &w, tiny, sizeof tiny), -ENOENT);
+  EXPECT_EQ(strlen(tiny), 7u);  // cut, still terminated
+  sw_options* o = sw_options_new();
+  sw_options_set_netns(o, "/nonexistent/ns");
+  sw_options_set_nflog_required(o, 1);
+  dir.Write("dns.tier", "dnsmasq\n");
+  EXPECT_EQ(sw_open_explain(dir.path().c_str(), "c", o, &w, why, sizeof why), -ENOENT);
+  EXPECT_NE(std::string(why).find("/nonexistent/ns"), std::string::npos) << why;
+  sw_options_free(o);
+  EXPECT_EQ(sw_open_explain(nullptr, "c", nullptr, &w, why, sizeof why), -EINVAL);
+  EXPECT_EQ(sw_open_explain(nullptr, "c", nullptr, &w, nullptr, 0), -EINVAL);
+  EXPECT_EQ(w, nullptr);
+}
+
 TEST(Abi, FdIsStableCloexecEpoll) {
   StateDir dir;
   sw_watcher* w = OpenWatcher(dir);

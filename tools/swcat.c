@@ -256,13 +256,14 @@ int main(int argc, char **argv) {
   if (cfg.nflog_group >= 0) sw_options_set_nflog_group(opts, (uint16_t)cfg.nflog_group);
   if (cfg.dedup_ms >= 0) sw_options_set_dedup_window_ms(opts, (uint32_t)cfg.dedup_ms);
   sw_watcher *w = NULL;
-  int r = sw_open(dir, cfg.container, opts, &w);
+  char why[512];
+  int r = sw_open_explain(dir, cfg.container, opts, &w, why, sizeof why);
   sw_options_free(opts);
   if (r < 0) {
     if (r == -SW_ETIER)
-      fprintf(stderr, "swcat: %s: %s (watching needs the dnsmasq tier)\n", dir, sw_strerror(r));
+      fprintf(stderr, "swcat: %s (watching needs the dnsmasq tier)\n", why);
     else
-      fprintf(stderr, "swcat: cannot watch %s: %s\n", dir, sw_strerror(r));
+      fprintf(stderr, "swcat: cannot watch %s: %s\n", cfg.container, why);
     free(dir);
     return 1;
   }

@@ -818,6 +818,44 @@ intgo _wrap_sw_open_swc_35092d1b393fa7c5(_gostring_ _swig_go_0, _gostring_ _swig
 }
 
 
+intgo _wrap_sw_open_explain_swc_35092d1b393fa7c5(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5) {
+  char *arg1 = (char *) 0 ;
+  char *arg2 = (char *) 0 ;
+  sw_options *arg3 = (sw_options *) 0 ;
+  sw_watcher **arg4 = (sw_watcher **) 0 ;
+  char *arg5 = (char *) 0 ;
+  size_t arg6 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  arg1 = (char *)malloc(_swig_go_0.n + 1);
+  memcpy(arg1, _swig_go_0.p, _swig_go_0.n);
+  arg1[_swig_go_0.n] = '\0';
+  
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = *(sw_options **)&_swig_go_2; 
+  arg4 = *(sw_watcher ***)&_swig_go_3; 
+  
+  arg5 = (char *)malloc(_swig_go_4.n + 1);
+  memcpy(arg5, _swig_go_4.p, _swig_go_4.n);
+  arg5[_swig_go_4.n] = '\0';
+  
+  arg6 = (size_t)_swig_go_5; 
+  
+  result = (int)sw_open_explain((char const *)arg1,(char const *)arg2,(struct sw_options const *)arg3,arg4,arg5,arg6);
+  _swig_go_result = result; 
+  free(arg1); 
+  free(arg2); 
+  free(arg5); 
+  return _swig_go_result;
+}
+
+
 void _wrap_sw_close_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   

@@ -103,6 +103,15 @@ extern "C" {
         opts: *const sw_options,
         out: *mut *mut sw_watcher,
     ) -> ::std::os::raw::c_int;
+    #[doc = " sw_open() that also explains a failure: when it returns an error and\n errbuf is not NULL, a one-line reason naming the file or step that failed\n is written there, cut to fit errlen bytes and always NUL-terminated."]
+    pub fn sw_open_explain(
+        state_dir: *const ::std::os::raw::c_char,
+        container: *const ::std::os::raw::c_char,
+        opts: *const sw_options,
+        out: *mut *mut sw_watcher,
+        errbuf: *mut ::std::os::raw::c_char,
+        errlen: usize,
+    ) -> ::std::os::raw::c_int;
     #[doc = " Closes every fd and frees queued events. NULL is a no-op."]
     pub fn sw_close(w: *mut sw_watcher);
     #[doc = " The pollable fd (epoll, O_CLOEXEC), owned by the handle and stable for its\n life; never close it. Readable while sw_poll() has work to do or events are\n queued. Returns the fd or -EINVAL."]
