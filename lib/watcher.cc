@@ -210,38 +210,32 @@ Status Watcher::ReadInotify() {
   }
 }
 
+namespace {
+
+// One budgeted round of a file source; `dirty` stays set while it has more.
+template <typename Source>
+Status DrainRound(Source* source, size_t budget, bool* dirty) {
+  if (!*dirty) return Status::Ok();
+  bool more = false;
+  Status s = source ? source->Drain(budget, &more) : Status::Ok();
+  *dirty = s.ok() && more;
+  return s;
+}
+
+}  // namespace
+
 Status Watcher::DrainFiles() {
   if (allowlist_dirty_ && dns_) {
     // Lines logged before the list changed are judged by the old list.
-    bool more = false;
-    if (dns_dirty_) {
-      Status s = dns_->Drain(SIZE_MAX, &more);
-      if (!s.ok()) return s;
-      dns_dirty_ = false;
-    }
-    Status s = dns_->ReloadAllowlist();
+    Status s = DrainRound(dns_.get(), SIZE_MAX, &dns_dirty_);
+    if (s.ok()) s = dns_->ReloadAllowlist();
     if (!s.ok()) return s;
   }
   allowlist_dirty_ = false;
   while ((dns_dirty_ || audit_dirty_) && queue_.size() < kQueueHighWater) {
-    if (dns_dirty_) {
-      if (!dns_) dns_dirty_ = false;
-      else {
-        bool more = false;
-        Status s = dns_->Drain(kDrainBudget, &more);
-        if (!s.ok()) return s;
-        dns_dirty_ = more;
-      }
-    }
-    if (audit_dirty_) {
-      if (!audit_) audit_dirty_ = false;
-      else {
-        bool more = false;
-        Status s = audit_->Drain(kDrainBudget, &more);
-        if (!s.ok()) return s;
-        audit_dirty_ = more;
-      }
-    }
+    Status s = DrainRound(dns_.get(), kDrainBudget, &dns_dirty_);
+    if (s.ok()) s = DrainRound(audit_.get(), kDrainBudget, &audit_dirty_);
+    if (!s.ok()) return s;
   }
   return Status::Ok();
 }

@@ -10,16 +10,7 @@ export PATH="$PATH:/usr/local/go/bin:$HOME/.cargo/bin"
 
 tools/setup.sh || exit 1
 # What only the test stages need (the library itself needs none of it).
-test_packages=(swig valgrind clang libclang-rt-14-dev libclang-dev python3)
-missing=()
-for p in "${test_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "test: installing ${missing[*]}"
-  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || exit 1
-fi
+tools/install-packages.sh swig valgrind clang libclang-rt-14-dev libclang-dev python3 || exit 1
 
 stages=${SW_STAGES:-"c go rust sanitize fuzz"}
 passed=0; failed=0; failures=()
