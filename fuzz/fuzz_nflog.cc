@@ -3,11 +3,15 @@
 //
 // The datagram is copied into a heap buffer of exactly its size so ASan flags
 // any read past it, once 4-byte aligned (recv's buffer) and once misaligned
-// (the parser's copy-to-aligned path). Both must give the same packets. Each
+// (the parser's copy-to-aligned path), and once so that it ends (rounded up
+// to 4 bytes) exactly at a PROT_NONE page: reads past the end inside libmnl, which ASan does not
+// instrument, fault there. All must give the same packets. Each
 // packet then becomes the event NflogSource builds (same field mapping) and
 // must survive the JSON round trip.
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <memory>
@@ -24,6 +28,21 @@ bool SamePacket(const sw::NflogPacket& a, const sw::NflogPacket& b) {
   return a.prefix == b.prefix && a.src == b.src && a.dest == b.dest &&
          a.proto == b.proto && a.port == b.port && a.icmp_type == b.icmp_type &&
          a.uid == b.uid && a.gid == b.gid && a.seq == b.seq;
+}
+
+// kGuardedCapacity bytes followed by an inaccessible page.
+constexpr size_t kGuardedCapacity = 256 * 1024;  // above -max_len
+uint8_t* GuardedEnd() {
+  static uint8_t* end = [] {
+    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    void* m = mmap(nullptr, kGuardedCapacity + page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) abort();
+    uint8_t* base = static_cast<uint8_t*>(m);
+    if (mprotect(base + kGuardedCapacity, page, PROT_NONE) != 0) abort();
+    return base + kGuardedCapacity;
+  }();
+  return end;
 }
 
 }  // namespace
@@ -46,6 +65,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(packets.size() == again.size());
   for (size_t i = 0; i < packets.size(); ++i)
     FUZZ_CHECK(SamePacket(packets[i], again[i]));
+  if (size <= kGuardedCapacity) {
+    // 4-byte aligned so the parser reads it in place (a misaligned datagram
+    // is copied to the heap first); the up to 3 bytes of padding are zero.
+    size_t padded = (size + 3) & ~size_t{3};
+    uint8_t* at_guard = GuardedEnd() - padded;
+    memset(at_guard + size, 0, padded - size);
+    if (size) memcpy(at_guard, data, size);
+    size_t bad_guard = 0;
+    std::vector<sw::NflogPacket> guarded =
+        sw::ParseNflogDatagram(at_guard, size, &bad_guard);
+    FUZZ_CHECK(bad_guard == bad_aligned && guarded.size() == packets.size());
+    for (size_t i = 0; i < packets.size(); ++i)
+      FUZZ_CHECK(SamePacket(packets[i], guarded[i]));
+  }
   // A NULL buffer is an empty datagram; the malformed count only grows.
   size_t bad_null = 7;
   FUZZ_CHECK(sw::ParseNflogDatagram(nullptr, size, &bad_null).empty() && bad_null == 7);
