@@ -154,7 +154,21 @@ int main() {
   if (kAudit)
     std::printf("%s: generated %llu lines, %.1f MiB\n", kName,
                 static_cast<unsigned long long>(gen_lines), static_cast<double>(bytes) / 1048576);
-  std::vector<std::string> py_args = {"python3", py, "--container", "web"};
+  // The interpreter itself, not a wrapper (pyenv shims are shell scripts).
+  std::string python = "python3";
+  if (FILE* p = popen("python3 -c 'import sys; print(sys.executable)' 2>/dev/null", "r")) {
+    char buf[4096];
+    if (std::fgets(buf, sizeof buf, p) && buf[0] == '/') python.assign(buf, std::strcspn(buf, "\n"));
+    pclose(p);
+  }
+  std::string version;
+  if (FILE* p = popen((python + " --version 2>&1").c_str(), "r")) {
+    char buf[256];
+    if (std::fgets(buf, sizeof buf, p)) version.assign(buf, std::strcspn(buf, "\n"));
+    pclose(p);
+  }
+  std::printf("%s: reference: %s (%s) %s\n", kName, python.c_str(), version.c_str(), py.c_str());
+  std::vector<std::string> py_args = {python, py, "--container", "web"};
   if (!kAudit) {
     std::string allow_dir = tmp.file("allow");
     mkdir(allow_dir.c_str(), 0755);
