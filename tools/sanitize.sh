@@ -22,8 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 fixtures=${SW_FIXTURES_DIR:-$root/../shared/fixtures}
-steps=("${@:-asan valgrind tsan}")
-read -r -a steps <<<"${steps[*]}"
+if (($#)); then steps=("$@"); else steps=(asan valgrind tsan); fi
 
 for tool in meson ninja gcc g++ valgrind; do
   command -v "$tool" >/dev/null || { echo "tools/sanitize.sh: $tool not found" >&2; exit 2; }
