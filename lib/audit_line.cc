@@ -49,14 +49,22 @@ int IntField(const cJSON* item, int max) {
   return 0;
 }
 
+// What RFC 3339 can write: 0000-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z.
+constexpr int64_t kMinMicros = -62167219200LL * 1000000;
+constexpr int64_t kMaxMicros = 253402300800LL * 1000000 - 1;
+
 std::string TimestampField(const cJSON* obj) {
   const cJSON* ts = cJSON_GetObjectItemCaseSensitive(obj, "ts");
+  std::optional<int64_t> micros;
   if (cJSON_IsString(ts) && ts->valuestring != nullptr) {
-    if (auto micros = ParseRfc3339(ts->valuestring)) return FormatRfc3339(*micros);
+    micros = ParseRfc3339(ts->valuestring);
   } else if (cJSON_IsNumber(ts) && std::isfinite(ts->valuedouble) &&
              std::fabs(ts->valuedouble) < 1e11) {
-    return FormatRfc3339(std::llround(ts->valuedouble * 1e6));
+    micros = std::llround(ts->valuedouble * 1e6);
   }
+  // Out of range (e.g. 9999-12-31T23:59:59-01:00): unreadable, like garbage.
+  if (micros && *micros >= kMinMicros && *micros <= kMaxMicros)
+    return FormatRfc3339(*micros);
   return NowRfc3339();
 }
 

@@ -17,13 +17,13 @@ std::string FormatRfc3339(int64_t unix_micros) {
   time_t t = static_cast<time_t>(secs);
   struct tm tm;
   gmtime_r(&t, &tm);
-  char buf[40];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
-  char frac[16];
-  snprintf(frac, sizeof frac, ".%06lldZ", static_cast<long long>(micros));
-  out += frac;
-  return out;
+  // Not strftime's %Y: it does not pad years below 1000 to four digits.
+  char buf[64];
+  int n = snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+                   static_cast<long long>(tm.tm_year) + 1900, tm.tm_mon + 1,
+                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                   static_cast<long long>(micros));
+  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
 std::string NowRfc3339() {

@@ -210,7 +210,7 @@ std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
   if (buf == nullptr) len = 0;
   // Netlink headers are read in place; copy misaligned input first.
   std::vector<uint32_t> aligned;
-  if (reinterpret_cast<uintptr_t>(buf) % alignof(nlmsghdr) != 0) {
+  if (len != 0 && reinterpret_cast<uintptr_t>(buf) % alignof(nlmsghdr) != 0) {
     aligned.resize((len + 3) / 4);
     std::memcpy(aligned.data(), buf, len);
     buf = reinterpret_cast<const uint8_t*>(aligned.data());
@@ -222,7 +222,10 @@ std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
   size_t off = 0;
   while (off < len) {
     const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf + off);
-    if (!mnl_nlmsg_ok(nlh, static_cast<int>(len - off))) {
+    // Not mnl_nlmsg_ok(): it compares (int)nlmsg_len <= len, which a length of
+    // 2^31 or more passes as a negative number.
+    if (len - off < sizeof(nlmsghdr) || nlh->nlmsg_len < sizeof(nlmsghdr) ||
+        nlh->nlmsg_len > len - off) {
       ++bad;  // truncated message or trailing garbage: no next boundary
       break;
     }

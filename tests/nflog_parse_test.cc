@@ -382,6 +382,17 @@ TEST(NflogParse, TruncatedNetlinkHeaders) {
   EXPECT_EQ(Malformed(Msg().Done(8)), 1u);          // nlmsg_len below the header
   EXPECT_EQ(Malformed(Msg().Done(4096)), 1u);       // nlmsg_len past the datagram
   EXPECT_EQ(Malformed(Cat({m, Buf{0, 0}})), 1u);   // trailing garbage
+  // nlmsg_len >= 2^31 is negative as an int: libmnl's mnl_nlmsg_ok() lets it
+  // through, and the attribute walk then ran gigabytes past the buffer
+  // (found by fuzz_nflog). The guarded Parse() faults on any over-read.
+  EXPECT_EQ(Malformed(Msg().Attr(NFULA_PREFIX, CStr("X")).Done(0x80000010u)), 1u);
+}
+
+TEST(NflogParse, EmptyMisalignedInputIsNoUndefinedBehaviour) {
+  uint8_t storage[8] = {};
+  size_t bad = 0;
+  EXPECT_TRUE(ParseNflogDatagram(storage + 1, 0, &bad).empty());
+  EXPECT_EQ(bad, 0u);
 }
 
 TEST(NflogParse, PacketMessageWithoutNfgenmsgIsMalformedButWalkContinues) {
