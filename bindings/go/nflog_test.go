@@ -9,16 +9,26 @@ import (
 	"time"
 )
 
+// skipUnlessRequired skips, or fails where SW_REQUIRE_PRIVILEGED=1 (CI) says
+// privileged tests must run.
+func skipUnlessRequired(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("SW_REQUIRE_PRIVILEGED") == "1" {
+		t.Fatalf("SW_REQUIRE_PRIVILEGED=1 but: "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // A real dropped packet, end to end: an nft rule in a fresh network
 // namespace logs it to NFLOG group 100 and drops it; the watcher, bound
 // inside that namespace with WithNetns, reports it.
 func TestNflogDroppedPacket(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("NFLOG test needs root (network namespaces, nft)")
+		skipUnlessRequired(t, "NFLOG test needs root (network namespaces, nft)")
 	}
 	for _, tool := range []string{"ip", "nft", "python3"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("NFLOG test needs %s: %v", tool, err)
+			skipUnlessRequired(t, "NFLOG test needs %s: %v", tool, err)
 		}
 	}
 	run := func(args ...string) error {
@@ -30,7 +40,7 @@ func TestNflogDroppedPacket(t *testing.T) {
 	}
 	ns := fmt.Sprintf("swgo%d", os.Getpid())
 	if err := run("ip", "netns", "add", ns); err != nil {
-		t.Skipf("cannot create a network namespace: %v", err)
+		skipUnlessRequired(t, "cannot create a network namespace: %v", err)
 	}
 	t.Cleanup(func() { run("ip", "netns", "del", ns) })
 	inNs := func(args ...string) error { return run(append([]string{"ip", "netns", "exec", ns}, args...)...) }
@@ -42,7 +52,7 @@ func TestNflogDroppedPacket(t *testing.T) {
 		{"ip", "route", "add", "192.0.2.0/24", "dev", "lo", "src", "198.51.100.1"},
 	} {
 		if err := inNs(cmd...); err != nil {
-			t.Skipf("cannot set up the namespace's network: %v", err)
+			skipUnlessRequired(t, "cannot set up the namespace's network: %v", err)
 		}
 	}
 	ruleset := `table inet swgo {
@@ -56,7 +66,7 @@ func TestNflogDroppedPacket(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := inNs("nft", "-f", rules); err != nil {
-		t.Skipf("cannot load an nft log/drop rule (no nf_tables or nfnetlink_log?): %v", err)
+		skipUnlessRequired(t, "cannot load an nft log/drop rule (no nf_tables or nfnetlink_log?): %v", err)
 	}
 
 	s := newStateDir(t)
