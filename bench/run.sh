@@ -12,17 +12,7 @@
 # Logs go to $SW_BUILD_DIR/bench-logs/NAME.log.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=${SW_BUILD_DIR:-build-bench}
-case $build in /*) ;; *) build=$top/$build ;; esac
-
-if [ ! -f "$build/build.ninja" ]; then
-  (cd "$top" && meson setup "$build" -Dbench=true -Dbuildtype=release -Dtests=false) >/dev/null ||
-    { echo "run.sh: meson setup failed" >&2; exit 1; }
-fi
-if [ ! -f "$build/bench/dns_throughput" ] && ! grep -q "bench/dns_throughput" "$build/build.ninja"; then
-  meson configure "$build" -Dbench=true >/dev/null || exit 1
-fi
+. "$here/build-dir.sh"
 ninja -C "$build" >/dev/null || { echo "run.sh: build failed (ninja -C $build)" >&2; exit 1; }
 
 all=(dns_throughput audit_throughput latency idle memory nflog_flood)

@@ -22,6 +22,7 @@ Afterwards it checks the output (every line valid JSON), prints RSS (VmRSS)
 and fd count of swcat at start / middle / end, and exits 1 on any failure.
 """
 import argparse
+import atexit
 import json
 import os
 import re
@@ -66,6 +67,7 @@ class Netns:
                  n + "link add d0 type veth peer name d1", n + "link set d1 up",
                  n + "link set d0 up", n + "addr add 10.200.0.1/24 dev d0",
                  n + "route add default dev d0"]
+        atexit.register(self.close)  # also when the soak dies half-way
         for s in steps:
             if sh(s) != 0:
                 raise RuntimeError(f"'{s}' failed")
@@ -78,7 +80,9 @@ class Netns:
             raise RuntimeError("nft -f failed")
 
     def close(self):
-        sh(f"ip netns del {self.name}")
+        if self.name:
+            sh(f"ip netns del {self.name}")
+            self.name = None
 
 
 def nflog_identity(dest, port):
@@ -165,6 +169,7 @@ def main():
     args.append("web")
     out_file = open(out_path, "wb")
     swcat = subprocess.Popen(args, stdout=out_file, stderr=subprocess.PIPE)
+    atexit.register(lambda: swcat.poll() is None and swcat.kill())
     reader = OutputReader(out_path)
     failures = []
 
