@@ -44,7 +44,7 @@ struct DnsLogStats {
 
 class DnsLogGen {
  public:
-  explicit DnsLogGen(uint64_t seed) : rng_(seed) {}
+  explicit DnsLogGen(uint64_t seed) : rng_(seed) { FormatPrefix(); }
 
   // Appends one client transaction (a query and what dnsmasq logs after it)
   // to out; returns the number of lines.
@@ -105,17 +105,18 @@ class DnsLogGen {
   }
 
  private:
+  // 2,000 transactions per logged second.
   void Tick() {
-    if (++in_second_ >= 2000) {
-      in_second_ = 0;
-      if (++sec_ >= 60) {
-        sec_ = 0;
-        if (++min_ >= 60) min_ = 0;
-      }
-      std::snprintf(prefix_, sizeof prefix_, "Nov 22 13:%02d:%02d dnsmasq[9605]: ", min_, sec_);
+    if (++in_second_ < 2000) return;
+    in_second_ = 0;
+    if (++sec_ >= 60) {
+      sec_ = 0;
+      if (++min_ >= 60) min_ = 0;
     }
-    if (!prefix_[0])
-      std::snprintf(prefix_, sizeof prefix_, "Nov 22 13:%02d:%02d dnsmasq[9605]: ", min_, sec_);
+    FormatPrefix();
+  }
+  void FormatPrefix() {
+    std::snprintf(prefix_, sizeof prefix_, "Nov 22 13:%02d:%02d dnsmasq[9605]: ", min_, sec_);
   }
   void Line(std::string& out, DnsLogStats& st, const std::string& msg) {
     size_t before = out.size();

@@ -19,10 +19,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <memory>
 #include <regex>
-
-#include <libshieldwatch.h>
 
 #include "bench_util.h"
 
