@@ -71,7 +71,6 @@ std::string TimestampField(const cJSON* obj) {
 }  // namespace
 
 std::optional<int64_t> ParseRfc3339(std::string_view s) {
-  struct tm tm = {};
   int year, mon, day, hour, min, sec;
   if (!ParseDigits(s, 0, 4, &year) || s.size() < 19 || s[4] != '-' ||
       !ParseDigits(s, 5, 2, &mon) || s[7] != '-' ||
@@ -112,13 +111,15 @@ std::optional<int64_t> ParseRfc3339(std::string_view s) {
     return std::nullopt;  // RFC 3339 requires a zone
   }
   if (i != s.size()) return std::nullopt;
-  tm.tm_year = year - 1900;
-  tm.tm_mon = mon - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = min;
-  tm.tm_sec = sec;
-  int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset_min * 60;
+  // days_from_civil (H. Hinnant): timegm() without its tz lock; out-of-range
+  // days and a leap second carry over the same way.
+  int64_t y = year - (mon <= 2);
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + day - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = era * 146097 + doe - 719468;
+  int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_min * 60;
   return secs * 1000000 + micros;
 }
 

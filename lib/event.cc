@@ -7,6 +7,29 @@
 
 namespace sw {
 
+namespace {
+
+// Days since 1970-01-01 -> civil date (H. Hinnant's algorithm): no gmtime_r
+// (tz lock), no printf.
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
+}
+
+void Put2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+}
+
+}  // namespace
+
 std::string FormatRfc3339(int64_t unix_micros) {
   int64_t secs = unix_micros / 1000000;
   int64_t micros = unix_micros % 1000000;
@@ -14,16 +37,45 @@ std::string FormatRfc3339(int64_t unix_micros) {
     micros += 1000000;
     secs -= 1;
   }
-  time_t t = static_cast<time_t>(secs);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  // Not strftime's %Y: it does not pad years below 1000 to four digits.
-  char buf[64];
-  int n = snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ",
-                   static_cast<long long>(tm.tm_year) + 1900, tm.tm_mon + 1,
-                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                   static_cast<long long>(micros));
-  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days -= 1;
+  }
+  int64_t year;
+  unsigned mon, day;
+  CivilFromDays(days, &year, &mon, &day);
+  unsigned r = static_cast<unsigned>(rem);
+  if (year < 0 || year > 9999) {  // not four digits
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%06lldZ",
+                     static_cast<long long>(year), mon, day, r / 3600, r / 60 % 60, r % 60,
+                     static_cast<long long>(micros));
+    return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  char b[27];
+  unsigned y = static_cast<unsigned>(year);
+  Put2(b, y / 100);
+  Put2(b + 2, y % 100);
+  b[4] = '-';
+  Put2(b + 5, mon);
+  b[7] = '-';
+  Put2(b + 8, day);
+  b[10] = 'T';
+  Put2(b + 11, r / 3600);
+  b[13] = ':';
+  Put2(b + 14, r / 60 % 60);
+  b[16] = ':';
+  Put2(b + 17, r % 60);
+  b[19] = '.';
+  unsigned us = static_cast<unsigned>(micros);
+  for (int i = 25; i >= 20; --i) {
+    b[i] = static_cast<char>('0' + us % 10);
+    us /= 10;
+  }
+  b[26] = 'Z';
+  return std::string(b, sizeof b);
 }
 
 std::string NowRfc3339() {
