@@ -208,6 +208,7 @@ std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
   std::vector<NflogPacket> out;
   size_t bad = 0;
   if (buf == nullptr) len = 0;
+  len = std::min<size_t>(len, INT_MAX);  // libmnl takes int lengths
   // Netlink headers are read in place; copy misaligned input first.
   std::vector<uint32_t> aligned;
   if (len != 0 && reinterpret_cast<uintptr_t>(buf) % alignof(nlmsghdr) != 0) {
@@ -215,7 +216,6 @@ std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
     std::memcpy(aligned.data(), buf, len);
     buf = reinterpret_cast<const uint8_t*>(aligned.data());
   }
-  len = std::min<size_t>(len, INT_MAX);  // libmnl takes int lengths
 
   // Offsets rather than mnl_nlmsg_next(): the aligned step may overshoot an
   // unpadded last message and we never form pointers past the buffer.

@@ -34,12 +34,19 @@ namespace {
 // Enough for IPv4/IPv6 headers, a few extension headers and the ports; keeps
 // messages small so many fit in one batch and in the receive buffer.
 constexpr uint32_t kSnaplen = 128;
-// Kernel-side batching: flush after this many packets or this delay (in
-// 1/100 s), whichever comes first. The batch buffer size (NLBUFSIZ) stays at
+// Kernel-side batching adapts to the load. While quiet, every packet is sent
+// at once (threshold 1): a lone drop reaches the host in microseconds instead
+// of waiting for a batch timer. When one drain finds a burst, the threshold
+// goes up so a flood travels in batches (far fewer skbs in the receive
+// buffer, no loss at a single sender's full rate); when drains find only a
+// trickle again, it goes back down. The batch buffer size (NLBUFSIZ) stays at
 // the kernel default of about one page, which bounds a batch to roughly 15
-// packets anyway and keeps each skb's truesize small in the receive buffer.
-constexpr uint32_t kQueueThreshold = 64;
-constexpr uint32_t kFlushTimeoutCs = 5;
+// packets anyway. The flush timeout (1/100 s) only matters in burst mode.
+constexpr uint32_t kQuietThreshold = 1;
+constexpr uint32_t kBurstThreshold = 64;
+constexpr uint32_t kFlushTimeoutCs = 1;
+constexpr uint64_t kBurstEnterPackets = 32;  // packets in one drain
+constexpr uint64_t kBurstLeavePackets = 4;
 // Socket receive buffer: headroom for bursts while the host is busy.
 constexpr int kReceiveBuffer = 16 << 20;
 // Larger than any batch the kernel builds (NLBUFSIZ is at most 128 KiB).
@@ -147,6 +154,7 @@ Status NflogSource::Open(const Options& opts,
     src->portid_ = portid;
     src->actions_ = opts.nflog_actions;
     src->buf_.resize(kDatagramBuffer);
+    src->group_ = opts.nflog_group;
     st = src->Configure(opts.nflog_group);
     if (!st.ok()) return st;
     *out = std::move(src);
@@ -174,7 +182,7 @@ Status NflogSource::Configure(uint16_t group) {
   nlh->nlmsg_seq = seq;
   nflog_attr_put_cfg_cmd(nlh, NFULNL_CFG_CMD_BIND);
   nflog_attr_put_cfg_mode(nlh, NFULNL_COPY_PACKET, kSnaplen);
-  mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(kQueueThreshold));
+  mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(kQuietThreshold));
   mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(kFlushTimeoutCs));
   // Per-instance sequence numbers make every kernel-side drop countable.
   mnl_attr_put_u16(nlh, NFULA_CFG_FLAGS, htons(NFULNL_CFG_F_SEQ));
@@ -244,8 +252,31 @@ Status NflogSource::WaitForAck(uint32_t seq) {
   }
 }
 
+// Fire and forget: a failure leaves the old threshold, which still works
+// (the kernel's error reply is a control message the parser skips).
+void NflogSource::SetQueueThreshold(uint32_t threshold) {
+  alignas(nlmsghdr) char msg[128] = {};
+  nlmsghdr* nlh = nflog_nlmsg_put_header(msg, NFULNL_MSG_CONFIG, AF_UNSPEC, group_);
+  mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(threshold));
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (sendto(sock_.get(), nlh, nlh->nlmsg_len, 0,
+             reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) >= 0)
+    burst_mode_ = threshold > kQuietThreshold;
+}
+
 Status NflogSource::Drain(const std::string& container,
                           const DomainLookup& lookup, const Emit& emit) {
+  const uint64_t packets_before = packets_;
+  Status st = DrainSocket(container, lookup, emit);
+  uint64_t drained = packets_ - packets_before;
+  if (!burst_mode_ && drained >= kBurstEnterPackets) SetQueueThreshold(kBurstThreshold);
+  else if (burst_mode_ && drained < kBurstLeavePackets) SetQueueThreshold(kQuietThreshold);
+  return st;
+}
+
+Status NflogSource::DrainSocket(const std::string& container,
+                                const DomainLookup& lookup, const Emit& emit) {
   try {
     for (const auto& d : pending_)
       HandleDatagram(d.data(), d.size(), container, lookup, emit);

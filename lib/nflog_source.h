@@ -63,6 +63,9 @@ class NflogSource {
   NflogSource() = default;
   Status Configure(uint16_t group);
   Status WaitForAck(uint32_t seq);
+  Status DrainSocket(const std::string& container, const DomainLookup& lookup,
+                     const Emit& emit);
+  void SetQueueThreshold(uint32_t threshold);
   void HandleDatagram(const uint8_t* data, size_t len,
                       const std::string& container, const DomainLookup& lookup,
                       const Emit& emit);
@@ -72,6 +75,8 @@ class NflogSource {
 
   UniqueFd sock_;
   uint32_t portid_ = 0;
+  uint16_t group_ = 0;
+  bool burst_mode_ = false;  // kernel batches up to 64 packets per message
   NflogActionTable actions_;
   std::vector<uint8_t> buf_;
   int64_t next_seq_ = -1;
