@@ -1,3 +1,8 @@
+// Model check of lib/domain_map (the flat LRU of commit 9c8b2c3): 1.2M random
+// Put/Find operations at capacities 1..1000 against a std::list reference LRU.
+//   g++ -std=c++20 -O2 -Ilib -Iinclude bench/proposals/dm_model.cc lib/domain_map.cc \
+//       lib/ip_addr.cc -o /tmp/dm_model && /tmp/dm_model
+#include <cstring>
 #include <cstdio>
 #include <list>
 #include <map>
