@@ -75,17 +75,6 @@ inline long ProcStatus(const std::string& status_path, const char* key) {
 }
 inline long SelfStatus(const char* key) { return ProcStatus("/proc/self/status", key); }
 
-inline int CountFds(pid_t pid) {
-  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-  int n = 0;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    closedir(d);
-  }
-  return n;
-}
-
 inline bool WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
