@@ -267,11 +267,10 @@ void NflogSource::SetQueueThreshold(uint32_t threshold) {
 
 Status NflogSource::Drain(const std::string& container,
                           const DomainLookup& lookup, const Emit& emit) {
-  const uint64_t packets_before = packets_;
+  drain_start_ = packets_;
   Status st = DrainSocket(container, lookup, emit);
-  uint64_t drained = packets_ - packets_before;
-  if (!burst_mode_ && drained >= kBurstEnterPackets) SetQueueThreshold(kBurstThreshold);
-  else if (burst_mode_ && drained < kBurstLeavePackets) SetQueueThreshold(kQuietThreshold);
+  if (burst_mode_ && packets_ - drain_start_ < kBurstLeavePackets)
+    SetQueueThreshold(kQuietThreshold);
   return st;
 }
 
@@ -306,6 +305,10 @@ Status NflogSource::DrainSocket(const std::string& container,
         len = buf_.size();
       }
       HandleDatagram(buf_.data(), len, container, lookup, emit);
+      // Under a flood this loop may not see EAGAIN for a long time: switch
+      // to batches as soon as the burst shows, not when it ends.
+      if (!burst_mode_ && packets_ - drain_start_ >= kBurstEnterPackets)
+        SetQueueThreshold(kBurstThreshold);
     }
   } catch (const std::bad_alloc&) {
     return Status::Error(ENOMEM, "nflog: out of memory");

@@ -77,6 +77,7 @@ class NflogSource {
   uint32_t portid_ = 0;
   uint16_t group_ = 0;
   bool burst_mode_ = false;  // kernel batches up to 64 packets per message
+  uint64_t drain_start_ = 0;  // packets_ when the current Drain() began
   NflogActionTable actions_;
   std::vector<uint8_t> buf_;
   int64_t next_seq_ = -1;
