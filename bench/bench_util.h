@@ -42,6 +42,13 @@ inline int64_t NowNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+// Network namespaces this process created and has not deleted yet: Die()
+// removes them, since exit() skips the destructors that would.
+inline std::vector<std::string>& LiveNetns() {
+  static std::vector<std::string> names;
+  return names;
+}
+
 [[noreturn]] inline void Die(const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -49,6 +56,10 @@ inline int64_t NowNs() {
   std::vfprintf(stderr, fmt, ap);
   std::fputc('\n', stderr);
   va_end(ap);
+  for (const auto& name : LiveNetns()) {
+    int r = std::system(("ip netns del " + name + " 2>/dev/null").c_str());
+    (void)r;
+  }
   std::exit(1);
 }
 
@@ -194,6 +205,7 @@ class Netns {
       name_.clear();
       return;
     }
+    LiveNetns().push_back(name_);
     const std::string n = "ip -n " + name_ + " ";
     for (const char* step : {"link set lo up", "link add d0 type veth peer name d1",
                              "link set d1 up", "link set d0 up",
@@ -215,7 +227,9 @@ class Netns {
     std::remove(file.c_str());
   }
   ~Netns() {
-    if (!name_.empty()) Sh("ip netns del " + name_);
+    if (name_.empty()) return;
+    Sh("ip netns del " + name_);
+    std::erase(LiveNetns(), name_);
   }
   Netns(const Netns&) = delete;
   Netns& operator=(const Netns&) = delete;
