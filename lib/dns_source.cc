@@ -4,14 +4,9 @@ namespace sw {
 
 Event LineTooLongEvent(const std::string& container, const std::string& file,
                        uint64_t bytes, uint32_t limit) {
-  Event ev;
-  ev.ts = NowRfc3339();
-  ev.source = "watch";
-  ev.action = "line_too_long";
-  ev.container = container;
-  ev.detail = file + ": dropped a line of " + std::to_string(bytes) +
-              " bytes (limit " + std::to_string(limit) + ")";
-  return ev;
+  return WatchEvent(container, "line_too_long",
+                    file + ": dropped a line of " + std::to_string(bytes) +
+                        " bytes (limit " + std::to_string(limit) + ")");
 }
 
 DnsSource::DnsSource(const std::string& state_dir, const std::string& container,

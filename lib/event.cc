@@ -78,6 +78,22 @@ std::string FormatRfc3339(int64_t unix_micros) {
   return std::string(b, sizeof b);
 }
 
+int64_t MonotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+Event WatchEvent(std::string container, std::string action, std::string detail) {
+  Event ev;
+  ev.ts = NowRfc3339();
+  ev.source = "watch";
+  ev.action = std::move(action);
+  ev.container = std::move(container);
+  ev.detail = std::move(detail);
+  return ev;
+}
+
 std::string NowRfc3339() {
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);

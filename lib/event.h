@@ -28,6 +28,12 @@ std::string NowRfc3339();
 // Formats microseconds since the epoch the same way.
 std::string FormatRfc3339(int64_t unix_micros);
 
+// CLOCK_MONOTONIC in milliseconds: for intervals, never for an event's ts.
+int64_t MonotonicMs();
+
+// An event the library reports about itself (source "watch"), stamped now.
+Event WatchEvent(std::string container, std::string action, std::string detail);
+
 // Untrusted bytes -> valid UTF-8: each byte that does not start a well-formed
 // sequence becomes U+FFFD. Valid input is returned unchanged.
 std::string SanitizeUtf8(std::string_view bytes);

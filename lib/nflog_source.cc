@@ -117,22 +117,6 @@ Status BindSocket(int fd, uint32_t* portid) {
   return Status::Ok();
 }
 
-int64_t MonotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-Event WatchLostEvent(const std::string& container, std::string detail) {
-  Event ev;
-  ev.ts = NowRfc3339();
-  ev.source = "watch";
-  ev.action = "lost";
-  ev.container = container;
-  ev.detail = std::move(detail);
-  return ev;
-}
-
 }  // namespace
 
 Status NflogSource::Open(const Options& opts,
@@ -357,7 +341,7 @@ void NflogSource::CheckSequence(int64_t seq, const std::string& container,
     if (gap != 0 && gap < 0x80000000u) {
       lost_ += gap;
       if (emit)
-        emit(WatchLostEvent(container, "nflog: " + std::to_string(gap) +
+        emit(WatchEvent(container, "lost", "nflog: " + std::to_string(gap) +
                                            " messages lost"));
     }
   }
@@ -371,8 +355,8 @@ void NflogSource::ReportOverflow(const std::string& container,
   if (overflow_reported_) return;
   overflow_reported_ = true;
   if (emit)
-    emit(WatchLostEvent(
-        container,
+    emit(WatchEvent(
+        container, "lost",
         "nflog: receive buffer overflowed (ENOBUFS), count unknown"));
 }
 

@@ -34,12 +34,6 @@ bool IsAllowlistFile(std::string_view name) {
          name == "denied.domains";
 }
 
-int64_t MonotonicMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 Status CheckTier(const std::string& state_dir) {
   struct stat st;
   if (stat(state_dir.c_str(), &st) != 0) return Status::FromErrno("state dir " + state_dir);
@@ -120,13 +114,7 @@ Status Watcher::Setup() {
       nflog_.reset();
       if (opts_.nflog_required) return s;
       nflog_status_ = s.code();
-      Event ev;
-      ev.ts = NowRfc3339();
-      ev.source = "watch";
-      ev.action = "nflog_unavailable";
-      ev.container = container_;
-      ev.detail = s.message();
-      Emit(std::move(ev));
+      Emit(WatchEvent(container_, "nflog_unavailable", s.message()));
     } else {
       nflog_status_ = 0;
     }
