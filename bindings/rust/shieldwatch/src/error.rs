@@ -78,13 +78,22 @@ pub fn is_tier_error(err: &io::Error) -> bool {
 
 /// Turns a negative return value into an `io::Error`.
 pub(crate) fn from_ret(ret: c_int) -> io::Error {
+    from_ret_explained(ret, None)
+}
+
+/// Like [`from_ret`], with the reason `sw_open_explain` gave: a
+/// [`LibError`] carries it as its message (plain errno failures stay raw OS
+/// errors, so [`io::Error::raw_os_error`] keeps working).
+pub(crate) fn from_ret_explained(ret: c_int, reason: Option<String>) -> io::Error {
     let code = ret.checked_neg().unwrap_or(libc::EINVAL);
     if code == ERR_TIER {
         io::Error::new(
             io::ErrorKind::Unsupported,
             LibError {
                 code,
-                message: strerror(code),
+                message: reason
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| strerror(code)),
             },
         )
     } else {

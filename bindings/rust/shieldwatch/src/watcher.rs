@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use shieldwatch_sys as sys;
 
-use crate::error::{check, nul_error};
+use crate::error::{check, from_ret_explained, nul_error};
 use crate::options::path_cstring;
 use crate::{Event, Options, Sources};
 
@@ -115,7 +115,27 @@ impl Watcher {
         let mut out: *mut sys::sw_watcher = ptr::null_mut();
         // SAFETY: valid C strings and options; `out` receives a new handle
         // on success. The library copies what it needs from `opts`.
-        check(unsafe { sys::sw_open(dir.as_ptr(), container.as_ptr(), opts.as_ptr(), &mut out) })?;
+        let mut reason = [0 as std::os::raw::c_char; 512];
+        // SAFETY: as above; `reason` is a writable buffer of the given size,
+        // which the library NUL-terminates.
+        let ret = unsafe {
+            sys::sw_open_explain(
+                dir.as_ptr(),
+                container.as_ptr(),
+                opts.as_ptr(),
+                &mut out,
+                reason.as_mut_ptr(),
+                reason.len(),
+            )
+        };
+        if ret < 0 {
+            // SAFETY: NUL-terminated by the library (or still all zeros).
+            let text = unsafe { std::ffi::CStr::from_ptr(reason.as_ptr()) };
+            return Err(from_ret_explained(
+                ret,
+                Some(text.to_string_lossy().into_owned()),
+            ));
+        }
         let raw =
             NonNull::new(out).ok_or_else(|| io::Error::other("sw_open returned no handle"))?;
         Ok(Watcher {
