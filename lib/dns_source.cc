@@ -72,8 +72,10 @@ void DnsSource::OnAnswer(const DnsLine& answer) {
     }
   }
   if (!ip) return;
-  domain_map_.Put(*ip, SanitizeUtf8(chain_root_.empty() ? answer.name
-                                                        : std::string_view(chain_root_)));
+  std::string_view name = chain_root_.empty() ? answer.name : std::string_view(chain_root_);
+  // Reply lines are frequent: store valid names without a temporary copy.
+  if (IsValidUtf8(name)) domain_map_.Put(*ip, name);
+  else domain_map_.Put(*ip, SanitizeUtf8(name));
 }
 
 void DnsSource::OnLineTooLong(uint64_t bytes) {

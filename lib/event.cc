@@ -131,14 +131,26 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 
 }  // namespace
 
-std::string SanitizeUtf8(std::string_view bytes) {
+namespace {
+
+// Length of the longest valid UTF-8 prefix.
+size_t ValidUtf8Prefix(std::string_view bytes) {
   size_t i = 0;
-  // Fast path: most input is ASCII or valid.
   while (i < bytes.size()) {
     size_t n = Utf8SequenceLength(bytes, i);
     if (n == 0) break;
     i += n;
   }
+  return i;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view bytes) { return ValidUtf8Prefix(bytes) == bytes.size(); }
+
+std::string SanitizeUtf8(std::string_view bytes) {
+  // Fast path: most input is ASCII or valid.
+  size_t i = ValidUtf8Prefix(bytes);
   if (i == bytes.size()) return std::string(bytes);
   std::string out(bytes.substr(0, i));
   while (i < bytes.size()) {

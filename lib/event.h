@@ -34,6 +34,9 @@ int64_t MonotonicMs();
 // An event the library reports about itself (source "watch"), stamped now.
 Event WatchEvent(std::string container, std::string action, std::string detail);
 
+// True when every byte belongs to a well-formed UTF-8 sequence.
+bool IsValidUtf8(std::string_view bytes);
+
 // Untrusted bytes -> valid UTF-8: each byte that does not start a well-formed
 // sequence becomes U+FFFD. Valid input is returned unchanged.
 std::string SanitizeUtf8(std::string_view bytes);
