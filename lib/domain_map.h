@@ -26,7 +26,6 @@ class DomainMap {
   // The domain last resolved to ip, or nullptr. Valid until the next Put.
   const std::string* Find(const IpAddr& ip) const;
   size_t size() const { return entries_.size(); }
-  size_t capacity() const { return capacity_; }
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;

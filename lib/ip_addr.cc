@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
+
 namespace sw {
 
 std::optional<IpAddr> IpAddr::Parse(std::string_view text) {

@@ -1,10 +1,8 @@
-// A binary IPv4 or IPv6 address, usable as a hash key.
+// A binary IPv4 or IPv6 address.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <cstring>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,15 +18,6 @@ struct IpAddr {
   static IpAddr V6(const uint8_t b[16]);
   std::string ToString() const;
   bool operator==(const IpAddr&) const = default;
-};
-
-struct IpAddrHash {
-  size_t operator()(const IpAddr& a) const {
-    uint64_t lo, hi;
-    std::memcpy(&lo, a.bytes.data(), 8);
-    std::memcpy(&hi, a.bytes.data() + 8, 8);
-    return std::hash<uint64_t>()(lo ^ (hi * 0x9E3779B97F4A7C15ULL) ^ a.family);
-  }
 };
 
 }  // namespace sw
