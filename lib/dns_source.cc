@@ -83,11 +83,10 @@ void DnsSource::OnLineTooLong(uint64_t bytes) {
   sink_.Emit(LineTooLongEvent(container_, "dnsmasq.log", bytes, max_line_));
 }
 
-std::string DnsSource::LookupDomain(const IpAddr& ip) {
+std::string DnsSource::LookupDomain(const IpAddr& ip, bool refresh) {
   if (const std::string* d = domain_map_.Find(ip)) return *d;
   bool more = false;
-  // Only the newly appended lines are read, never the whole file again.
-  if (!tailer_.Drain(*this, SIZE_MAX, &more).ok()) return {};
+  if (!refresh || !tailer_.Drain(*this, SIZE_MAX, &more).ok()) return {};
   const std::string* d = domain_map_.Find(ip);
   return d ? *d : std::string();
 }

@@ -27,9 +27,9 @@ class DnsSource : public LineSink {
   Status Drain(size_t byte_budget, bool* more) {
     return tailer_.Drain(*this, byte_budget, more);
   }
-  // The domain last resolved to ip; on a miss, reads newly appended log
-  // lines once and looks again. "" when unknown.
-  std::string LookupDomain(const IpAddr& ip);
+  // The domain last resolved to ip, "" when unknown. With `refresh`, a miss
+  // first reads the newly appended log lines (never the whole file).
+  std::string LookupDomain(const IpAddr& ip, bool refresh);
 
   int inode_watch() const { return tailer_.inode_watch(); }
   const Allowlist& allowlist() const { return allowlist_; }

@@ -230,9 +230,18 @@ Status Watcher::DrainFiles() {
 
 Status Watcher::DrainNflog() {
   if (!nflog_ || queue_.size() >= kQueueHardLimit) return Status::Ok();
+  // A miss may mean the answer was logged after DrainFiles(): read the log
+  // again, but once per drain, not per packet (a flood to IPs no answer
+  // names would otherwise cost three syscalls a packet).
+  bool refreshed = false;
   Status s = nflog_->Drain(
       container_,
-      [this](const IpAddr& ip) { return dns_ ? dns_->LookupDomain(ip) : std::string(); },
+      [this, &refreshed](const IpAddr& ip) {
+        if (!dns_) return std::string();
+        std::string domain = dns_->LookupDomain(ip, !refreshed);
+        refreshed = refreshed || domain.empty();
+        return domain;
+      },
       [this](Event ev) { Emit(std::move(ev)); });
   stats_.nflog_packets = nflog_->packets();
   stats_.nflog_lost = nflog_->lost();
