@@ -1,5 +1,5 @@
 // Deterministic generators for the benchmark inputs: a dnsmasq 2.90 query log
-// mimicking /work/shared/fixtures/dnsmasq-2.90-real.log (query, forwarded,
+// mimicking tests/fixtures/dnsmasq-2.90-real.log (query, forwarded,
 // nftset add, reply, cached, CNAME chains, NXDOMAIN/NODATA, HTTPS/TXT, mixed
 // case, subdomains) and audit.jsonl lines.
 #pragma once

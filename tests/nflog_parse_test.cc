@@ -30,13 +30,8 @@ constexpr uint16_t kPacketType = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
 
 std::string FixturesDir() {
   if (const char* env = std::getenv("SW_FIXTURES_DIR"); env && *env) return env;
-  // Default: ../shared/fixtures relative to the source root (this file lives
-  // in <root>/tests), then relative to the working directory.
-  std::filesystem::path root =
-      std::filesystem::path(__FILE__).parent_path().parent_path();
-  std::filesystem::path p = root / ".." / "shared" / "fixtures";
-  if (std::filesystem::exists(p)) return p.string();
-  return "../shared/fixtures";
+  // Default: tests/fixtures beside this file.
+  return (std::filesystem::path(__FILE__).parent_path() / "fixtures").string();
 }
 
 std::vector<Buf> LoadHexDatagrams(const std::string& name) {

@@ -79,9 +79,10 @@ TEST(DnsLine, OtherLinesAndGarbage) {
 
 TEST(DnsLine, WholeRealFixtureParses) {
   const char* dir = getenv("SW_FIXTURES_DIR");
-  ASSERT_NE(dir, nullptr) << "SW_FIXTURES_DIR must point at shared/fixtures";
-  std::ifstream in(std::string(dir) + "/dnsmasq-2.90-real.log");
-  ASSERT_TRUE(in.good());
+  ASSERT_NE(dir, nullptr) << "SW_FIXTURES_DIR must point at tests/fixtures";
+  std::string path = std::string(dir) + "/dnsmasq-2.90-real.log";
+  std::ifstream in(path);
+  ASSERT_TRUE(in.good()) << "cannot read fixture " << path;
   int queries = 0, answers = 0;
   for (std::string line; std::getline(in, line);) {
     DnsLine l = ParseDnsLine(line);

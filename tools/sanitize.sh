@@ -17,11 +17,10 @@
 # Exits non-zero when any step fails; prints a summary with the time per step.
 #   tools/sanitize.sh                 # all steps
 #   tools/sanitize.sh asan tsan       # some steps
-# SW_FIXTURES_DIR overrides the fixtures dir (default ../shared/fixtures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-fixtures=${SW_FIXTURES_DIR:-$root/../shared/fixtures}
+fixtures=$root/tests/fixtures
 if (($#)); then steps=("$@"); else steps=(asan valgrind tsan); fi
 
 for tool in meson ninja gcc g++ valgrind; do
@@ -44,7 +43,7 @@ setup() {  # setup DIR [meson options...]
 
 # ---- 1. ASan + UBSan: the whole meson suite -------------------------------------
 step_asan() {
-  setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dfixtures_dir="$fixtures"
+  setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
     meson test -C build-asan --print-errorlogs --num-processes 2
@@ -55,7 +54,7 @@ vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=defini
     --show-leak-kinds=definite,indirect --track-fds=no -q)
 
 step_valgrind() {
-  setup build-valgrind -Dfixtures_dir="$fixtures"
+  setup build-valgrind
   local env=(SW_FIXTURES_DIR="$fixtures" SWCAT="$root/build-valgrind/tools/swcat" SW_SOURCE_ROOT="$root")
   # The whole C API suite (~10 s under memcheck on 2 cores: no filter needed;
   # its timing-based tests wait for events, they do not bound latency).

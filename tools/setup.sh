@@ -9,8 +9,7 @@ packages=(meson ninja-build pkg-config g++ libmnl-dev libnetfilter-log-dev
   bind9-dnsutils binutils)
 tools/install-packages.sh "${packages[@]}"
 
-fixtures="$(cd .. && pwd)/shared/fixtures"
 if [ ! -f build/build.ninja ]; then
-  meson setup build -Dfixtures_dir="$fixtures" "$@"
+  meson setup build "$@"
 fi
 ninja -C build
