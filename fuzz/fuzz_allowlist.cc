@@ -3,9 +3,11 @@
 // Input: up to three parts separated by lines "%%": the text added (profile
 // and live), the text removed (denied), then names to look up, one a line.
 // Checked against a small reference model written independently:
-//   - every non-empty NormalizeEntry result is a valid name (labels of 1..63
-//     bytes of [a-z0-9_-], at most 253 bytes), and normalizing it again gives
-//     itself (also after "*." or a trailing dot or upper case is added);
+//   - every non-empty NormalizeEntry result is a valid name per the shield
+//     tool's grammar (labels of [a-z0-9-] not starting or ending with '-', a
+//     last label of 2+ letters, at most 253 bytes), and normalizing it again
+//     gives itself (also after "*.", upper case or whitespace is added), while
+//     a trailing dot makes it invalid;
 //   - the set is exactly {normalized added} - {normalized removed};
 //   - every entry of the set is allowed by itself, with a trailing dot, in
 //     upper case, and for a subdomain of it;
@@ -35,17 +37,24 @@ std::vector<std::string_view> Lines(std::string_view text) {
 
 bool ValidName(std::string_view n) {
   if (n.empty() || n.size() > 253) return false;
-  size_t label = 0;
+  std::vector<std::string_view> labels;
+  size_t start = 0;
   for (size_t i = 0; i <= n.size(); ++i) {
     if (i == n.size() || n[i] == '.') {
-      if (label < 1 || label > 63) return false;
-      label = 0;
-      continue;
+      labels.push_back(n.substr(start, i - start));
+      start = i + 1;
     }
-    char c = n[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) return false;
-    ++label;
+  }
+  if (labels.size() < 2) return false;
+  std::string_view tld = labels.back();
+  if (tld.size() < 2) return false;
+  for (char c : tld)
+    if (c < 'a' || c > 'z') return false;
+  labels.pop_back();
+  for (std::string_view l : labels) {
+    if (l.empty() || l.front() == '-' || l.back() == '-') return false;
+    for (char c : l)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
   }
   return true;
 }
@@ -96,7 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(ValidName(n), n, line);
     FUZZ_CHECK(sw::Allowlist::NormalizeEntry(n) == n, n);
     FUZZ_CHECK(sw::Allowlist::NormalizeEntry("*." + n) == n, n);
-    FUZZ_CHECK(sw::Allowlist::NormalizeEntry(" " + Upper(n) + ".\t") == n, n);
+    FUZZ_CHECK(sw::Allowlist::NormalizeEntry(" " + Upper(n) + "\t") == n, n);
+    FUZZ_CHECK(sw::Allowlist::NormalizeEntry(n + ".").empty(), n);
     added.insert(n);
   }
   for (std::string_view line : Lines(remove)) {

@@ -1,9 +1,12 @@
-// Fuzzes the audit.jsonl line parser: ParseAuditLine -> ToJson must parse with
-// cJSON, and every string field read back must equal the event's field
-// (fuzz::CheckEventJson). Also checks what the parser promises about the
-// fields: valid UTF-8, a ts in the library's RFC 3339 form, the default
-// container when none is given, port/proto in range, and agreement with an
-// independent cJSON read of the same line for the plain string fields.
+// Fuzzes the audit.jsonl line parser (a strict RFC 8259 reader): ParseAuditLine
+// -> ToJson must parse with cJSON, and every string field read back must equal
+// the event's field (fuzz::CheckEventJson). Also checks what the parser
+// promises about the fields: valid UTF-8, a ts that is either the writer's
+// plain RFC 3339 string or the library's own UTC form, the default container
+// when none is given, port/proto in range; that the library's own line for
+// the event reads back to the same event (escapes, NUL and all); and that a
+// line it accepts is valid JSON to cJSON too, with the same string fields
+// whenever cJSON can represent them (no \u escapes, no duplicate keys).
 #include <cjson/cJSON.h>
 
 #include <string>
@@ -25,13 +28,22 @@ std::string Expected(const cJSON* root, const char* key) {
   return fuzz::RefSanitize(item->valuestring);
 }
 
-// "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", the only form the library emits.
-bool IsCanonicalTs(std::string_view ts) {
-  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+// "YYYY-MM-DDTHH:MM:SS.uuuuuu+00:00", the form the library generates.
+bool IsLibraryTs(std::string_view ts) {
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddddd+00:00";
   if (ts.size() != kShape.size()) return false;
   for (size_t i = 0; i < ts.size(); ++i) {
     if (kShape[i] == 'd' ? (ts[i] < '0' || ts[i] > '9') : ts[i] != kShape[i]) return false;
   }
+  return true;
+}
+
+// True when no member key of the top-level object repeats (cJSON returns the
+// first of duplicates, the library the last).
+bool UniqueKeys(const cJSON* root) {
+  for (const cJSON* a = root->child; a; a = a->next)
+    for (const cJSON* b = a->next; b; b = b->next)
+      if (a->string && b->string && std::string_view(a->string) == b->string) return false;
   return true;
 }
 
@@ -48,27 +60,48 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const std::string* s : {&ev.ts, &ev.action, &ev.container, &ev.domain,
                                &ev.query_type, &ev.dest, &ev.detail})
     FUZZ_CHECK(fuzz::RefValidUtf8(*s), *s, line);
-  FUZZ_CHECK(IsCanonicalTs(ev.ts), ev.ts, line);
   FUZZ_CHECK(sw::ParseRfc3339(ev.ts).has_value(), ev.ts, line);
+  // Verbatim from the line, or generated.
+  FUZZ_CHECK(IsLibraryTs(ev.ts) || line.find(ev.ts) != std::string_view::npos ||
+                 line.find('\\') != std::string_view::npos,
+             ev.ts, line);
+  FUZZ_CHECK(ev.ts.find_first_of("tz ") == std::string::npos, ev.ts, line);
   FUZZ_CHECK(!ev.container.empty(), line);
   FUZZ_CHECK(ev.port >= 0 && ev.port <= 65535, line);
   FUZZ_CHECK(ev.proto >= 0 && ev.proto <= 255, line);
   FUZZ_CHECK(ev.uid == -1 && ev.gid == -1 && ev.icmp_type == -1, line);
 
-  // An independent read of the same line agrees on the string fields.
-  cJSON* root = cJSON_ParseWithLength(line.data(), line.size());
-  FUZZ_CHECK(root != nullptr && cJSON_IsObject(root), line);
-  FUZZ_CHECK(ev.action == Expected(root, "action"), ev.action, line);
-  FUZZ_CHECK(ev.domain == Expected(root, "domain"), ev.domain, line);
-  FUZZ_CHECK(ev.dest == Expected(root, "dest"), ev.dest, line);
-  FUZZ_CHECK(ev.detail == Expected(root, "detail"), ev.detail, line);
-  std::string container = Expected(root, "container");
-  FUZZ_CHECK(ev.container == (container.empty() ? kDefaultContainer : container),
-             ev.container, line);
-  // A ts that is already canonical RFC 3339 UTC is kept as is.
-  std::string ts = Expected(root, "ts");
-  if (IsCanonicalTs(ts) && sw::ParseRfc3339(ts))
-    FUZZ_CHECK(sw::FormatRfc3339(*sw::ParseRfc3339(ts)) == ev.ts, ts, ev.ts);
+  // The library's own line for the event reads back to the same fields.
+  std::string json = sw::ToJson(ev);
+  sw::Event again;
+  FUZZ_CHECK(sw::ParseAuditLine(json, "other-default", &again), json);
+  FUZZ_CHECK(again.ts == ev.ts && again.action == ev.action && again.container == ev.container &&
+                 again.domain == ev.domain && again.dest == ev.dest &&
+                 again.detail == ev.detail && again.port == ev.port,
+             json, line);
+
+  // cJSON (with trailing bytes refused) accepts what the strict reader does.
+  std::string copy(line);
+  const char* end = nullptr;
+  cJSON* root = cJSON_ParseWithOpts(copy.c_str(), &end, /*require_null_terminated=*/1);
+  bool plain = line.find("\\u") == std::string_view::npos &&
+               line.find('\0') == std::string_view::npos;
+  if (plain) FUZZ_CHECK(root != nullptr && cJSON_IsObject(root), line);
+  if (root != nullptr && plain && UniqueKeys(root)) {
+    FUZZ_CHECK(ev.action == (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "action"))
+                                 ? Expected(root, "action")
+                                 : std::string("unknown")),
+               ev.action, line);
+    FUZZ_CHECK(ev.domain == Expected(root, "domain"), ev.domain, line);
+    FUZZ_CHECK(ev.dest == Expected(root, "dest"), ev.dest, line);
+    FUZZ_CHECK(ev.detail == Expected(root, "detail"), ev.detail, line);
+    std::string container = Expected(root, "container");
+    FUZZ_CHECK(ev.container == (container.empty() ? kDefaultContainer : container),
+               ev.container, line);
+    // A ts that is the library's own form is kept as is.
+    std::string ts = Expected(root, "ts");
+    if (IsLibraryTs(ts) && sw::ParseRfc3339(ts)) FUZZ_CHECK(ts == ev.ts, ts, ev.ts);
+  }
   cJSON_Delete(root);
   return 0;
 }

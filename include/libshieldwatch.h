@@ -98,6 +98,11 @@ int sw_options_set_max_line(sw_options *opts, uint32_t bytes);
 /* Entries kept in the IP -> domain map (default 65536, at least 1; the least
  * recently updated entry is evicted). */
 int sw_options_set_domain_map_size(sw_options *opts, uint32_t entries);
+/* Bytes at the end of an already existing dnsmasq.log read at open to fill
+ * the IP -> domain map, so a packet to an address resolved before sw_open()
+ * is still named (default 8 MiB; 0: none). No events come from these lines.
+ * Only done when the NFLOG source is enabled. Since 1.1. */
+int sw_options_set_dns_seed_bytes(sw_options *opts, uint64_t bytes);
 
 /* ---- Watcher ---- */
 

@@ -6,14 +6,15 @@ namespace sw {
 
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+// What Python's str.strip() removes from an ASCII line.
+bool IsSpace(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f');
+}
 
 char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
-bool IsLabelChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_';
-}
+bool IsLetter(char c) { return c >= 'a' && c <= 'z'; }
+bool IsLetterOrDigit(char c) { return IsLetter(c) || (c >= '0' && c <= '9'); }
 
 template <typename Fn>
 void ForEachLine(std::string_view text, Fn fn) {
@@ -27,26 +28,36 @@ void ForEachLine(std::string_view text, Fn fn) {
 
 }  // namespace
 
+// The shield tool's grammar, so that an entry it skips (and never hands to
+// dnsmasq, whose queries for it are therefore really blocked) is skipped here
+// too: ["*."] (LABEL ".")+ LETTER LETTER+, where a LABEL is letters and digits
+// with inner hyphens. Everything after lowercasing; no trailing dot.
 std::string Allowlist::NormalizeEntry(std::string_view line) {
   while (!line.empty() && IsSpace(line.front())) line.remove_prefix(1);
   while (!line.empty() && IsSpace(line.back())) line.remove_suffix(1);
-  if (line.starts_with("*.")) line.remove_prefix(2);
-  if (line.ends_with('.')) line.remove_suffix(1);
-  if (line.empty() || line.size() > 253) return {};
-  std::string out;
-  out.reserve(line.size());
-  size_t label = 0;
-  for (char raw : line) {
-    char c = ToLowerAscii(raw);
-    if (c == '.') {
-      if (label == 0) return {};
-      label = 0;
-    } else if (!IsLabelChar(c) || ++label > 63) {
-      return {};
-    }
-    out += c;
+  std::string out(line);
+  for (char& c : out) c = ToLowerAscii(c);
+  std::string_view name(out);
+  if (name.starts_with("*.")) name.remove_prefix(2);
+  // Longer than DNS allows: no query can ever match it.
+  if (name.size() > 253) return {};
+  size_t last_dot = name.rfind('.');
+  if (last_dot == std::string_view::npos) return {};
+  std::string_view tld = name.substr(last_dot + 1);
+  if (tld.size() < 2) return {};
+  for (char c : tld)
+    if (!IsLetter(c)) return {};
+  std::string_view labels = name.substr(0, last_dot);
+  while (true) {
+    size_t dot = labels.find('.');
+    std::string_view label = labels.substr(0, dot);
+    if (label.empty() || label.front() == '-' || label.back() == '-') return {};
+    for (char c : label)
+      if (!IsLetterOrDigit(c) && c != '-') return {};
+    if (dot == std::string_view::npos) break;
+    labels.remove_prefix(dot + 1);
   }
-  return label == 0 ? std::string() : out;
+  return std::string(name);
 }
 
 void Allowlist::AddText(std::string_view text) {

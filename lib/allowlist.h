@@ -12,9 +12,10 @@ namespace sw {
 
 class Allowlist {
  public:
-  // Normalizes one list line: trims, lowercases, drops a leading "*." and a
-  // trailing dot. Returns "" for blank or invalid lines (bad characters,
-  // empty labels, a label over 63 or a name over 253 bytes).
+  // Normalizes one list line: trims, lowercases and drops a leading "*.".
+  // Returns "" for blank lines and for anything the shield tool's validator
+  // rejects: it needs LABEL "." ... LABEL "." TLD, labels of letters, digits
+  // and inner hyphens, a TLD of two or more letters, no trailing dot.
   static std::string NormalizeEntry(std::string_view line);
 
   // Adds the entries of a list file's text.

@@ -1,20 +1,13 @@
 #include "audit_line.h"
 
-#include <cjson/cJSON.h>
-
 #include <charconv>
 #include <cmath>
-#include <ctime>
-#include <memory>
+
+#include "json_object.h"
 
 namespace sw {
 
 namespace {
-
-struct CJsonDeleter {
-  void operator()(cJSON* j) const { cJSON_Delete(j); }
-};
-using CJsonPtr = std::unique_ptr<cJSON, CJsonDeleter>;
 
 bool ParseDigits(std::string_view s, size_t pos, size_t n, int* out) {
   if (pos + n > s.size()) return false;
@@ -27,24 +20,28 @@ bool ParseDigits(std::string_view s, size_t pos, size_t n, int* out) {
   return true;
 }
 
-std::string StringField(const cJSON* obj, const char* key) {
-  const cJSON* item = cJSON_GetObjectItemCaseSensitive(obj, key);
-  if (!cJSON_IsString(item) || item->valuestring == nullptr) return {};
-  return SanitizeUtf8(item->valuestring);
+// A JSON number's text as a double (the grammar is already checked).
+std::optional<double> NumberValue(const JsonValue& v) {
+  if (v.type != JsonValue::Type::kNumber) return std::nullopt;
+  double d = 0;
+  auto [end, ec] = std::from_chars(v.raw.data(), v.raw.data() + v.raw.size(), d);
+  if (ec != std::errc() || end != v.raw.data() + v.raw.size()) return std::nullopt;
+  return d;
+}
+
+std::string StringField(const JsonValue& v) {
+  return v.type == JsonValue::Type::kString ? DecodeJsonString(v.raw) : std::string();
 }
 
 // An integer from a JSON number or a numeric string, within [0, max].
-int IntField(const cJSON* item, int max) {
-  if (cJSON_IsNumber(item)) {
-    double v = item->valuedouble;
-    return (v >= 0 && v <= max && v == std::floor(v)) ? static_cast<int>(v) : 0;
-  }
-  if (cJSON_IsString(item) && item->valuestring != nullptr) {
-    std::string_view s(item->valuestring);
-    int v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec == std::errc() && end == s.data() + s.size() && v >= 0 && v <= max)
-      return v;
+int IntField(const JsonValue& v, int max) {
+  if (auto d = NumberValue(v))
+    return (*d >= 0 && *d <= max && *d == std::floor(*d)) ? static_cast<int>(*d) : 0;
+  if (v.type == JsonValue::Type::kString) {
+    std::string s = DecodeJsonString(v.raw);
+    int n = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec == std::errc() && end == s.data() + s.size() && n >= 0 && n <= max) return n;
   }
   return 0;
 }
@@ -53,19 +50,36 @@ int IntField(const cJSON* item, int max) {
 constexpr int64_t kMinMicros = -62167219200LL * 1000000;
 constexpr int64_t kMaxMicros = 253402300800LL * 1000000 - 1;
 
-std::string TimestampField(const cJSON* obj) {
-  const cJSON* ts = cJSON_GetObjectItemCaseSensitive(obj, "ts");
+bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+// A date-time exactly as RFC 3339 section 5.6 writes it, with uppercase 'T'
+// and 'Z', a real calendar day and no leap second: any RFC 3339 reader (and
+// the shield tool's own consumers) takes it, so it is passed on verbatim.
+bool IsPlainRfc3339(std::string_view s) {
+  if (s.size() < 20 || s[10] != 'T' || s.find_first_of("tz") != std::string_view::npos)
+    return false;
+  auto num = [&](size_t at) { return (s[at] - '0') * 10 + (s[at + 1] - '0'); };
+  int year = num(0) * 100 + num(2), mon = num(5), day = num(8);
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (day > kDays[mon - 1] || (mon == 2 && day == 29 && !IsLeapYear(year))) return false;
+  return num(17) < 60;
+}
+
+// The writer's ts when it is plain RFC 3339; other readable forms (lowercase,
+// a space separator, epoch seconds) normalized to UTC; else now.
+std::string TimestampField(const JsonValue& v) {
   std::optional<int64_t> micros;
-  if (cJSON_IsString(ts) && ts->valuestring != nullptr) {
-    micros = ParseRfc3339(ts->valuestring);
-  } else if (cJSON_IsNumber(ts) && std::isfinite(ts->valuedouble) &&
-             std::fabs(ts->valuedouble) < 1e11) {
-    micros = std::llround(ts->valuedouble * 1e6);
+  std::string text;
+  if (v.type == JsonValue::Type::kString) {
+    text = DecodeJsonString(v.raw);
+    micros = ParseRfc3339(text);
+  } else if (auto d = NumberValue(v); d && std::isfinite(*d) && std::fabs(*d) < 1e11) {
+    micros = std::llround(*d * 1e6);
   }
   // Out of range (e.g. 9999-12-31T23:59:59-01:00): unreadable, like garbage.
-  if (micros && *micros >= kMinMicros && *micros <= kMaxMicros)
-    return FormatRfc3339(*micros);
-  return NowRfc3339();
+  if (!micros || *micros < kMinMicros || *micros > kMaxMicros) return NowRfc3339();
+  if (!text.empty() && IsPlainRfc3339(text)) return text;
+  return FormatRfc3339(*micros);
 }
 
 }  // namespace
@@ -139,25 +153,27 @@ int ProtoNumber(std::string_view name) {
 
 bool ParseAuditLine(std::string_view line, const std::string& default_container,
                     Event* out) {
-  if (line.find_first_not_of(" \t\r") == std::string_view::npos) return false;
-  CJsonPtr root(cJSON_ParseWithLength(line.data(), line.size()));
-  if (!root || !cJSON_IsObject(root.get())) return false;
-  const cJSON* obj = root.get();
+  enum { kTs, kAction, kContainer, kDomain, kDest, kDetail, kPort, kProto, kFields };
+  static constexpr std::string_view kKeys[kFields] = {
+      "ts", "action", "container", "domain", "dest", "detail", "port", "proto"};
+  JsonValue v[kFields];
+  if (!ParseJsonObject(line, kKeys, v, kFields)) return false;
   Event ev;
   ev.source = "audit";
-  ev.ts = TimestampField(obj);
-  ev.action = StringField(obj, "action");
-  ev.container = StringField(obj, "container");
+  ev.ts = TimestampField(v[kTs]);
+  // Like the shield tool: an entry without an action is still reported.
+  ev.action = v[kAction].type == JsonValue::Type::kString ? DecodeJsonString(v[kAction].raw)
+                                                           : "unknown";
+  ev.container = StringField(v[kContainer]);
   if (ev.container.empty()) ev.container = default_container;
-  ev.domain = StringField(obj, "domain");
-  ev.dest = StringField(obj, "dest");
-  ev.detail = StringField(obj, "detail");
-  ev.port = IntField(cJSON_GetObjectItemCaseSensitive(obj, "port"), 65535);
-  const cJSON* proto = cJSON_GetObjectItemCaseSensitive(obj, "proto");
-  if (cJSON_IsString(proto) && proto->valuestring != nullptr)
-    ev.proto = ProtoNumber(proto->valuestring);
+  ev.domain = StringField(v[kDomain]);
+  ev.dest = StringField(v[kDest]);
+  ev.detail = StringField(v[kDetail]);
+  ev.port = IntField(v[kPort], 65535);
+  if (v[kProto].type == JsonValue::Type::kString)
+    ev.proto = ProtoNumber(DecodeJsonString(v[kProto].raw));
   else
-    ev.proto = IntField(proto, 255);
+    ev.proto = IntField(v[kProto], 255);
   *out = std::move(ev);
   return true;
 }

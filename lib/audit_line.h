@@ -10,9 +10,12 @@
 
 namespace sw {
 
-// Parses one audit line into an event with source "audit". Returns false for
-// blank, invalid or non-object lines. A missing container becomes
-// `default_container`; a missing or unreadable ts becomes the current time.
+// Parses one audit line into an event with source "audit". Returns false
+// unless the line is exactly one JSON object per RFC 8259 (see
+// json_object.h); of duplicate keys the last wins. A missing action becomes
+// "unknown", a missing container `default_container`. A ts in plain RFC 3339
+// form is kept verbatim, other readable forms become UTC, a missing or
+// unreadable one the current time.
 bool ParseAuditLine(std::string_view line, const std::string& default_container,
                     Event* out);
 

@@ -110,15 +110,14 @@ SW_EXPORT int sw_options_set_nflog_action(sw_options* opts, const char* prefix,
                                           const char* action) {
   if (!opts || !prefix || !action || !*action) return -EINVAL;
   return Guard([&] {
-    std::string detail;
-    sw::NflogAction({}, prefix, &detail);  // normalize like the lookup does
+    std::string key(sw::NflogPrefixKey(prefix));  // normalize like the lookup does
     for (auto& [p, a] : opts->rep.nflog_actions) {
-      if (p == detail) {
+      if (p == key) {
         a = action;
         return 0;
       }
     }
-    opts->rep.nflog_actions.emplace_back(detail, action);
+    opts->rep.nflog_actions.emplace_back(std::move(key), action);
     return 0;
   });
 }
@@ -132,6 +131,12 @@ SW_EXPORT int sw_options_set_max_line(sw_options* opts, uint32_t bytes) {
 SW_EXPORT int sw_options_set_domain_map_size(sw_options* opts, uint32_t entries) {
   if (!opts || entries == 0) return -EINVAL;
   opts->rep.domain_map_size = entries;
+  return 0;
+}
+
+SW_EXPORT int sw_options_set_dns_seed_bytes(sw_options* opts, uint64_t bytes) {
+  if (!opts) return -EINVAL;
+  opts->rep.dns_seed_bytes = bytes;
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "dns_line.h"
 
+#include "event.h"
+
 namespace sw {
 
 namespace {
@@ -56,6 +58,21 @@ DnsLine ParseDnsLine(std::string_view line) {
     out.value = rest.substr(is + 4);
     return out;
   }
+  return out;
+}
+
+bool IsNormalDomain(std::string_view name) {
+  if (name.ends_with('.')) return false;
+  for (char c : name)
+    if (c >= 'A' && c <= 'Z') return false;
+  return IsValidUtf8(name);
+}
+
+std::string NormalizeDomain(std::string_view name) {
+  if (name.ends_with('.')) name.remove_suffix(1);
+  std::string out = SanitizeUtf8(name);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Parser for dnsmasq's query log lines (log-queries, log-facility=FILE).
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace sw {
@@ -22,5 +23,15 @@ struct DnsLine {
 // Accepts the plain format ("... dnsmasq[PID]: query[A] x from y") and
 // log-queries=extra ("... dnsmasq[PID]: 12 127.0.0.1/40000 query[A] ...").
 DnsLine ParseDnsLine(std::string_view line);
+
+// What dnsmasq logs in place of a name it cannot print: not a domain.
+inline constexpr std::string_view kUnprintableName = "<name unprintable>";
+
+// True when a logged name is already in its reported form (see
+// NormalizeDomain), so it can be used without a copy.
+bool IsNormalDomain(std::string_view name);
+// A logged name as reported, like the shield tool: ASCII letters lowercased,
+// one trailing dot dropped, invalid UTF-8 replaced.
+std::string NormalizeDomain(std::string_view name);
 
 }  // namespace sw

@@ -1,5 +1,8 @@
 #include "dns_source.h"
 
+#include "libshieldwatch.h"
+#include "tail_lines.h"
+
 namespace sw {
 
 Event LineTooLongEvent(const std::string& container, const std::string& file,
@@ -15,6 +18,8 @@ DnsSource::DnsSource(const std::string& state_dir, const std::string& container,
     : state_dir_(state_dir),
       container_(container),
       max_line_(opts.max_line),
+      // Only NFLOG events look domains up; without them seeding is wasted.
+      seed_bytes_((opts.sources & SW_SOURCE_NFLOG) ? opts.dns_seed_bytes : 0),
       report_queries_(report_queries),
       sink_(sink),
       tailer_(state_dir + "/dnsmasq.log", opts.max_line, inotify_fd),
@@ -23,7 +28,24 @@ DnsSource::DnsSource(const std::string& state_dir, const std::string& container,
 Status DnsSource::Start() {
   Status s = ReloadAllowlist();
   if (!s.ok()) return s;
-  return tailer_.Start();
+  s = tailer_.Start();
+  if (!s.ok()) return s;
+  Seed();
+  return Status::Ok();
+}
+
+// A packet to an address resolved before the watcher started is still named:
+// the answers already in the log (read from the same open file, up to where
+// tailing starts) fill the map. Best effort and silent: no events, no stats,
+// and a failed read leaves a partly seeded map rather than failing the open.
+void DnsSource::Seed() {
+  if (seed_bytes_ == 0 || tailer_.fd() < 0) return;
+  (void)ForEachLineBefore(tailer_.fd(), tailer_.offset(), seed_bytes_, max_line_,
+                    [this](std::string_view line) {
+                      DnsLine parsed = ParseDnsLine(line);
+                      if (parsed.kind == DnsLine::Kind::kQuery) chain_root_.clear();
+                      else if (parsed.kind == DnsLine::Kind::kAnswer) OnAnswer(parsed);
+                    });
 }
 
 Status DnsSource::ReloadAllowlist() { return Allowlist::Load(state_dir_, &allowlist_); }
@@ -40,7 +62,9 @@ void DnsSource::OnLine(std::string_view line) {
       ev.source = "dns";
       ev.action = "blocked_query";
       ev.container = container_;
-      ev.domain = SanitizeUtf8(parsed.name);
+      // dnsmasq's placeholder is no name: report the query without a domain.
+      if (parsed.name == kUnprintableName) ev.detail = "name unprintable";
+      else ev.domain = NormalizeDomain(parsed.name);
       ev.query_type = SanitizeUtf8(parsed.query_type);
       sink_.Emit(std::move(ev));
       return;
@@ -73,9 +97,11 @@ void DnsSource::OnAnswer(const DnsLine& answer) {
   }
   if (!ip) return;
   std::string_view name = chain_root_.empty() ? answer.name : std::string_view(chain_root_);
-  // Reply lines are frequent: store valid names without a temporary copy.
-  if (IsValidUtf8(name)) domain_map_.Put(*ip, name);
-  else domain_map_.Put(*ip, SanitizeUtf8(name));
+  if (name == kUnprintableName) return;
+  // Reply lines are frequent: store names already in reported form without a
+  // temporary copy.
+  if (IsNormalDomain(name)) domain_map_.Put(*ip, name);
+  else domain_map_.Put(*ip, NormalizeDomain(name));
 }
 
 void DnsSource::OnLineTooLong(uint64_t bytes) {

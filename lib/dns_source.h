@@ -22,6 +22,8 @@ class DnsSource : public LineSink {
             const Options& opts, int inotify_fd, bool report_queries,
             EventSink& sink);
 
+  // Opens the log at its end and, when the NFLOG source needs the domain
+  // map, seeds the map from the log's last opts.dns_seed_bytes.
   Status Start();
   Status ReloadAllowlist();
   Status Drain(size_t byte_budget, bool* more) {
@@ -40,10 +42,12 @@ class DnsSource : public LineSink {
 
  private:
   void OnAnswer(const DnsLine& answer);
+  void Seed();
 
   std::string state_dir_;
   std::string container_;
   uint32_t max_line_;
+  uint64_t seed_bytes_;  // 0: no seeding
   bool report_queries_;
   EventSink& sink_;
   FileTailer tailer_;

@@ -3,6 +3,7 @@
 #include <sys/time.h>
 
 #include <charconv>
+#include <cstring>
 #include <ctime>
 
 namespace sw {
@@ -49,12 +50,14 @@ std::string FormatRfc3339(int64_t unix_micros) {
   unsigned r = static_cast<unsigned>(rem);
   if (year < 0 || year > 9999) {  // not four digits
     char buf[64];
-    int n = snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%06lldZ",
+    int n = snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%06lld+00:00",
                      static_cast<long long>(year), mon, day, r / 3600, r / 60 % 60, r % 60,
                      static_cast<long long>(micros));
     return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
   }
-  char b[27];
+  // "+00:00" rather than "Z": Python < 3.11 datetime.fromisoformat() rejects
+  // "Z", and the Python shield tool writes "+00:00".
+  char b[32];
   unsigned y = static_cast<unsigned>(year);
   Put2(b, y / 100);
   Put2(b + 2, y % 100);
@@ -74,7 +77,7 @@ std::string FormatRfc3339(int64_t unix_micros) {
     b[i] = static_cast<char>('0' + us % 10);
     us /= 10;
   }
-  b[26] = 'Z';
+  std::memcpy(b + 26, "+00:00", 6);
   return std::string(b, sizeof b);
 }
 

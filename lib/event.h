@@ -8,7 +8,7 @@
 namespace sw {
 
 struct Event {
-  std::string ts;  // RFC 3339, UTC, microseconds
+  std::string ts;  // RFC 3339
   std::string source;
   std::string action;
   std::string container;
@@ -23,7 +23,7 @@ struct Event {
   int icmp_type = -1;
 };
 
-// Current wall-clock time as "YYYY-MM-DDTHH:MM:SS.uuuuuuZ".
+// Current wall-clock time as "YYYY-MM-DDTHH:MM:SS.uuuuuu+00:00".
 std::string NowRfc3339();
 // Formats microseconds since the epoch the same way.
 std::string FormatRfc3339(int64_t unix_micros);

@@ -41,6 +41,10 @@ class FileTailer {
   // The inotify watch descriptor of the open file's inode, or -1.
   int inode_watch() const { return inode_wd_; }
   const std::string& path() const { return path_; }
+  // The open file (-1 when none) and the offset up to which it was consumed;
+  // right after Start(), where tailing begins.
+  int fd() const { return fd_.get(); }
+  off_t offset() const { return offset_; }
 
  private:
   Status OpenCurrent(bool at_end);

@@ -196,12 +196,17 @@ bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt) {
   return true;
 }
 
-std::string_view TrimPrefix(std::string_view s) {
-  size_t n = s.find_last_not_of(" :");
-  return n == std::string_view::npos ? std::string_view() : s.substr(0, n + 1);
+// What Python's str.strip() removes from an ASCII string.
+bool IsSpace(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f');
 }
 
 }  // namespace
+
+std::string_view NflogPrefixKey(std::string_view prefix) {
+  size_t n = prefix.find_last_not_of(" :");
+  return n == std::string_view::npos ? std::string_view() : prefix.substr(0, n + 1);
+}
 
 std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
                                             size_t* malformed) {
@@ -251,10 +256,18 @@ std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
 // entries appended by sw_options_set_nflog_action() override built-ins.
 std::string NflogAction(const NflogActionTable& table,
                         const std::string& prefix, std::string* detail) {
-  std::string_view trimmed = TrimPrefix(prefix);
-  if (detail) detail->assign(trimmed);
+  if (detail) {
+    // The detail is the prefix as logged, only whitespace stripped (the
+    // shield tool's "TEROK_SHIELD_DENIED:"), so a host keying on it sees
+    // the same string from either implementation.
+    std::string_view d(prefix);
+    while (!d.empty() && IsSpace(d.front())) d.remove_prefix(1);
+    while (!d.empty() && IsSpace(d.back())) d.remove_suffix(1);
+    detail->assign(d);
+  }
+  std::string_view key = NflogPrefixKey(prefix);
   for (auto it = table.rbegin(); it != table.rend(); ++it) {
-    if (TrimPrefix(it->first) == trimmed) return it->second;
+    if (NflogPrefixKey(it->first) == key) return it->second;
   }
   return "nflog";
 }

@@ -33,8 +33,12 @@ struct NflogPacket {
 std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
                                             size_t* malformed);
 
-// The action for a prefix per the table (trailing spaces/colons trimmed),
-// "nflog" when absent. *detail receives the trimmed prefix.
+// A prefix as a table key: trailing spaces and colons trimmed.
+std::string_view NflogPrefixKey(std::string_view prefix);
+
+// The action for a prefix per the table (keys compared by NflogPrefixKey),
+// "nflog" when absent. *detail receives the event's detail: the prefix with
+// leading and trailing whitespace stripped.
 std::string NflogAction(const NflogActionTable& table,
                         const std::string& prefix, std::string* detail);
 

@@ -23,6 +23,9 @@ struct Options {
   NflogActionTable nflog_actions = DefaultNflogActions();
   uint32_t max_line = 65536;
   uint32_t domain_map_size = 65536;
+  // Bytes at the end of an existing dnsmasq.log read at open to seed the
+  // IP -> domain map (0: none).
+  uint64_t dns_seed_bytes = 8u << 20;
 };
 
 }  // namespace sw

@@ -251,7 +251,8 @@ TEST(Dns, OnlyBlockedQueriesAfterOpen) {
   EXPECT_EQ(evs[0].source, "dns");
   EXPECT_EQ(evs[1].query_type, "HTTPS");
   EXPECT_EQ(evs[2].domain, "with space.com");
-  EXPECT_EQ(evs[3].domain, "<name unprintable>");
+  EXPECT_EQ(evs[3].domain, "");  // dnsmasq's placeholder is no domain
+  EXPECT_EQ(evs[3].detail, "name unprintable");
   EXPECT_EQ(evs[4].domain, "q\"uo\\te\x01\xEF\xBF\xBD.com");
   EXPECT_NE(evs[4].json.find(R"("domain":"q\"uo\\te\u0001)"), std::string::npos) << evs[4].json;
   sw_close(w);
@@ -316,7 +317,7 @@ TEST(Audit, LinesBecomeEventsInvalidOnesCounted) {
   auto evs = Collect(w, 2);
   ASSERT_EQ(evs.size(), 2u);
   EXPECT_EQ(evs[0].json,
-            R"({"ts":"2026-11-22T13:30:01.000000Z","source":"audit","action":"setup","container":"web"})");
+            R"({"ts":"2026-11-22T13:30:01Z","source":"audit","action":"setup","container":"web"})");
   EXPECT_EQ(evs[1].container, "c1");
   EXPECT_EQ(evs[1].port, 22);
   EXPECT_EQ(evs[1].proto, 6);

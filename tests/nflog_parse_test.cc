@@ -639,14 +639,14 @@ TEST(NflogActionTable, BuiltInPrefixes) {
   const NflogActionTable table = DefaultNflogActions();
   std::string detail;
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_BLOCKED: ", &detail), "queued_connection");
-  EXPECT_EQ(detail, "TEROK_SHIELD_BLOCKED");
+  EXPECT_EQ(detail, "TEROK_SHIELD_BLOCKED:");  // whitespace stripped only, like shield watch
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_DENIED: ", &detail), "blocked_connection");
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_PRIVATE: ", &detail), "private_range");
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_ALLOWED: ", &detail), "allowed_connection");
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_BYPASS: ", &detail), "bypass_connection");
-  EXPECT_EQ(detail, "TEROK_SHIELD_BYPASS");
+  EXPECT_EQ(detail, "TEROK_SHIELD_BYPASS:");
   EXPECT_EQ(NflogAction(table, "SOMETHING_ELSE: ", &detail), "nflog");
-  EXPECT_EQ(detail, "SOMETHING_ELSE");
+  EXPECT_EQ(detail, "SOMETHING_ELSE:");
 }
 
 TEST(NflogActionTable, TrimmingAndExactMatch) {
@@ -655,10 +655,13 @@ TEST(NflogActionTable, TrimmingAndExactMatch) {
   // Any run of trailing spaces and colons is trimmed, nothing else.
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_DENIED", &detail), "blocked_connection");
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_DENIED : :  ", &detail), "blocked_connection");
-  EXPECT_EQ(detail, "TEROK_SHIELD_DENIED");
+  EXPECT_EQ(detail, "TEROK_SHIELD_DENIED : :");
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_DENIED:\t", &detail), "nflog");
-  EXPECT_EQ(detail, "TEROK_SHIELD_DENIED:\t");
+  EXPECT_EQ(detail, "TEROK_SHIELD_DENIED:");  // the detail strips any whitespace
   EXPECT_EQ(NflogAction(table, " TEROK_SHIELD_DENIED", &detail), "nflog");  // leading kept
+  EXPECT_EQ(detail, "TEROK_SHIELD_DENIED");
+  NflogAction(table, "\v\x1c TEROK_SHIELD_DENIED: \r\n", &detail);
+  EXPECT_EQ(detail, "TEROK_SHIELD_DENIED:");
   // Exact: no prefix/substring matching, case-sensitive.
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_DENIED_V6: ", &detail), "nflog");
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_DEN", &detail), "nflog");
@@ -667,6 +670,8 @@ TEST(NflogActionTable, TrimmingAndExactMatch) {
   EXPECT_EQ(NflogAction(table, "", &detail), "nflog");
   EXPECT_EQ(detail, "");
   EXPECT_EQ(NflogAction(table, ": : ", &detail), "nflog");
+  EXPECT_EQ(detail, ": :");
+  EXPECT_EQ(NflogAction(table, " \t ", &detail), "nflog");
   EXPECT_EQ(detail, "");
   // detail may be NULL.
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_PRIVATE:", nullptr), "private_range");
@@ -681,7 +686,14 @@ TEST(NflogActionTable, CustomEntriesAndOverrides) {
   EXPECT_EQ(NflogAction(table, "MY_RULE:  ", &detail), "custom");
   EXPECT_EQ(NflogAction(table, "TEROK_SHIELD_DENIED: ", &detail), "overridden");
   EXPECT_EQ(NflogAction({}, "TEROK_SHIELD_DENIED: ", &detail), "nflog");
-  EXPECT_EQ(detail, "TEROK_SHIELD_DENIED");
+  EXPECT_EQ(detail, "TEROK_SHIELD_DENIED:");
+}
+
+TEST(NflogActionTable, PrefixKey) {
+  EXPECT_EQ(NflogPrefixKey("TEROK_SHIELD_DENIED: "), "TEROK_SHIELD_DENIED");
+  EXPECT_EQ(NflogPrefixKey("X : :  "), "X");
+  EXPECT_EQ(NflogPrefixKey(" X"), " X");
+  EXPECT_EQ(NflogPrefixKey(": "), "");
 }
 
 TEST(NflogActionTable, FixturePrefixesMapToActions) {

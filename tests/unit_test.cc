@@ -77,6 +77,18 @@ TEST(DnsLine, OtherLinesAndGarbage) {
   }
 }
 
+TEST(DnsLine, NormalizeDomain) {
+  EXPECT_EQ(NormalizeDomain("Blocked.TEST"), "blocked.test");
+  EXPECT_EQ(NormalizeDomain("blocked.test."), "blocked.test");
+  EXPECT_EQ(NormalizeDomain("a.."), "a.");  // one dot only
+  EXPECT_EQ(NormalizeDomain("."), "");
+  EXPECT_EQ(NormalizeDomain("\xC3\x89X\xFF."), "\xC3\x89x\xEF\xBF\xBD");  // ASCII only
+  EXPECT_TRUE(IsNormalDomain("blocked.test"));
+  EXPECT_FALSE(IsNormalDomain("Blocked.test"));
+  EXPECT_FALSE(IsNormalDomain("blocked.test."));
+  EXPECT_FALSE(IsNormalDomain("x\xFF"));
+}
+
 TEST(DnsLine, WholeRealFixtureParses) {
   const char* dir = getenv("SW_FIXTURES_DIR");
   ASSERT_NE(dir, nullptr) << "SW_FIXTURES_DIR must point at tests/fixtures";
@@ -96,16 +108,30 @@ TEST(DnsLine, WholeRealFixtureParses) {
 // ---- allowlist ----
 
 TEST(Allowlist, NormalizeEntry) {
-  EXPECT_EQ(Allowlist::NormalizeEntry("  GitHub.COM.  "), "github.com");
+  EXPECT_EQ(Allowlist::NormalizeEntry("  GitHub.COM \t\r"), "github.com");
   EXPECT_EQ(Allowlist::NormalizeEntry("*.example.org"), "example.org");
-  EXPECT_EQ(Allowlist::NormalizeEntry(""), "");
-  EXPECT_EQ(Allowlist::NormalizeEntry("# comment"), "");
-  EXPECT_EQ(Allowlist::NormalizeEntry("a..b"), "");
-  EXPECT_EQ(Allowlist::NormalizeEntry("bad name.com"), "");
-  EXPECT_EQ(Allowlist::NormalizeEntry("*."), "");
-  EXPECT_EQ(Allowlist::NormalizeEntry(std::string(64, 'a') + ".com"), "");
-  EXPECT_EQ(Allowlist::NormalizeEntry(std::string(63, 'a') + ".com"), std::string(63, 'a') + ".com");
-  EXPECT_EQ(Allowlist::NormalizeEntry("under_score-ok.io"), "under_score-ok.io");
+  EXPECT_EQ(Allowlist::NormalizeEntry("*.A-1.b2.example.org"), "a-1.b2.example.org");
+  EXPECT_EQ(Allowlist::NormalizeEntry("x.io"), "x.io");
+  EXPECT_EQ(Allowlist::NormalizeEntry("0.x-y.museum"), "0.x-y.museum");
+  EXPECT_EQ(Allowlist::NormalizeEntry(std::string(64, 'a') + ".com"), std::string(64, 'a') + ".com");
+  // Everything the shield tool's validator skips (issue 11 row 1 and more).
+  for (const char* bad :
+       {"", "   ", "# comment", "single", "under_score.example", "num.123", "1.2.3.4",
+        "-hyphen.example", "hyphen-.example", "trailing.example.", "a..b.com", ".lead.com",
+        "bad name.com", "*.", "*.com", "**.a.com", "*example.com", "a.*.com", "x.c",
+        "x.c0m", "x.co-m", "caf\xC3\xA9.com", "a.com/x", "http://a.com", "a.com:443"})
+    EXPECT_EQ(Allowlist::NormalizeEntry(bad), "") << bad;
+}
+
+TEST(Allowlist, InvalidEntriesSkippedOthersKept) {
+  Allowlist a;
+  a.AddText("single\nunder_score.example\nnum.123\n1.2.3.4\n-hyphen.example\n"
+            "trailing.example.\nok.example\n");
+  EXPECT_EQ(a.size(), 1u);
+  EXPECT_TRUE(a.Allows("ok.example"));
+  for (const char* blocked : {"single", "under_score.example", "num.123", "1.2.3.4",
+                              "-hyphen.example", "trailing.example", "trailing.example."})
+    EXPECT_FALSE(a.Allows(blocked)) << blocked;
 }
 
 TEST(Allowlist, SuffixMatchIsLabelWise) {
@@ -165,14 +191,14 @@ std::string JsonField(const std::string& json, const char* key) {
 
 TEST(Json, FieldOrderAndOmission) {
   Event ev;
-  ev.ts = "2026-11-23T10:00:00.000001Z";
+  ev.ts = "2026-11-23T10:00:00.000001+00:00";
   ev.source = "dns";
   ev.action = "blocked_query";
   ev.container = "c1";
   ev.domain = "evil.com";
   ev.query_type = "A";
   EXPECT_EQ(ToJson(ev),
-            "{\"ts\":\"2026-11-23T10:00:00.000001Z\",\"source\":\"dns\","
+            "{\"ts\":\"2026-11-23T10:00:00.000001+00:00\",\"source\":\"dns\","
             "\"action\":\"blocked_query\",\"container\":\"c1\","
             "\"domain\":\"evil.com\",\"query_type\":\"A\"}");
   Event full = ev;
@@ -184,7 +210,7 @@ TEST(Json, FieldOrderAndOmission) {
   full.gid = 1000;
   full.icmp_type = 8;
   EXPECT_EQ(ToJson(full),
-            "{\"ts\":\"2026-11-23T10:00:00.000001Z\",\"source\":\"dns\","
+            "{\"ts\":\"2026-11-23T10:00:00.000001+00:00\",\"source\":\"dns\","
             "\"action\":\"blocked_query\",\"container\":\"c1\","
             "\"domain\":\"evil.com\",\"query_type\":\"A\",\"dest\":\"1.2.3.4\","
             "\"detail\":\"d\",\"port\":443,\"proto\":6,\"uid\":0,\"gid\":1000,"
@@ -228,7 +254,7 @@ TEST(AuditLine, FullLine) {
       R"({"ts":"2026-11-22T13:30:01+02:00","container":"web","action":"deny","dest":"1.2.3.4","detail":"manual","port":443,"proto":"tcp","domain":"x.com"})",
       "default", &ev));
   EXPECT_EQ(ev.source, "audit");
-  EXPECT_EQ(ev.ts, "2026-11-22T11:30:01.000000Z");
+  EXPECT_EQ(ev.ts, "2026-11-22T13:30:01+02:00");  // the writer's, verbatim
   EXPECT_EQ(ev.container, "web");
   EXPECT_EQ(ev.action, "deny");
   EXPECT_EQ(ev.dest, "1.2.3.4");
@@ -243,7 +269,7 @@ TEST(AuditLine, DefaultsAndProtoForms) {
   ASSERT_TRUE(ParseAuditLine(R"({"action":"setup","proto":17})", "c9", &ev));
   EXPECT_EQ(ev.container, "c9");
   EXPECT_EQ(ev.proto, 17);
-  EXPECT_EQ(ev.ts.size(), 27u);
+  EXPECT_EQ(ev.ts.size(), 32u);
   ASSERT_TRUE(ParseAuditLine(R"({"action":"x","proto":"udp","port":"53"})", "c", &ev));
   EXPECT_EQ(ev.proto, 17);
   EXPECT_EQ(ev.port, 53);
@@ -251,7 +277,7 @@ TEST(AuditLine, DefaultsAndProtoForms) {
   EXPECT_EQ(ev.proto, 0);
   EXPECT_EQ(ev.port, 0);
   ASSERT_TRUE(ParseAuditLine(R"({"ts":1700000000.25,"action":"x"})", "c", &ev));
-  EXPECT_EQ(ev.ts, "2023-11-14T22:13:20.250000Z");
+  EXPECT_EQ(ev.ts, "2023-11-14T22:13:20.250000+00:00");
 }
 
 TEST(AuditLine, SkipsNonObjects) {
@@ -267,6 +293,105 @@ TEST(AuditLine, HostileStringsStayValid) {
   EXPECT_EQ(JsonField(json, "detail"), "\xEF\xBF\xBD\"\n");
 }
 
+// Issue 11 rows 4, 5, 7-10: what the shield tool's reader does with each line.
+TEST(AuditLine, MissingActionIsUnknown) {
+  Event ev;
+  ASSERT_TRUE(ParseAuditLine(R"({"ts":"2026-05-05T10:00:00+00:00","container":"ctr"})", "d", &ev));
+  EXPECT_EQ(ev.action, "unknown");
+  ASSERT_TRUE(ParseAuditLine(R"({"action":7})", "d", &ev));
+  EXPECT_EQ(ev.action, "unknown");  // not a string: as if missing
+  ASSERT_TRUE(ParseAuditLine(R"({"action":""})", "d", &ev));
+  EXPECT_EQ(ev.action, "");  // present: kept as written
+}
+
+TEST(AuditLine, PlainRfc3339TsVerbatimOtherFormsNormalized) {
+  Event ev;
+  for (const char* ts : {"2026-05-05T12:00:00+02:00", "2026-05-05T10:00:00Z",
+                         "2026-05-05T10:00:00.5-00:30", "2024-02-29T00:00:00.123456789+00:00"}) {
+    ASSERT_TRUE(ParseAuditLine(std::string(R"({"action":"a","ts":")") + ts + "\"}", "d", &ev));
+    EXPECT_EQ(ev.ts, ts);
+  }
+  // Readable but not plain: rewritten in the library's UTC form.
+  const std::pair<const char*, const char*> kRewritten[] = {
+      {"2026-05-05t12:00:00+02:00", "2026-05-05T10:00:00.000000+00:00"},
+      {"2026-05-05 10:00:00z", "2026-05-05T10:00:00.000000+00:00"},
+      {"2026-06-30T23:59:60Z", "2026-07-01T00:00:00.000000+00:00"},
+      {"2025-02-29T00:00:00Z", "2025-03-01T00:00:00.000000+00:00"}};
+  for (auto [ts, want] : kRewritten) {
+    ASSERT_TRUE(ParseAuditLine(std::string(R"({"action":"a","ts":")") + ts + "\"}", "d", &ev));
+    EXPECT_EQ(ev.ts, want) << ts;
+  }
+  // An escaped ts is read after decoding.
+  ASSERT_TRUE(ParseAuditLine(R"({"action":"a","ts":"2026-05-05T10:00:00\u002B01:00"})", "d", &ev));
+  EXPECT_EQ(ev.ts, "2026-05-05T10:00:00+01:00");
+  // Garbage: the current time.
+  ASSERT_TRUE(ParseAuditLine(R"({"action":"a","ts":"2026-05-05T10:00:00+01:00 "})", "d", &ev));
+  EXPECT_EQ(ev.ts.size(), 32u);
+  EXPECT_NE(ev.ts, "2026-05-05T10:00:00+01:00 ");
+}
+
+TEST(AuditLine, StrictRfc8259) {
+  Event ev;
+  for (const char* bad : {
+           R"({"action":"one"} xyz)", R"({"action":"one"}{"action":"two"})",
+           "\xEF\xBB\xBF{\"action\":\"bom\"}", "{\"action\":\"raw\ttab\"}",
+           "{\"action\":\"raw\x01\"}", R"({"action":"x",})", R"({"action":'x'})",
+           R"({action:"x"})", R"({"a":NaN})", R"({"a":Infinity})", R"({"a":01})",
+           R"({"a":1.})", R"({"a":.5})", R"({"a":+1})", R"({"a":"\x"})", R"({"a":"\u12"})",
+           R"({"a":[1,]})", R"({"a":{"b":1,}})", R"({"a":[1 2]})", R"({"a":tru})",
+           R"({"a":"x"} // c)", "{\"a\":\"x\"}\v", R"({"a":1}})", R"({"a")", R"({"a":)"}) {
+    EXPECT_FALSE(ParseAuditLine(bad, "c", &ev)) << bad;
+  }
+  for (const char* good : {
+           " \t{\"action\":\"x\"}\r", R"({"action":"x","n":-0.5e+10,"t":true,"f":false,"z":null})",
+           R"({"action":"x","deep":{"a":[1,{"b":[[],{}]},"s\"]"]},"e":{},"l":[]})",
+           "{\"action\":\"caf\xC3\xA9 \x7F\"}"}) {
+    EXPECT_TRUE(ParseAuditLine(good, "c", &ev)) << good;
+  }
+  // Nesting is bounded (iteratively, so the limit is about input, not stack).
+  std::string deep = R"({"a":)" + std::string(512, '[') + std::string(512, ']') + "}";
+  EXPECT_TRUE(ParseAuditLine(deep, "c", &ev));
+  deep = R"({"a":)" + std::string(513, '[') + std::string(513, ']') + "}";
+  EXPECT_FALSE(ParseAuditLine(deep, "c", &ev));
+  EXPECT_FALSE(ParseAuditLine(R"({"a":)" + std::string(100000, '['), "c", &ev));
+}
+
+TEST(AuditLine, LastDuplicateKeyWins) {
+  Event ev;
+  ASSERT_TRUE(ParseAuditLine(
+      R"({"action":"first","detail":"d1","action":"second","nested":{"action":"third"}})", "c",
+      &ev));
+  EXPECT_EQ(ev.action, "second");
+  EXPECT_EQ(ev.detail, "d1");
+  // An escaped key is the same key.
+  ASSERT_TRUE(ParseAuditLine(R"({"action":"first","\u0061ction":"second"})", "c", &ev));
+  EXPECT_EQ(ev.action, "second");
+  // A later non-string value also wins: the action is then missing.
+  ASSERT_TRUE(ParseAuditLine(R"({"action":"first","action":null})", "c", &ev));
+  EXPECT_EQ(ev.action, "unknown");
+}
+
+TEST(AuditLine, EscapesDecodedWhole) {
+  Event ev;
+  ASSERT_TRUE(ParseAuditLine(R"({"action":"a","detail":"a\u0000b"})", "c", &ev));
+  EXPECT_EQ(ev.detail, std::string("a\0b", 3));
+  EXPECT_NE(ToJson(ev).find(R"("detail":"a\u0000b")"), std::string::npos) << ToJson(ev);
+  const std::pair<const char*, const char*> kStrings[] = {
+      {R"(x\ud800y)", "x\xEF\xBF\xBDy"},                  // lone high surrogate
+      {R"(x\udc00y)", "x\xEF\xBF\xBDy"},                  // lone low surrogate
+      {R"(\ud800\ud800\udc00)", "\xEF\xBF\xBD\xF0\x90\x80\x80"},  // high, then a pair
+      {R"(\ud83d\ude00)", "\xF0\x9F\x98\x80"},            // a pair
+      {R"(\ud800\n)", "\xEF\xBF\xBD\n"},
+      {R"(end\ud800)", "end\xEF\xBF\xBD"},
+      {R"(\u00e9\u20AC\/\"\\\b\f\n\r\t)", "\xC3\xA9\xE2\x82\xAC/\"\\\b\f\n\r\t"},
+      {"raw\xFF\\u00e9", "raw\xEF\xBF\xBD\xC3\xA9"},      // invalid raw byte replaced
+  };
+  for (auto [in, want] : kStrings) {
+    ASSERT_TRUE(ParseAuditLine(std::string(R"({"detail":")") + in + "\"}", "c", &ev)) << in;
+    EXPECT_EQ(ev.detail, want) << in;
+  }
+}
+
 TEST(Rfc3339, Forms) {
   EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00Z"), 0);
   EXPECT_EQ(ParseRfc3339("1970-01-01 00:00:01.5z"), 1500000);
@@ -276,18 +401,20 @@ TEST(Rfc3339, Forms) {
   EXPECT_FALSE(ParseRfc3339("1970-13-01T00:00:00Z"));
   EXPECT_FALSE(ParseRfc3339("yesterday"));
   EXPECT_FALSE(ParseRfc3339("1970-01-01T00:00:00.Z"));
-  EXPECT_EQ(FormatRfc3339(1700000000123456), "2023-11-14T22:13:20.123456Z");
+  EXPECT_EQ(FormatRfc3339(1700000000123456), "2023-11-14T22:13:20.123456+00:00");
+  EXPECT_EQ(FormatRfc3339(-1), "1969-12-31T23:59:59.999999+00:00");
 }
 
 TEST(Rfc3339, YearsAlwaysFourDigitsOutOfRangeIsUnreadable) {
-  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("0068-01-01T00:00:00Z")), "0068-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("0068-01-01T00:00:00Z")),
+            "0068-01-01T00:00:00.000000+00:00");
   Event ev;
   // Past 9999 after the offset, or far before year 0: treated like garbage
   // (the current time), never printed as a non-RFC-3339 year.
   for (const char* line : {R"({"action":"x","ts":"9999-12-31T23:59:59-00:01"})",
                            R"({"action":"x","ts":-99999999999.9})"}) {
     ASSERT_TRUE(ParseAuditLine(line, "c", &ev));
-    EXPECT_EQ(ev.ts.size(), 27u) << ev.ts;
+    EXPECT_EQ(ev.ts.size(), 32u) << ev.ts;
     EXPECT_EQ(ev.ts.substr(0, 2), "20") << ev.ts;
   }
 }

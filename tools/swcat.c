@@ -94,8 +94,11 @@ static int print_event(const struct config *cfg, const sw_event *ev) {
       else color = "\033[36m";
     }
     const char *ts = sw_event_ts(ev);
-    /* "2026-11-23T14:11:02.123456Z" -> "14:11:02.123" */
-    printf("%.12s %s%-6s %-18s%s %s", strlen(ts) >= 23 ? ts + 11 : ts, color,
+    /* "2026-11-23T14:11:02.123456+00:00" -> "14:11:02.123"; an audit ts
+     * kept verbatim may lack the fraction or carry another offset. */
+    const char *clock = strlen(ts) >= 19 ? ts + 11 : ts;
+    int clock_len = (int)strspn(clock, "0123456789:.");
+    printf("%.*s %s%-6s %-18s%s %s", clock_len < 12 ? clock_len : 12, clock, color,
            sw_event_source(ev), action, cfg->color ? "\033[0m" : "",
            sw_event_container(ev));
     if (*sw_event_domain(ev)) printf(" %s", sw_event_domain(ev));

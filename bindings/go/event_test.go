@@ -51,7 +51,7 @@ func TestMarshalJSONRules(t *testing.T) {
 func TestTagsMatchEncoder(t *testing.T) {
 	type plain Event // same fields and tags, no MarshalJSON
 	for _, ev := range []Event{
-		{TS: "2026-11-22T13:30:01.000000Z", Source: "dns", Action: "blocked_query", Container: "c1",
+		{TS: "2026-11-22T13:30:01.000000+00:00", Source: "dns", Action: "blocked_query", Container: "c1",
 			Domain: "evil.example.com", QueryType: "A"},
 		{TS: "t", Source: "nflog", Action: "blocked_connection", Container: "c1", Dest: "192.0.2.7",
 			Port: 5353, Proto: 17, UID: ptr(int64(0)), GID: ptr(int64(0))},

@@ -1,0 +1,271 @@
+#include "json_object.h"
+
+#include "event.h"
+
+namespace sw {
+
+namespace {
+
+constexpr int kMaxDepth = 512;
+
+bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A cursor over the text; every method returns false on invalid input and
+// leaves the cursor just past what it accepted.
+class Reader {
+ public:
+  explicit Reader(std::string_view text) : p_(text.data()), end_(p_ + text.size()) {}
+
+  bool AtEnd() const { return p_ == end_; }
+  bool Peek(char c) const { return p_ != end_ && *p_ == c; }
+  bool Eat(char c) {
+    if (!Peek(c)) return false;
+    ++p_;
+    return true;
+  }
+  void SkipWs() {
+    while (p_ != end_ && IsWs(*p_)) ++p_;
+  }
+
+  // At the opening quote; *raw receives the text between the quotes.
+  bool String(std::string_view* raw) {
+    if (!Eat('"')) return false;
+    const char* start = p_;
+    while (p_ != end_) {
+      unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        *raw = std::string_view(start, static_cast<size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;  // raw control characters must be escaped
+      ++p_;
+      if (c != '\\') continue;
+      if (p_ == end_) return false;
+      char e = *p_++;
+      if (e == 'u') {
+        if (end_ - p_ < 4) return false;
+        for (int i = 0; i < 4; ++i)
+          if (HexValue(*p_++) < 0) return false;
+      } else if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' &&
+                 e != 'n' && e != 'r' && e != 't') {
+        return false;
+      }
+    }
+    return false;  // unterminated
+  }
+
+  // -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+  bool Number() {
+    Eat('-');
+    if (Eat('0')) {
+    } else if (p_ != end_ && IsDigit(*p_)) {
+      while (p_ != end_ && IsDigit(*p_)) ++p_;
+    } else {
+      return false;
+    }
+    if (Eat('.') && !Digits()) return false;
+    if (Eat('e') || Eat('E')) {
+      if (!Eat('+')) Eat('-');
+      if (!Digits()) return false;
+    }
+    return true;
+  }
+
+  bool Literal(std::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() ||
+        std::string_view(p_, word.size()) != word)
+      return false;
+    p_ += word.size();
+    return true;
+  }
+
+  // One value of any kind after optional whitespace.
+  bool Value(JsonValue* out) {
+    SkipWs();
+    if (p_ == end_) return false;
+    const char* start = p_;
+    using T = JsonValue::Type;
+    switch (*p_) {
+      case '"': out->type = T::kString; return String(&out->raw);
+      case '{':
+      case '[':
+        out->type = *p_ == '{' ? T::kObject : T::kArray;
+        if (!Container()) return false;
+        break;
+      case 't': out->type = T::kTrue; if (!Literal("true")) return false; break;
+      case 'f': out->type = T::kFalse; if (!Literal("false")) return false; break;
+      case 'n': out->type = T::kNull; if (!Literal("null")) return false; break;
+      default: out->type = T::kNumber; if (!Number()) return false; break;
+    }
+    out->raw = std::string_view(start, static_cast<size_t>(p_ - start));
+    return true;
+  }
+
+ private:
+  bool Digits() {
+    const char* start = p_;
+    while (p_ != end_ && IsDigit(*p_)) ++p_;
+    return p_ != start;
+  }
+
+  // `"key" :` inside an object, with surrounding whitespace.
+  bool MemberName() {
+    std::string_view key;
+    SkipWs();
+    if (!String(&key)) return false;
+    SkipWs();
+    return Eat(':');
+  }
+
+  // A nested object or array, iteratively: depth costs no call stack.
+  bool Container() {
+    char closers[kMaxDepth];
+    int depth = 0;
+    while (true) {
+      // Here a value starts (whitespace skipped).
+      if (p_ == end_) return false;
+      if (*p_ == '{' || *p_ == '[') {
+        if (depth == kMaxDepth) return false;
+        char closer = *p_ == '{' ? '}' : ']';
+        closers[depth++] = closer;
+        ++p_;
+        SkipWs();
+        if (!Eat(closer)) {
+          if (closer == '}' && !MemberName()) return false;
+          SkipWs();
+          continue;
+        }
+        --depth;  // empty container: fall through to what follows it
+      } else {
+        JsonValue scalar;
+        if (!Value(&scalar)) return false;
+      }
+      // After a value: a comma continues, closers end containers.
+      while (true) {
+        if (depth == 0) return true;
+        SkipWs();
+        if (Eat(',')) {
+          if (closers[depth - 1] == '}' && !MemberName()) return false;
+          SkipWs();
+          break;
+        }
+        if (!Eat(closers[depth - 1])) return false;
+        --depth;
+      }
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+void AppendUtf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+uint32_t Hex4(std::string_view s, size_t at) {
+  uint32_t v = 0;
+  for (size_t i = at; i < at + 4; ++i) v = v * 16 + static_cast<uint32_t>(HexValue(s[i]));
+  return v;
+}
+
+bool KeyEquals(std::string_view raw, std::string_view key) {
+  if (raw.find('\\') == std::string_view::npos) return raw == key;
+  return DecodeJsonString(raw) == key;
+}
+
+}  // namespace
+
+bool ParseJsonObject(std::string_view text, const std::string_view* keys,
+                     JsonValue* values, size_t count) {
+  Reader r(text);
+  r.SkipWs();
+  if (!r.Eat('{')) return false;
+  r.SkipWs();
+  if (!r.Eat('}')) {
+    while (true) {
+      std::string_view key;
+      r.SkipWs();
+      if (!r.String(&key)) return false;
+      r.SkipWs();
+      if (!r.Eat(':')) return false;
+      JsonValue value;
+      if (!r.Value(&value)) return false;
+      for (size_t i = 0; i < count; ++i) {
+        if (KeyEquals(key, keys[i])) {
+          values[i] = value;  // the last duplicate wins, as in most readers
+          break;
+        }
+      }
+      r.SkipWs();
+      if (r.Eat('}')) break;
+      if (!r.Eat(',')) return false;
+    }
+  }
+  r.SkipWs();
+  return r.AtEnd();
+}
+
+std::string DecodeJsonString(std::string_view raw) {
+  if (raw.find('\\') == std::string_view::npos) return SanitizeUtf8(raw);
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c != '\\') {
+      out += c;
+      continue;
+    }
+    char e = raw[++i];
+    switch (e) {
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        uint32_t cp = Hex4(raw, i + 1);
+        i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < raw.size() &&
+            raw[i + 1] == '\\' && raw[i + 2] == 'u') {
+          uint32_t low = Hex4(raw, i + 3);
+          if (low >= 0xDC00 && low <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+          }
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // unpaired surrogate
+        AppendUtf8(out, cp);
+        break;
+      }
+      default: out += e; break;  // '"', '\\', '/'
+    }
+  }
+  // Escapes produced whole sequences; raw bytes may still be invalid.
+  return IsValidUtf8(out) ? out : SanitizeUtf8(out);
+}
+
+}  // namespace sw

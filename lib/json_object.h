@@ -1,0 +1,35 @@
+// A strict RFC 8259 reader for a JSON text that must be exactly one object,
+// such as an audit.jsonl line: it validates the whole text (no trailing
+// bytes, no second value, no BOM, no raw control characters in strings, no
+// NaN) and picks out the top-level members a caller names. Nested values are
+// validated and skipped. Nothing is allocated unless a key is escaped.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace sw {
+
+struct JsonValue {
+  enum class Type { kAbsent, kString, kNumber, kTrue, kFalse, kNull, kObject, kArray };
+  Type type = Type::kAbsent;
+  // As written: a string's text between its quotes (escapes not decoded), a
+  // number's digits, a container's whole text.
+  std::string_view raw;
+};
+
+// Parses `text` as one JSON object surrounded by optional JSON whitespace.
+// For each i, values[i] receives the value of the last top-level member whose
+// (decoded) key equals keys[i], or stays kAbsent. Returns false when the text
+// is not exactly one valid object (values are then unspecified). Nesting
+// deeper than 512 levels counts as invalid.
+bool ParseJsonObject(std::string_view text, const std::string_view* keys,
+                     JsonValue* values, size_t count);
+
+// The UTF-8 text of a string value's raw form (as validated by
+// ParseJsonObject): escapes resolved ("\u0000" included), a surrogate escape
+// without its pair and any invalid UTF-8 byte become U+FFFD.
+std::string DecodeJsonString(std::string_view raw);
+
+}  // namespace sw
