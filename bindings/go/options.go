@@ -159,6 +159,17 @@ func WithDomainMapSize(entries int) Option {
 	}
 }
 
+// WithDNSSeedBytes sets how many bytes at the end of an existing dnsmasq.log
+// are read at Open to name addresses resolved before it (default 8 MiB; 0
+// turns seeding off). Only used with the NFLOG source.
+func WithDNSSeedBytes(bytes uint64) Option {
+	return func(s *settings) {
+		s.add("dns_seed_bytes", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_dns_seed_bytes(o, bytes)
+		})
+	}
+}
+
 // newCOptions builds a C sw_options from opts; the caller frees it.
 func newCOptions(opts []Option) (swc.Struct_SS_sw_options, error) {
 	var s settings

@@ -344,6 +344,7 @@ func TestOptionsAccepted(t *testing.T) {
 		WithNflogAction("MY_PREFIX", "my_action"),
 		WithMaxLine(4096),
 		WithDomainMapSize(128),
+		WithDNSSeedBytes(1<<20),
 	)
 	// Dedup: the same blocked query twice within the window gives one event.
 	s.query("A", "dup.example.com")

@@ -37,14 +37,14 @@ typedef _gostring_ swig_type_2;
 typedef _gostring_ swig_type_3;
 typedef _gostring_ swig_type_4;
 typedef _gostring_ swig_type_5;
-typedef _gostring_ swig_type_6;
+typedef long long swig_type_6;
 typedef _gostring_ swig_type_7;
 typedef _gostring_ swig_type_8;
 typedef _gostring_ swig_type_9;
 typedef _gostring_ swig_type_10;
-typedef long long swig_type_11;
+typedef _gostring_ swig_type_11;
 typedef long long swig_type_12;
-typedef _gostring_ swig_type_13;
+typedef long long swig_type_13;
 typedef _gostring_ swig_type_14;
 typedef _gostring_ swig_type_15;
 typedef _gostring_ swig_type_16;
@@ -52,18 +52,19 @@ typedef _gostring_ swig_type_17;
 typedef _gostring_ swig_type_18;
 typedef _gostring_ swig_type_19;
 typedef _gostring_ swig_type_20;
-typedef long long swig_type_21;
+typedef _gostring_ swig_type_21;
 typedef long long swig_type_22;
-typedef _gostring_ swig_type_23;
-typedef long long swig_type_24;
+typedef long long swig_type_23;
+typedef _gostring_ swig_type_24;
 typedef long long swig_type_25;
-typedef _gostring_ swig_type_26;
+typedef long long swig_type_26;
 typedef _gostring_ swig_type_27;
 typedef _gostring_ swig_type_28;
 typedef _gostring_ swig_type_29;
 typedef _gostring_ swig_type_30;
 typedef _gostring_ swig_type_31;
-typedef long long swig_type_32;
+typedef _gostring_ swig_type_32;
+typedef long long swig_type_33;
 extern void _wrap_Swig_free_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_swc_35092d1b393fa7c5(swig_intgo arg1);
 extern swig_intgo _wrap_SW_ETIER_swc_35092d1b393fa7c5(void);
@@ -103,8 +104,9 @@ extern swig_intgo _wrap_sw_options_set_nflog_required_swc_35092d1b393fa7c5(uintp
 extern swig_intgo _wrap_sw_options_set_nflog_action_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_4 arg2, swig_type_5 arg3);
 extern swig_intgo _wrap_sw_options_set_max_line_swc_35092d1b393fa7c5(uintptr_t arg1, swig_intgo arg2);
 extern swig_intgo _wrap_sw_options_set_domain_map_size_swc_35092d1b393fa7c5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_open_swc_35092d1b393fa7c5(swig_type_6 arg1, swig_type_7 arg2, uintptr_t arg3, uintptr_t arg4);
-extern swig_intgo _wrap_sw_open_explain_swc_35092d1b393fa7c5(swig_type_8 arg1, swig_type_9 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_10 arg5, swig_type_11 arg6);
+extern swig_intgo _wrap_sw_options_set_dns_seed_bytes_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_6 arg2);
+extern swig_intgo _wrap_sw_open_swc_35092d1b393fa7c5(swig_type_7 arg1, swig_type_8 arg2, uintptr_t arg3, uintptr_t arg4);
+extern swig_intgo _wrap_sw_open_explain_swc_35092d1b393fa7c5(swig_type_9 arg1, swig_type_10 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_11 arg5, swig_type_12 arg6);
 extern void _wrap_sw_close_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_fd_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_poll_swc_35092d1b393fa7c5(uintptr_t arg1);
@@ -119,30 +121,30 @@ extern swig_intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_35092d1b393fa7c5(void);
 extern swig_intgo _wrap_SW_STAT_NFLOG_LOST_swc_35092d1b393fa7c5(void);
 extern swig_intgo _wrap_SW_STAT_DEDUPED_swc_35092d1b393fa7c5(void);
 extern swig_intgo _wrap_SW_STAT_RESCANS_swc_35092d1b393fa7c5(void);
-extern swig_type_12 _wrap_sw_stat_swc_35092d1b393fa7c5(uintptr_t arg1, swig_intgo arg2);
+extern swig_type_13 _wrap_sw_stat_swc_35092d1b393fa7c5(uintptr_t arg1, swig_intgo arg2);
 extern void _wrap_sw_event_free_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_13 _wrap_sw_event_ts_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_14 _wrap_sw_event_source_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_15 _wrap_sw_event_action_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_16 _wrap_sw_event_container_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_17 _wrap_sw_event_domain_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_18 _wrap_sw_event_query_type_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_19 _wrap_sw_event_dest_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_20 _wrap_sw_event_detail_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_14 _wrap_sw_event_ts_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_15 _wrap_sw_event_source_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_16 _wrap_sw_event_action_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_17 _wrap_sw_event_container_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_18 _wrap_sw_event_domain_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_19 _wrap_sw_event_query_type_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_20 _wrap_sw_event_dest_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_21 _wrap_sw_event_detail_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_event_port_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_event_proto_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_21 _wrap_sw_event_uid_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_22 _wrap_sw_event_gid_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_22 _wrap_sw_event_uid_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_23 _wrap_sw_event_gid_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_event_icmp_type_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_23 _wrap_sw_event_json_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_24 _wrap_sw_event_list_size_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern uintptr_t _wrap_sw_event_list_get_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_25 arg2);
+extern swig_type_24 _wrap_sw_event_json_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_25 _wrap_sw_event_list_size_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern uintptr_t _wrap_sw_event_list_get_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_26 arg2);
 extern void _wrap_sw_event_list_free_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_audit_open_swc_35092d1b393fa7c5(swig_type_26 arg1, uintptr_t arg2);
+extern swig_intgo _wrap_sw_audit_open_swc_35092d1b393fa7c5(swig_type_27 arg1, uintptr_t arg2);
 extern void _wrap_sw_audit_close_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_audit_set_enabled_swc_35092d1b393fa7c5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_audit_write_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_27 arg2, swig_type_28 arg3, swig_type_29 arg4, swig_type_30 arg5);
-extern swig_intgo _wrap_sw_audit_tail_swc_35092d1b393fa7c5(swig_type_31 arg1, swig_type_32 arg2, uintptr_t arg3);
+extern swig_intgo _wrap_sw_audit_write_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_28 arg2, swig_type_29 arg3, swig_type_30 arg4, swig_type_31 arg5);
+extern swig_intgo _wrap_sw_audit_tail_swc_35092d1b393fa7c5(swig_type_32 arg1, swig_type_33 arg2, uintptr_t arg3);
 #undef intgo
 */
 import "C"
@@ -463,13 +465,21 @@ func Sw_options_set_domain_map_size(arg1 Struct_SS_sw_options, arg2 uint) (_swig
 	return swig_r
 }
 
+func Sw_options_set_dns_seed_bytes(arg1 Struct_SS_sw_options, arg2 uint64) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_sw_options_set_dns_seed_bytes_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), C.swig_type_6(_swig_i_1)))
+	return swig_r
+}
+
 func Sw_open(arg1 string, arg2 string, arg3 Struct_SS_sw_options, arg4 Struct_SS_sw_watcher) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_sw_open_swc_35092d1b393fa7c5(*(*C.swig_type_6)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_7)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_sw_open_swc_35092d1b393fa7c5(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -487,7 +497,7 @@ func Sw_open_explain(arg1 string, arg2 string, arg3 Struct_SS_sw_options, arg4 S
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (int)(C._wrap_sw_open_explain_swc_35092d1b393fa7c5(*(*C.swig_type_8)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_9)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_4)), C.swig_type_11(_swig_i_5)))
+	swig_r = (int)(C._wrap_sw_open_explain_swc_35092d1b393fa7c5(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_4)), C.swig_type_12(_swig_i_5)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -776,7 +786,7 @@ func Sw_event_list_get(arg1 Struct_SS_sw_event_list, arg2 int64) (_swig_ret Stru
 	var swig_r Struct_SS_sw_event
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_list_get_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), C.swig_type_25(_swig_i_1))))
+	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_list_get_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), C.swig_type_26(_swig_i_1))))
 	return swig_r
 }
 
@@ -789,7 +799,7 @@ func Sw_audit_open(arg1 string, arg2 Struct_SS_sw_audit_log) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_sw_audit_open_swc_35092d1b393fa7c5(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_audit_open_swc_35092d1b393fa7c5(*(*C.swig_type_27)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -816,7 +826,7 @@ func Sw_audit_write(arg1 Struct_SS_sw_audit_log, arg2 string, arg3 string, arg4 
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_sw_audit_write_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_30)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_sw_audit_write_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_30)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -837,7 +847,7 @@ func Sw_audit_tail(arg1 string, arg2 int64, arg3 Struct_SS_sw_event_list) (_swig
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_sw_audit_tail_swc_35092d1b393fa7c5(*(*C.swig_type_31)(unsafe.Pointer(&_swig_i_0)), C.swig_type_32(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_sw_audit_tail_swc_35092d1b393fa7c5(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.swig_type_33(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}

@@ -789,6 +789,21 @@ intgo _wrap_sw_options_set_domain_map_size_swc_35092d1b393fa7c5(struct sw_option
 }
 
 
+intgo _wrap_sw_options_set_dns_seed_bytes_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, long long _swig_go_1) {
+  sw_options *arg1 = (sw_options *) 0 ;
+  uint64_t arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_options **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  result = (int)sw_options_set_dns_seed_bytes(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
 intgo _wrap_sw_open_swc_35092d1b393fa7c5(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;

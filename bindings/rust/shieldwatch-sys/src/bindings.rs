@@ -96,6 +96,11 @@ extern "C" {
         opts: *mut sw_options,
         entries: u32,
     ) -> ::std::os::raw::c_int;
+    #[doc = " Bytes at the end of an already existing dnsmasq.log read at open to fill\n the IP -> domain map, so a packet to an address resolved before sw_open()\n is still named (default 8 MiB; 0: none). No events come from these lines.\n Only done when the NFLOG source is enabled. Since 1.1."]
+    pub fn sw_options_set_dns_seed_bytes(
+        opts: *mut sw_options,
+        bytes: u64,
+    ) -> ::std::os::raw::c_int;
     #[doc = " Watches state_dir for `container`. opts may be NULL for defaults. On success\n stores a new handle in *out and returns 0. Returns -SW_ETIER when dns.tier is\n absent or not \"dnsmasq\", -ENOENT / -ENOTDIR for a bad state_dir. Only lines\n appended after this call are reported."]
     pub fn sw_open(
         state_dir: *const ::std::os::raw::c_char,

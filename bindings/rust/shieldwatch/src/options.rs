@@ -117,6 +117,7 @@ pub struct Options {
     nflog_actions: Vec<(String, String)>,
     max_line: Option<u32>,
     domain_map_size: Option<u32>,
+    dns_seed_bytes: Option<u64>,
 }
 
 impl Options {
@@ -183,6 +184,14 @@ impl Options {
         self
     }
 
+    /// Bytes at the end of an existing `dnsmasq.log` read at open to name
+    /// addresses resolved before it (default 8 MiB; 0: none). Only used with
+    /// the NFLOG source.
+    pub fn dns_seed_bytes(mut self, bytes: u64) -> Options {
+        self.dns_seed_bytes = Some(bytes);
+        self
+    }
+
     /// Builds the C options object.
     pub(crate) fn to_raw(&self) -> io::Result<RawOptions> {
         // SAFETY: plain constructor; NULL means out of memory.
@@ -225,6 +234,9 @@ impl Options {
             }
             if let Some(n) = self.domain_map_size {
                 check(sys::sw_options_set_domain_map_size(p, n))?;
+            }
+            if let Some(n) = self.dns_seed_bytes {
+                check(sys::sw_options_set_dns_seed_bytes(p, n))?;
             }
         }
         Ok(opts)

@@ -263,7 +263,8 @@ fn all_option_setters_are_accepted() {
         .nflog_required(false)
         .nflog_action("MY_PREFIX: ", "my_action")
         .max_line(1024)
-        .domain_map_size(16);
+        .domain_map_size(16)
+        .dns_seed_bytes(1 << 20);
     let mut w = Watcher::open(dir.path(), "c1", opts).expect("open");
     dir.query("opts.example.com", "A");
     assert_blocked_query(&next(&mut w), "opts.example.com", "A");
