@@ -313,6 +313,11 @@ TEST(Audit, LinesBecomeEventsInvalidOnesCounted) {
              "\n"
              "not json\n"
              "[1]\n"
+             // Not exactly one RFC 8259 object (issue 11 row 7): skipped, counted.
+             R"({"action":"x"} xyz)" "\n"
+             R"({"action":"one"}{"action":"two"})" "\n"
+             "\xEF\xBB\xBF{\"action\":\"bom\"}\n"
+             "{\"action\":\"raw\ttab\"}\n"
              R"({"action":"deny","dest":"10.0.0.1","port":22,"proto":"tcp"})" "\n");
   auto evs = Collect(w, 2);
   ASSERT_EQ(evs.size(), 2u);
@@ -321,8 +326,8 @@ TEST(Audit, LinesBecomeEventsInvalidOnesCounted) {
   EXPECT_EQ(evs[1].container, "c1");
   EXPECT_EQ(evs[1].port, 22);
   EXPECT_EQ(evs[1].proto, 6);
-  EXPECT_EQ(sw_stat(w, SW_STAT_AUDIT_SKIPPED), 3u);
-  EXPECT_EQ(sw_stat(w, SW_STAT_AUDIT_LINES), 5u);
+  EXPECT_EQ(sw_stat(w, SW_STAT_AUDIT_SKIPPED), 7u);
+  EXPECT_EQ(sw_stat(w, SW_STAT_AUDIT_LINES), 9u);
   sw_close(w);
 }
 

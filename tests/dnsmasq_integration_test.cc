@@ -156,7 +156,7 @@ TEST(Enrichment, DroppedConnectionCarriesTheResolvedDomain) {
   std::vector<std::string> got;
   for (auto& e : OfSource(Collect(w, 20, 2500), "nflog")) {
     EXPECT_EQ(e.action, "blocked_connection");
-    EXPECT_EQ(e.detail, "TEROK_SHIELD_DENIED");
+    EXPECT_EQ(e.detail, "TEROK_SHIELD_DENIED:");
     got.push_back(e.dest + ":" + std::to_string(e.port) + "/" + std::to_string(e.proto) + "=" +
                   e.domain);
   }
