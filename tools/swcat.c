@@ -98,7 +98,7 @@ static int print_event(const struct config *cfg, const sw_event *ev) {
      * kept verbatim may lack the fraction or carry another offset. */
     const char *clock = strlen(ts) >= 19 ? ts + 11 : ts;
     int clock_len = (int)strspn(clock, "0123456789:.");
-    printf("%.*s %s%-6s %-18s%s %s", clock_len < 12 ? clock_len : 12, clock, color,
+    printf("%-12.*s %s%-6s %-18s%s %s", clock_len < 12 ? clock_len : 12, clock, color,
            sw_event_source(ev), action, cfg->color ? "\033[0m" : "",
            sw_event_container(ev));
     if (*sw_event_domain(ev)) printf(" %s", sw_event_domain(ev));
