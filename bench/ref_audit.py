@@ -5,21 +5,25 @@ event, printed as a JSON line with the documented field order
 ts, source, action, container, domain, query_type, dest, detail, port, proto
 (empty fields omitted). json.loads + json.dumps.
 
-ts: an RFC 3339 string is normalized to UTC with microseconds; a number is
-seconds since the epoch; otherwise the current time. port: 0..65535 (number
-or numeric string), proto: a protocol name or number 1..255.
+ts: a plain RFC 3339 date-time string (uppercase T, Z or an offset, a real
+day, no leap second) is kept verbatim, another readable one is normalized to
+UTC with microseconds and "+00:00"; a number is seconds since the epoch;
+otherwise the current time. action: "unknown" unless a string. port:
+0..65535 (number or numeric string), proto: a protocol name or number 1..255.
 
 usage: ref_audit.py --container NAME FILE > out.jsonl
 """
 import argparse
 import datetime
 import json
+import re
 import sys
 
 UTC = datetime.timezone.utc
 PROTOS = {"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51,
           "icmpv6": 58, "ipv6-icmp": 58, "sctp": 132, "udplite": 136}
-FMT = "%Y-%m-%dT%H:%M:%S.%fZ"
+FMT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+PLAIN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)\Z")
 
 
 def ts_field(v):
@@ -27,7 +31,7 @@ def ts_field(v):
         try:
             t = datetime.datetime.fromisoformat(v)
             if t.tzinfo is not None:
-                return t.astimezone(UTC).strftime(FMT)
+                return v if PLAIN.match(v) else t.astimezone(UTC).strftime(FMT)
         except ValueError:
             pass
     elif isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e11:
@@ -77,7 +81,7 @@ def main():
             if not isinstance(obj, dict):
                 continue
             ev = {"ts": ts_field(obj.get("ts")), "source": "audit",
-                  "action": str_field(obj, "action"),
+                  "action": obj["action"] if isinstance(obj.get("action"), str) else "unknown",
                   "container": str_field(obj, "container") or a.container}
             for key in ("domain", "dest", "detail"):
                 v = str_field(obj, key)

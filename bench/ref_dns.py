@@ -7,9 +7,13 @@ bench/dns_throughput: reads a dnsmasq query log, and for every
 (json.dumps, same field order, empty fields omitted).
 
 Allowed = (profile.domains | live.domains) - denied.domains, entries
-normalized (trimmed, lowercased, leading "*." and trailing "." dropped,
-invalid ones ignored); a name is allowed when it or a parent domain is in the
-set (label-wise, ASCII case-insensitive, one trailing dot ignored).
+normalized (trimmed, lowercased, leading "*." dropped) and kept only when
+the shield tool's grammar accepts them (labels of [a-z0-9-] without leading
+or trailing hyphen, a last label of 2+ letters, no trailing dot); a name is
+allowed when it or a parent domain is in the set (label-wise, ASCII
+case-insensitive, one trailing dot ignored). The reported domain is the name
+lowercased (ASCII) with one trailing dot dropped; dnsmasq's
+"<name unprintable>" is reported without a domain.
 
 usage: ref_dns.py --state DIR --container NAME LOG > out.jsonl
 """
@@ -20,19 +24,14 @@ import os
 import re
 import sys
 
-_LABEL = re.compile(r"[a-z0-9_-]{1,63}\Z")
+_ENTRY = re.compile(r"([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\Z")
 
 
 def normalize(line):
-    s = line.strip(" \t\r\n")
+    s = line.strip(" \t\n\r\v\f\x1c\x1d\x1e\x1f").translate(_LOWER)
     if s.startswith("*."):
         s = s[2:]
-    if s.endswith("."):
-        s = s[:-1]
-    if not s or len(s) > 253:
-        return ""
-    s = s.translate(_LOWER)
-    if not all(_LABEL.match(label) for label in s.split(".")):
+    if len(s) > 253 or not _ENTRY.match(s):
         return ""
     return s
 
@@ -96,7 +95,7 @@ def skip_extra(msg):
 
 
 def now_rfc3339():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def main():
@@ -125,10 +124,19 @@ def main():
                 continue
             ev = {"ts": now_rfc3339(), "source": "dns", "action": "blocked_query",
                   "container": a.container}
+            if name == "<name unprintable>":
+                name, detail = "", "name unprintable"
+            else:
+                detail = ""
+                if name.endswith("."):
+                    name = name[:-1]
+                name = name.translate(_LOWER)
             if name:
                 ev["domain"] = name
             if qtype:
                 ev["query_type"] = qtype
+            if detail:
+                ev["detail"] = detail
             out.write(dumps(ev, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
