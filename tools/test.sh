@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the C/C++ suites
-# (unit, ABI, real dnsmasq/netns/NFLOG integration, idle), the Go and Rust
-# bindings, the sanitizer/valgrind/TSan runs and a bounded fuzzing pass.
+# (unit, ABI, real dnsmasq/netns/NFLOG integration, idle), the Go, Rust and
+# Python bindings, the sanitizer/valgrind/TSan runs and a bounded fuzzing pass.
 #   SW_FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing)
-#   SW_STAGES="c go"    run only these stages (c go rust sanitize fuzz)
+#   SW_STAGES="c go"    run only these stages (c go rust python sanitize fuzz)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin:$HOME/.cargo/bin"
 
 tools/setup.sh || exit 1
 # What only the test stages need (the library itself needs none of it).
-tools/install-packages.sh swig valgrind clang libclang-rt-14-dev libclang-dev python3 || exit 1
+tools/install-packages.sh swig valgrind clang libclang-rt-14-dev libclang-dev python3 \
+  python3-venv python3-dev || exit 1
 
 # In CI the privileged tests (root, netns, nft, NFLOG) must run: a skip fails.
 if [ "${CI:-}" = true ]; then export SW_REQUIRE_PRIVILEGED=${SW_REQUIRE_PRIVILEGED:-1}; fi
@@ -26,7 +27,7 @@ c_suites() {
   fi
 }
 
-stages=${SW_STAGES:-"c go rust sanitize fuzz"}
+stages=${SW_STAGES:-"c go rust python sanitize fuzz"}
 passed=0; failed=0; failures=()
 run_stage() {
   local name=$1; shift
@@ -43,6 +44,7 @@ run_stage() {
 run_stage c c_suites
 run_stage go env LIBSW_BUILD_DIR="$PWD/build" bindings/go/test.sh
 run_stage rust env LIBSW_BUILD_DIR="$PWD/build" bindings/rust/test.sh
+run_stage python env LIBSW_BUILD_DIR="$PWD/build" bindings/python/test.sh
 [ -x tools/sanitize.sh ] && run_stage sanitize tools/sanitize.sh
 [ -x fuzz/run.sh ] && [ "${SW_FUZZ_SECONDS:-20}" != 0 ] && run_stage fuzz env SW_FUZZ_SECONDS="${SW_FUZZ_SECONDS:-20}" fuzz/run.sh
 
