@@ -17,7 +17,7 @@ py=$("$here/venv.sh" "$LIBSW_BUILD_DIR")
 echo "== pytest ($("$py" --version), libshieldwatch $("$py" -c 'import shieldwatch; print(shieldwatch.library_version())'))"
 cd "$here"
 rc=0
-"$py" -m pytest -p no:cacheprovider -rs "$@" tests || rc=$?
+"$py" -m pytest -p no:cacheprovider -rs "$@" || rc=$?
 if [ $rc = 5 ]; then
   echo "test.sh: pytest collected no tests" >&2
   exit 1
