@@ -3,8 +3,11 @@
 # then prints a table of every RESULT line.
 #
 #   names: dns_throughput audit_throughput latency idle memory nflog_flood
-#          (default: all of them) and soak (not in the default set; runs
-#          bench/soak, SOAK_SECONDS defaults to 600).
+#          python_watch (default: all of them) and soak (not in the default
+#          set; runs bench/soak, SOAK_SECONDS defaults to 600).
+#          python_watch runs bench/python_watch.py in the venv that
+#          bindings/python/venv.sh makes under the build dir (pip needs PyPI
+#          the first time).
 #   SW_BUILD_DIR: build dir (default build-bench); configured with
 #          meson setup build-bench -Dbench=true -Dbuildtype=release -Dtests=false
 #          when absent.
@@ -15,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/build-dir.sh"
 ninja -C "$build" >/dev/null || { echo "run.sh: build failed (ninja -C $build)" >&2; exit 1; }
 
-all=(dns_throughput audit_throughput latency idle memory nflog_flood)
+all=(dns_throughput audit_throughput latency idle memory nflog_flood python_watch)
 [ $# -gt 0 ] && names=("$@") || names=("${all[@]}")
 logs=$build/bench-logs
 mkdir -p "$logs"
@@ -27,6 +30,15 @@ for n in "${names[@]}"; do
   if [ "$n" = soak ]; then
     SW_BUILD_DIR=$build "$here/soak" 2>&1 | tee "$logs/$n.log"
     rc=${PIPESTATUS[0]}
+  elif [ "$n" = python_watch ]; then
+    if py=$("$top/bindings/python/venv.sh" "$build" 2>"$logs/$n.setup.log"); then
+      "$py" "$here/python_watch.py" 2>&1 | tee "$logs/$n.log" | grep -v '^RESULT '
+      rc=${PIPESTATUS[0]}
+    else
+      echo "run.sh: bindings/python/venv.sh failed, see $logs/$n.setup.log" >&2
+      : > "$logs/$n.log"
+      rc=1
+    fi
   elif [ -x "$build/bench/$n" ]; then
     "$build/bench/$n" 2>&1 | tee "$logs/$n.log" | grep -v '^RESULT '
     rc=${PIPESTATUS[0]}
