@@ -61,7 +61,7 @@ def test_event_json_is_the_librarys(state: StateDir, watcher: Watcher):
     assert (ev.source, ev.action, ev.dest, ev.port, ev.proto) == ("audit", "denied", "203.0.113.9", 443, 6)
     assert ev.detail == 'quote " and \u00e9'
     assert ev.ts == datetime(2026, 11, 22, 11, 30, 1, tzinfo=timezone.utc)
-    assert d["ts"] == ev.ts_text
+    assert d["ts"] == ev.ts_text == "2026-11-22T13:30:01+02:00"
     assert "Event(" in repr(ev) and "denied" in repr(ev)
 
 
@@ -80,16 +80,25 @@ def test_ts_parses_z_and_offset():
     from shieldwatch._event import parse_ts
 
     want = datetime(2026, 11, 22, 13, 30, 1, 123456, tzinfo=timezone.utc)
-    assert parse_ts("2026-11-22T13:30:01.123456Z") == want
-    assert parse_ts("2026-11-22T13:30:01.123456+00:00") == want
+    for text in ("2026-11-22T13:30:01.123456Z", "2026-11-22T13:30:01.123456+00:00",
+                 "2026-11-22T15:30:01.123456789+02:00", "2026-11-22t13:30:01.123456z",
+                 "2026-11-22 12:00:01.123456-01:30"):
+        ts = parse_ts(text)
+        assert ts == want and ts.tzinfo is timezone.utc, text
+    assert parse_ts("2026-11-22T13:30:01Z") == want.replace(microsecond=0)
+    assert parse_ts("2026-11-22T13:30:01.5Z") == want.replace(microsecond=500000)
     assert parse_ts("0000-01-01T00:00:00.000000Z") is None  # no datetime for year 0
+    assert parse_ts("2026-12-31T23:59:60Z") is None  # leap second
+    assert parse_ts("2026-11-22T13:30:01") is None  # no offset: not RFC 3339
+    assert parse_ts("yesterday") is None
 
 
 def test_ts_outside_datetime_range(state: StateDir, watcher: Watcher):
     state.audit('{"ts":"0000-01-01T00:00:00Z","container":"c1","action":"old"}')
     ev = next_within(watcher)
     assert ev.action == "old"
-    assert ev.ts is None or ev.ts.year >= 1  # the library may also replace it
+    assert ev.ts_text == "0000-01-01T00:00:00Z"  # plain RFC 3339: kept verbatim
+    assert ev.ts is None
 
 
 def test_only_new_lines(state: StateDir):
@@ -190,12 +199,14 @@ def test_errors(state: StateDir, tmp_path):
         Watcher(state.dir, "c1", sources=0)
     with pytest.raises(ValueError):
         Watcher(state.dir, "c1", dedup_ms=-1)
+    with pytest.raises(ValueError):
+        Watcher(state.dir, "c1", dns_seed_bytes=-1)
 
 
 def test_options_accepted(state: StateDir):
     with Watcher(state.dir, "c1", sources=FILE_SOURCES, dedup_ms=60000, nflog_group=4242,
                  nflog_actions={"MY_PREFIX": "my_action"}, max_line=4096,
-                 domain_map_size=128) as w:
+                 domain_map_size=128, dns_seed_bytes=0) as w:
         state.query("A", "dup.example.com")
         state.query("A", "dup.example.com")
         assert next_within(w).domain == "dup.example.com"

@@ -1,7 +1,8 @@
 """Event: one item of the stream, with Python types."""
 
 import json
-from datetime import datetime
+import re
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Optional
 
 from . import _sw
@@ -9,20 +10,38 @@ from . import _sw
 __all__ = ["Event", "parse_ts"]
 
 
-def parse_ts(text: str) -> Optional[datetime]:
-    """Parses an RFC 3339 timestamp as the library writes it into an aware datetime.
+# RFC 3339 date-time, also with the lowercase/space forms the library reads.
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?"
+    r"(?:[Zz]|([+-])(\d\d):(\d\d))\Z"
+)
 
-    Takes both ``...Z`` and ``...+00:00`` (Python 3.9's ``fromisoformat`` does
-    not take ``Z``). Returns None for a time a datetime cannot hold (the
-    library keeps years outside 1..9999 that an audit line claimed).
+
+def parse_ts(text: str) -> Optional[datetime]:
+    """Parses an RFC 3339 timestamp into an aware datetime in UTC.
+
+    Takes ``...Z`` and ``...+00:00`` alike, any offset and any number of
+    fraction digits (cut to microseconds): the library passes an audit line's
+    plain RFC 3339 ts on verbatim, and Python 3.9's ``fromisoformat`` takes
+    neither ``Z`` nor most of these. Returns None for text that is not RFC
+    3339 or a time a datetime cannot hold (a year outside 1..9999, a leap
+    second).
     """
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    try:
-        ts = datetime.fromisoformat(text)
-    except ValueError:
+    m = _RFC3339.match(text)
+    if m is None:
         return None
-    return ts if ts.tzinfo is not None else None
+    year, mon, day, hour, minute, sec, frac, sign, off_h, off_m = m.groups()
+    offset = timedelta(0)
+    if sign is not None:
+        offset = timedelta(hours=int(off_h), minutes=int(off_m))
+        if sign == "-":
+            offset = -offset
+    try:
+        ts = datetime(int(year), int(mon), int(day), int(hour), int(minute), int(sec),
+                      int((frac or "")[:6].ljust(6, "0")), tzinfo=timezone(offset))
+        return ts.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        return None
 
 
 class Event(_sw.Event):
@@ -30,7 +49,9 @@ class Event(_sw.Event):
 
     Attributes:
         ts: when it happened, an aware ``datetime`` in UTC (None only for a
-            year a datetime cannot hold); ``ts_text`` is the library's string.
+            time a datetime cannot hold, e.g. year 0 in an audit line);
+            ``ts_text`` is the library's string (an audit line's own ts when
+            it was plain RFC 3339, else the library's ``...+00:00`` form).
         source: ``"dns"``, ``"audit"``, ``"nflog"`` or ``"watch"``.
         action: what happened, e.g. ``"blocked_query"``, ``"blocked_connection"``.
         container: the container's name.

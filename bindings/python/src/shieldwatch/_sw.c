@@ -268,6 +268,19 @@ static int opt_u32(PyObject *v, const char *name, int *set, uint32_t *out) {
   return 0;
 }
 
+static int opt_u64(PyObject *v, const char *name, int *set, uint64_t *out) {
+  *set = 0;
+  if (v == NULL || v == Py_None) return 0;
+  unsigned long long x = PyLong_AsUnsignedLongLong(v);
+  if (x == (unsigned long long)-1 && PyErr_Occurred()) {
+    PyErr_Format(PyExc_ValueError, "%s must be a non-negative integer below 2**64", name);
+    return -1;
+  }
+  *set = 1;
+  *out = x;
+  return 0;
+}
+
 /* Converter for a path that may be None. */
 static int fs_or_none(PyObject *arg, void *addr) {
   if (arg == NULL) { /* cleanup call */
@@ -290,9 +303,10 @@ static int options_fail(int rc, const char *name) {
 static int apply_options(sw_options *o, unsigned sources, PyObject *dedup_ms,
                          int nflog_group, PyObject *netns, int nflog_required,
                          PyObject *nflog_actions, PyObject *max_line,
-                         PyObject *domain_map_size) {
+                         PyObject *domain_map_size, PyObject *dns_seed_bytes) {
   int rc, set;
   uint32_t v;
+  uint64_t v64;
   if ((rc = sw_options_set_sources(o, sources)) < 0) return options_fail(rc, "sources");
   if (opt_u32(dedup_ms, "dedup_ms", &set, &v) < 0) return -1;
   if (set && (rc = sw_options_set_dedup_window_ms(o, v)) < 0) return options_fail(rc, "dedup_ms");
@@ -328,24 +342,28 @@ static int apply_options(sw_options *o, unsigned sources, PyObject *dedup_ms,
   if (opt_u32(domain_map_size, "domain_map_size", &set, &v) < 0) return -1;
   if (set && (rc = sw_options_set_domain_map_size(o, v)) < 0)
     return options_fail(rc, "domain_map_size");
+  if (opt_u64(dns_seed_bytes, "dns_seed_bytes", &set, &v64) < 0) return -1;
+  if (set && (rc = sw_options_set_dns_seed_bytes(o, v64)) < 0)
+    return options_fail(rc, "dns_seed_bytes");
   return 0;
 }
 
 static PyObject *watcher_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
   static char *kwlist[] = {"state_dir", "container", "sources", "dedup_ms", "nflog_group",
                            "netns", "nflog_required", "nflog_actions", "max_line",
-                           "domain_map_size", "event_type", NULL};
+                           "domain_map_size", "dns_seed_bytes", "event_type", NULL};
   PyObject *state_dir = NULL, *netns = NULL;
   const char *container;
   unsigned sources = SW_SOURCE_ALL;
   PyObject *dedup_ms = NULL, *nflog_actions = NULL, *max_line = NULL, *domain_map_size = NULL;
+  PyObject *dns_seed_bytes = NULL;
   PyObject *event_type_obj = NULL;
   int nflog_group = 100, nflog_required = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O&s|$IOiO&pOOOO:Watcher", kwlist,
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O&s|$IOiO&pOOOOO:Watcher", kwlist,
                                    PyUnicode_FSConverter, &state_dir, &container, &sources,
                                    &dedup_ms, &nflog_group, fs_or_none, &netns,
                                    &nflog_required, &nflog_actions, &max_line,
-                                   &domain_map_size, &event_type_obj))
+                                   &domain_map_size, &dns_seed_bytes, &event_type_obj))
     return NULL;
 
   PyObject *result = NULL;
@@ -362,7 +380,7 @@ static PyObject *watcher_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     goto done;
   }
   if (apply_options(o, sources, dedup_ms, nflog_group, netns, nflog_required, nflog_actions,
-                    max_line, domain_map_size) < 0)
+                    max_line, domain_map_size, dns_seed_bytes) < 0)
     goto done;
 
   Py_BEGIN_ALLOW_THREADS

@@ -66,6 +66,7 @@ class Watcher:
         nflog_actions: Optional[Mapping[str, str]] = ...,
         max_line: Optional[int] = ...,
         domain_map_size: Optional[int] = ...,
+        dns_seed_bytes: Optional[int] = ...,
         event_type: Optional[type] = ...,
     ) -> None: ...
     @property

@@ -79,6 +79,9 @@ class Watcher:
             ago; 0 disables.
         max_line: longest log line kept, in bytes (None: library default).
         domain_map_size: entries of the IP -> domain map (None: library default).
+        dns_seed_bytes: bytes at the end of an existing dnsmasq.log read at
+            open to name packets to addresses resolved before (no events come
+            from them; NFLOG only; None: library default, 0: none).
 
     Raises:
         TierError: ``dns.tier`` is missing or not ``dnsmasq``.
@@ -102,6 +105,7 @@ class Watcher:
         dedup_ms: int = 0,
         max_line: Optional[int] = None,
         domain_map_size: Optional[int] = None,
+        dns_seed_bytes: Optional[int] = None,
     ) -> None:
         self._h = _sw.Watcher(
             os.fspath(state_dir),
@@ -114,6 +118,7 @@ class Watcher:
             nflog_actions=nflog_actions,
             max_line=max_line,
             domain_map_size=domain_map_size,
+            dns_seed_bytes=dns_seed_bytes,
             event_type=Event,
         )
         self._container = container
