@@ -24,6 +24,11 @@ from ._audit import AuditLog
 from ._event import Event
 from ._watcher import Source, Stat, Watcher
 
+# help() and repr() show the public names where users import them from.
+for _cls in (AuditLog, Event, Source, Stat, Watcher):
+    _cls.__module__ = __name__
+del _cls
+
 Error = _sw.Error
 TierError = _sw.TierError
 ClosedError = _sw.ClosedError
