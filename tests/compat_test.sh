@@ -46,10 +46,11 @@ nflog_unavailable() {
   command -v nft >/dev/null || { echo "needs nft"; return; }
 }
 
-# Appends the sync line and waits until swcat printed it (count $2), 5 s max.
+# Appends the sync line and waits until swcat printed it (count $2), 20 s max
+# (a loaded CI machine).
 sync_with() {  # STATE_DIR COUNT OUT
   printf '%s\n' "$sync_line" >> "$1/audit.jsonl"
-  for _ in $(seq 200); do
+  for _ in $(seq 800); do
     [ "$(grep -cF '"action":"compat-sync"' "$3")" -ge "$2" ] && return 0
     sleep 0.025
   done
@@ -130,7 +131,7 @@ run_case() {  # CASE_DIR
   pid=$!
   # Ready once a line appended after its open comes out.
   local ready=0
-  for _ in $(seq 100); do
+  for _ in $(seq 400); do
     printf '%s\n' "$sync_line" >> "$dir/audit.jsonl"
     if grep -qF '"action":"compat-sync"' "$out"; then ready=1; break; fi
     sleep 0.05
@@ -144,7 +145,7 @@ run_case() {  # CASE_DIR
   if [ -f "$c/nflog" ]; then
     send_packets "$c/nflog"
     want=$(grep -c '"source":"nflog"' "$c/expected.jsonl")
-    for _ in $(seq 200); do
+    for _ in $(seq 800); do
       [ "$(grep -c '"source":"nflog"' "$out")" -ge "$want" ] && break
       sleep 0.025
     done
