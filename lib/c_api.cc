@@ -86,6 +86,12 @@ SW_EXPORT int sw_options_set_dedup_window_ms(sw_options* opts, uint32_t ms) {
   return 0;
 }
 
+SW_EXPORT int sw_options_set_dedup_mode(sw_options* opts, int mode) {
+  if (!opts || (mode != SW_DEDUP_WINDOW && mode != SW_DEDUP_ONCE)) return -EINVAL;
+  opts->rep.dedup_once = mode == SW_DEDUP_ONCE;
+  return 0;
+}
+
 SW_EXPORT int sw_options_set_nflog_group(sw_options* opts, uint16_t group) {
   if (!opts) return -EINVAL;
   opts->rep.nflog_group = group;
@@ -232,6 +238,7 @@ SW_EXPORT int sw_event_proto(const sw_event* ev) { return ev ? ev->rep.proto : 0
 SW_EXPORT int64_t sw_event_uid(const sw_event* ev) { return ev ? ev->rep.uid : -1; }
 SW_EXPORT int64_t sw_event_gid(const sw_event* ev) { return ev ? ev->rep.gid : -1; }
 SW_EXPORT int sw_event_icmp_type(const sw_event* ev) { return ev ? ev->rep.icmp_type : -1; }
+SW_EXPORT uint64_t sw_event_suppressed(const sw_event* ev) { return ev ? ev->rep.suppressed : 0; }
 
 SW_EXPORT const char* sw_event_json(const sw_event* ev, size_t* len) {
   if (!ev) {

@@ -21,6 +21,7 @@ struct Event {
   int64_t uid = -1;
   int64_t gid = -1;
   int icmp_type = -1;
+  uint64_t suppressed = 0;  // dedup summary: repeats not emitted; 0: absent
 };
 
 // Current wall-clock time as "YYYY-MM-DDTHH:MM:SS.uuuuuu+00:00".

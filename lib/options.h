@@ -17,6 +17,7 @@ NflogActionTable DefaultNflogActions();
 struct Options {
   unsigned sources = 0x7;  // SW_SOURCE_ALL
   uint32_t dedup_window_ms = 0;
+  bool dedup_once = false;  // see Dedup: first occurrence only, periodic counts
   uint16_t nflog_group = 100;
   std::string netns_path;  // empty: the caller's namespace
   bool nflog_required = false;

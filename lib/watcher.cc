@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -23,7 +24,6 @@ constexpr size_t kQueueHighWater = 4096;
 // which surfaces as a "lost" event rather than unbounded memory.
 constexpr size_t kQueueHardLimit = 1 << 20;
 constexpr size_t kDrainBudget = 1 << 20;  // bytes per file per round
-constexpr size_t kMaxDedupKeys = 1 << 16;
 
 constexpr uint32_t kDirEvents = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
                                 IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE |
@@ -65,7 +65,9 @@ Status AddToEpoll(int epfd, int fd) {
 Watcher::Watcher(std::string state_dir, std::string container, Options opts)
     : state_dir_(std::move(state_dir)),
       container_(std::move(container)),
-      opts_(std::move(opts)) {}
+      opts_(std::move(opts)),
+      dedup_(opts_.dedup_once ? DedupMode::kOnce : DedupMode::kWindow,
+             opts_.dedup_window_ms) {}
 
 Watcher::~Watcher() = default;
 
@@ -89,6 +91,12 @@ Status Watcher::Setup() {
   if (!pending_.valid()) return Status::FromErrno("eventfd");
   for (int fd : {inotify_.get(), pending_.get()}) {
     Status s = AddToEpoll(epoll_.get(), fd);
+    if (!s.ok()) return s;
+  }
+  if (dedup_.enabled()) {
+    dedup_timer_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!dedup_timer_.valid()) return Status::FromErrno("timerfd_create");
+    Status s = AddToEpoll(epoll_.get(), dedup_timer_.get());
     if (!s.ok()) return s;
   }
   dir_wd_ = inotify_add_watch(inotify_.get(), state_dir_.c_str(), kDirEvents | IN_ONLYDIR);
@@ -136,35 +144,31 @@ int Watcher::SourceStatus(unsigned source) const {
   }
 }
 
-bool Watcher::IsDuplicate(const Event& ev) {
-  if (opts_.dedup_window_ms == 0 || ev.source == "watch") return false;
-  std::string key = ev.source + '\0' + ev.action + '\0' + ev.domain + '\0' +
-                    ev.query_type + '\0' + ev.dest + '\0' +
-                    std::to_string(ev.port) + '\0' + std::to_string(ev.proto);
-  int64_t now = MonotonicMs();
-  auto [it, inserted] = recent_.try_emplace(std::move(key), now);
-  if (!inserted) {
-    if (now - it->second < static_cast<int64_t>(opts_.dedup_window_ms)) return true;
-    it->second = now;
-    return false;
-  }
-  if (recent_.size() > kMaxDedupKeys) {
-    std::erase_if(recent_, [&](const auto& kv) {
-      return now - kv.second >= static_cast<int64_t>(opts_.dedup_window_ms);
-    });
-    // Still full of live keys: forget them rather than grow without bound.
-    if (recent_.size() > kMaxDedupKeys) recent_.clear();
-  }
-  return false;
+void Watcher::Emit(Event ev) {
+  size_t before = queue_.size();
+  if (!dedup_.Offer(std::move(ev), MonotonicMs(), &queue_)) ++stats_.deduped;
+  stats_.events += queue_.size() - before;
 }
 
-void Watcher::Emit(Event ev) {
-  if (IsDuplicate(ev)) {
-    ++stats_.deduped;
-    return;
+// Queues the summaries of closed dedup windows and arms the timer for the
+// next one, or disarms it: with nothing suppressed there are no wakeups.
+void Watcher::DedupTick() {
+  if (!dedup_timer_.valid()) return;
+  uint64_t expirations;
+  if (dedup_timer_armed_ >= 0 && read(dedup_timer_.get(), &expirations, sizeof expirations) > 0)
+    dedup_timer_armed_ = -1;  // fired, so no longer armed
+  size_t before = queue_.size();
+  dedup_.Expire(MonotonicMs(), &queue_);
+  stats_.events += queue_.size() - before;
+  int64_t next = dedup_.NextDeadline().value_or(-1);
+  if (next == dedup_timer_armed_) return;
+  struct itimerspec its = {};  // all zero: disarm
+  if (next >= 0) {
+    its.it_value.tv_sec = next / 1000;
+    its.it_value.tv_nsec = next % 1000 * 1000000 + 1;  // never all zero
   }
-  ++stats_.events;
-  queue_.push_back(std::move(ev));
+  if (timerfd_settime(dedup_timer_.get(), TFD_TIMER_ABSTIME, &its, nullptr) == 0)
+    dedup_timer_armed_ = next;
 }
 
 Status Watcher::ReadInotify() {
@@ -253,6 +257,7 @@ Status Watcher::Poll(size_t* queued) {
   // Files first, so the domain map is current when packets are enriched.
   if (s.ok()) s = DrainFiles();
   if (s.ok()) s = DrainNflog();
+  DedupTick();
   UpdateReadiness();
   *queued = queue_.size();
   return s;

@@ -7,9 +7,9 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 #include "audit_source.h"
+#include "dedup.h"
 #include "dns_source.h"
 #include "event_sink.h"
 #include "nflog_source.h"
@@ -44,7 +44,7 @@ class Watcher : public EventSink {
   Status ReadInotify();
   Status DrainFiles();
   Status DrainNflog();
-  bool IsDuplicate(const Event& ev);
+  void DedupTick();
   void UpdateReadiness();
 
   std::string state_dir_;
@@ -64,8 +64,9 @@ class Watcher : public EventSink {
   bool audit_dirty_ = false;
   bool allowlist_dirty_ = false;
   std::deque<Event> queue_;
-  // Dedup window: key -> last emission (monotonic ms).
-  std::unordered_map<std::string, int64_t> recent_;
+  Dedup dedup_;
+  UniqueFd dedup_timer_;             // timerfd, only when dedup is enabled
+  int64_t dedup_timer_armed_ = -1;   // its deadline (monotonic ms), -1: disarmed
 };
 
 }  // namespace sw
