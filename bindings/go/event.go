@@ -33,6 +33,9 @@ type Event struct {
 	UID       *int64 `json:"uid,omitempty"`        // socket owner uid; nil when absent
 	GID       *int64 `json:"gid,omitempty"`        // socket owner gid; nil when absent
 	ICMPType  *int   `json:"icmp_type,omitempty"`  // ICMP/ICMPv6 type; nil when absent
+	// Dedup: this event also stands for Suppressed more occurrences of its
+	// key that were not emitted (see WithDedupWindow); 0 when absent.
+	Suppressed uint64 `json:"suppressed,omitempty"`
 
 	raw string // sw_event_json's text, for events that came from the library
 }
@@ -85,6 +88,9 @@ func (e Event) appendJSON(b []byte) []byte {
 	}
 	if e.ICMPType != nil && *e.ICMPType >= 0 {
 		b = appendIntField(b, "icmp_type", int64(*e.ICMPType))
+	}
+	if e.Suppressed > 0 {
+		b = strconv.AppendUint(append(b, `,"suppressed":`...), e.Suppressed, 10)
 	}
 	return append(b, '}')
 }
@@ -157,17 +163,18 @@ func appendJSONString(b []byte, s string) []byte {
 // eventFromC copies a library event (owned or borrowed) into Go memory.
 func eventFromC(ev swc.Struct_SS_sw_event) Event {
 	e := Event{
-		TS:        swc.Sw_event_ts(ev),
-		Source:    swc.Sw_event_source(ev),
-		Action:    swc.Sw_event_action(ev),
-		Container: swc.Sw_event_container(ev),
-		Domain:    swc.Sw_event_domain(ev),
-		QueryType: swc.Sw_event_query_type(ev),
-		Dest:      swc.Sw_event_dest(ev),
-		Detail:    swc.Sw_event_detail(ev),
-		Port:      swc.Sw_event_port(ev),
-		Proto:     swc.Sw_event_proto(ev),
-		raw:       swc.Sw_event_json(ev),
+		TS:         swc.Sw_event_ts(ev),
+		Source:     swc.Sw_event_source(ev),
+		Action:     swc.Sw_event_action(ev),
+		Container:  swc.Sw_event_container(ev),
+		Domain:     swc.Sw_event_domain(ev),
+		QueryType:  swc.Sw_event_query_type(ev),
+		Dest:       swc.Sw_event_dest(ev),
+		Detail:     swc.Sw_event_detail(ev),
+		Port:       swc.Sw_event_port(ev),
+		Proto:      swc.Sw_event_proto(ev),
+		Suppressed: swc.Sw_event_suppressed(ev),
+		raw:        swc.Sw_event_json(ev),
 	}
 	if v := swc.Sw_event_uid(ev); v >= 0 {
 		e.UID = &v

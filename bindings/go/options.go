@@ -53,9 +53,13 @@ func WithSources(sources Source) Option {
 	}
 }
 
-// WithDedupWindow suppresses an event equal to one emitted less than d ago
-// (same source, action, domain, query_type, dest, port, proto). d is
-// rounded up to whole milliseconds; 0 (default) disables deduplication.
+// WithDedupWindow deduplicates events by key (container, source, action,
+// domain, query_type, dest, port, proto): the first occurrence is delivered
+// and opens a window of d; repeats inside it are held back and, when the
+// window closes, the last one is delivered with Suppressed = the others, so
+// the sum over events of 1 + Suppressed equals the occurrences exactly. d is
+// rounded up to whole milliseconds; 0 (default) disables deduplication. With
+// WithDedupOnce, d is the report period instead.
 func WithDedupWindow(d time.Duration) Option {
 	return func(s *settings) {
 		if d < 0 {
@@ -69,6 +73,18 @@ func WithDedupWindow(d time.Duration) Option {
 		}
 		s.add("dedup_window", func(o swc.Struct_SS_sw_options) int {
 			return swc.Sw_options_set_dedup_window_ms(o, uint(ms))
+		})
+	}
+}
+
+// WithDedupOnce delivers each key's first occurrence only (for
+// notification-style hosts): later repeats are held back and reported per
+// key at most once per period (the dedup window, 60 s when unset), with
+// Suppressed counting the rest. At most 65536 keys are remembered.
+func WithDedupOnce() Option {
+	return func(s *settings) {
+		s.add("dedup_mode", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_dedup_mode(o, swc.SW_DEDUP_ONCE)
 		})
 	}
 }

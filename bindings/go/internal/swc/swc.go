@@ -55,16 +55,17 @@ typedef _gostring_ swig_type_20;
 typedef _gostring_ swig_type_21;
 typedef long long swig_type_22;
 typedef long long swig_type_23;
-typedef _gostring_ swig_type_24;
-typedef long long swig_type_25;
+typedef long long swig_type_24;
+typedef _gostring_ swig_type_25;
 typedef long long swig_type_26;
-typedef _gostring_ swig_type_27;
+typedef long long swig_type_27;
 typedef _gostring_ swig_type_28;
 typedef _gostring_ swig_type_29;
 typedef _gostring_ swig_type_30;
 typedef _gostring_ swig_type_31;
 typedef _gostring_ swig_type_32;
-typedef long long swig_type_33;
+typedef _gostring_ swig_type_33;
+typedef long long swig_type_34;
 extern void _wrap_Swig_free_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_swc_35092d1b393fa7c5(swig_intgo arg1);
 extern swig_intgo _wrap_SW_ETIER_swc_35092d1b393fa7c5(void);
@@ -98,6 +99,7 @@ extern uintptr_t _wrap_sw_options_new_swc_35092d1b393fa7c5(void);
 extern void _wrap_sw_options_free_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_options_set_sources_swc_35092d1b393fa7c5(uintptr_t arg1, swig_intgo arg2);
 extern swig_intgo _wrap_sw_options_set_dedup_window_ms_swc_35092d1b393fa7c5(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_options_set_dedup_mode_swc_35092d1b393fa7c5(uintptr_t arg1, swig_intgo arg2);
 extern swig_intgo _wrap_sw_options_set_nflog_group_swc_35092d1b393fa7c5(uintptr_t arg1, short arg2);
 extern swig_intgo _wrap_sw_options_set_netns_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_3 arg2);
 extern swig_intgo _wrap_sw_options_set_nflog_required_swc_35092d1b393fa7c5(uintptr_t arg1, swig_intgo arg2);
@@ -136,15 +138,16 @@ extern swig_intgo _wrap_sw_event_proto_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_type_22 _wrap_sw_event_uid_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_type_23 _wrap_sw_event_gid_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_event_icmp_type_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_24 _wrap_sw_event_json_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_type_25 _wrap_sw_event_list_size_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern uintptr_t _wrap_sw_event_list_get_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_26 arg2);
+extern swig_type_24 _wrap_sw_event_suppressed_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_25 _wrap_sw_event_json_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern swig_type_26 _wrap_sw_event_list_size_swc_35092d1b393fa7c5(uintptr_t arg1);
+extern uintptr_t _wrap_sw_event_list_get_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_27 arg2);
 extern void _wrap_sw_event_list_free_swc_35092d1b393fa7c5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_audit_open_swc_35092d1b393fa7c5(swig_type_27 arg1, uintptr_t arg2);
+extern swig_intgo _wrap_sw_audit_open_swc_35092d1b393fa7c5(swig_type_28 arg1, uintptr_t arg2);
 extern void _wrap_sw_audit_close_swc_35092d1b393fa7c5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_audit_set_enabled_swc_35092d1b393fa7c5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_audit_write_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_28 arg2, swig_type_29 arg3, swig_type_30 arg4, swig_type_31 arg5);
-extern swig_intgo _wrap_sw_audit_tail_swc_35092d1b393fa7c5(swig_type_32 arg1, swig_type_33 arg2, uintptr_t arg3);
+extern swig_intgo _wrap_sw_audit_write_swc_35092d1b393fa7c5(uintptr_t arg1, swig_type_29 arg2, swig_type_30 arg3, swig_type_31 arg4, swig_type_32 arg5);
+extern swig_intgo _wrap_sw_audit_tail_swc_35092d1b393fa7c5(swig_type_33 arg1, swig_type_34 arg2, uintptr_t arg3);
 #undef intgo
 */
 import "C"
@@ -404,6 +407,17 @@ func Sw_options_set_dedup_window_ms(arg1 Struct_SS_sw_options, arg2 uint) (_swig
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	swig_r = (int)(C._wrap_sw_options_set_dedup_window_ms_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	return swig_r
+}
+
+const SW_DEDUP_WINDOW int = 0
+const SW_DEDUP_ONCE int = 1
+
+func Sw_options_set_dedup_mode(arg1 Struct_SS_sw_options, arg2 int) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_sw_options_set_dedup_mode_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -763,6 +777,13 @@ func Sw_event_icmp_type(arg1 Struct_SS_sw_event) (_swig_ret int) {
 	return swig_r
 }
 
+func Sw_event_suppressed(arg1 Struct_SS_sw_event) (_swig_ret uint64) {
+	var swig_r uint64
+	_swig_i_0 := getSwigcptr(arg1)
+	swig_r = (uint64)(C._wrap_sw_event_suppressed_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
 func Sw_event_json(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
@@ -786,7 +807,7 @@ func Sw_event_list_get(arg1 Struct_SS_sw_event_list, arg2 int64) (_swig_ret Stru
 	var swig_r Struct_SS_sw_event
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_list_get_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), C.swig_type_26(_swig_i_1))))
+	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_list_get_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), C.swig_type_27(_swig_i_1))))
 	return swig_r
 }
 
@@ -799,7 +820,7 @@ func Sw_audit_open(arg1 string, arg2 Struct_SS_sw_audit_log) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_sw_audit_open_swc_35092d1b393fa7c5(*(*C.swig_type_27)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_audit_open_swc_35092d1b393fa7c5(*(*C.swig_type_28)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -826,7 +847,7 @@ func Sw_audit_write(arg1 Struct_SS_sw_audit_log, arg2 string, arg3 string, arg4 
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_sw_audit_write_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_30)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_sw_audit_write_swc_35092d1b393fa7c5(C.uintptr_t(_swig_i_0), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_30)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -847,7 +868,7 @@ func Sw_audit_tail(arg1 string, arg2 int64, arg3 Struct_SS_sw_event_list) (_swig
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_sw_audit_tail_swc_35092d1b393fa7c5(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.swig_type_33(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_sw_audit_tail_swc_35092d1b393fa7c5(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_type_34(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}

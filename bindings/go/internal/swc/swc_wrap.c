@@ -682,6 +682,21 @@ intgo _wrap_sw_options_set_dedup_window_ms_swc_35092d1b393fa7c5(struct sw_option
 }
 
 
+intgo _wrap_sw_options_set_dedup_mode_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+  sw_options *arg1 = (sw_options *) 0 ;
+  int arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_options **)&_swig_go_0; 
+  arg2 = (int)_swig_go_1; 
+  
+  result = (int)sw_options_set_dedup_mode(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
 intgo _wrap_sw_options_set_nflog_group_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, short _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint16_t arg2 ;
@@ -1234,6 +1249,19 @@ intgo _wrap_sw_event_icmp_type_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0)
   arg1 = *(sw_event **)&_swig_go_0; 
   
   result = (int)sw_event_icmp_type((struct sw_event const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_sw_event_suppressed_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+  sw_event *arg1 = (sw_event *) 0 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(sw_event **)&_swig_go_0; 
+  
+  result = (uint64_t)sw_event_suppressed((struct sw_event const *)arg1);
   _swig_go_result = result; 
   return _swig_go_result;
 }
