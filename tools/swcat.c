@@ -8,9 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libshieldwatch.h"
+#include "swcat_export.h"
+#include "swcat_filter.h"
+#include "swcat_summary.h"
 
 struct config {
   const char *state_root;
@@ -23,6 +27,11 @@ struct config {
   long tail;
   long nflog_group;
   long dedup_ms;
+  int dedup_once;
+  int no_follow;
+  struct swcat_filter filter;
+  struct swcat_export *export;   /* -o journal / syslog */
+  struct swcat_summary *summary; /* --summary */
 };
 
 static void usage(FILE *out) {
@@ -37,7 +46,20 @@ static void usage(FILE *out) {
         "  -n N               first print the last N audit events\n"
         "  --netns PATH       read NFLOG inside this network namespace\n"
         "  --nflog-group N    NFLOG group (default 100)\n"
-        "  --dedup MS         suppress repeats within MS milliseconds\n"
+        "  --dedup MS         hold repeats of an event back for MS milliseconds,\n"
+        "                     then report them once with a \"suppressed\" count\n"
+        "  --dedup-once       show each distinct event once only; repeats are\n"
+        "                     counted (every --dedup MS, default 60 s)\n"
+        "  --action A[,B]     only these actions\n"
+        "  --domain GLOB      only events whose domain matches (case-insensitive)\n"
+        "  --container GLOB   only events of matching containers\n"
+        "  --summary          per container, blocked domains and destinations with\n"
+        "                     counts, first and last seen (text on a TTY, else JSON)\n"
+        "  --sort count|recent  order of --summary (default count)\n"
+        "  --no-follow        print -n / --summary history, then exit\n"
+        "  -o journal         send events to journald (SHIELDWATCH_* fields)\n"
+        "  -o syslog[=unix:PATH|udp:HOST:PORT|tcp:HOST:PORT]\n"
+        "                     send RFC 5424 syslog (default unix:/dev/log)\n"
         "  -h, --help         this help\n"
         "  -V, --version      print the version\n",
         out);
@@ -79,15 +101,12 @@ static int put(const char *s, size_t len) {
   return 0;
 }
 
-static int print_event(const struct config *cfg, const sw_event *ev) {
-  if (cfg->json) {
-    size_t len;
-    const char *line = sw_event_json(ev, &len);
-    if (put(line, len) || put("\n", 1)) return -1;
-  } else {
+/* The text line of ev, with a newline, on out. */
+static int write_text(FILE *out, int use_color, const sw_event *ev) {
+  {
     const char *action = sw_event_action(ev);
     const char *color = "";
-    if (cfg->color) {
+    if (use_color) {
       if (!strcmp(sw_event_source(ev), "watch")) color = "\033[33m";
       else if (strstr(action, "blocked") || strstr(action, "deny") || strstr(action, "queued"))
         color = "\033[31m";
@@ -98,16 +117,55 @@ static int print_event(const struct config *cfg, const sw_event *ev) {
      * kept verbatim may lack the fraction or carry another offset. */
     const char *clock = strlen(ts) >= 19 ? ts + 11 : ts;
     int clock_len = (int)strspn(clock, "0123456789:.");
-    printf("%-12.*s %s%-6s %-18s%s %s", clock_len < 12 ? clock_len : 12, clock, color,
-           sw_event_source(ev), action, cfg->color ? "\033[0m" : "",
-           sw_event_container(ev));
-    if (*sw_event_domain(ev)) printf(" %s", sw_event_domain(ev));
-    if (*sw_event_query_type(ev)) printf(" [%s]", sw_event_query_type(ev));
-    if (*sw_event_dest(ev)) printf(" -> %s", sw_event_dest(ev));
-    if (sw_event_port(ev)) printf(":%d", sw_event_port(ev));
-    if (sw_event_proto(ev)) printf(" proto=%d", sw_event_proto(ev));
-    if (*sw_event_detail(ev)) printf(" (%s)", sw_event_detail(ev));
-    if (putchar('\n') == EOF) return -1;
+    fprintf(out, "%-12.*s %s%-6s %-18s%s %s", clock_len < 12 ? clock_len : 12, clock, color,
+            sw_event_source(ev), action, use_color ? "\033[0m" : "",
+            sw_event_container(ev));
+    if (*sw_event_domain(ev)) fprintf(out, " %s", sw_event_domain(ev));
+    if (*sw_event_query_type(ev)) fprintf(out, " [%s]", sw_event_query_type(ev));
+    if (*sw_event_dest(ev)) fprintf(out, " -> %s", sw_event_dest(ev));
+    if (sw_event_port(ev)) fprintf(out, ":%d", sw_event_port(ev));
+    if (sw_event_proto(ev)) fprintf(out, " proto=%d", sw_event_proto(ev));
+    if (*sw_event_detail(ev)) fprintf(out, " (%s)", sw_event_detail(ev));
+    if (sw_event_suppressed(ev)) fprintf(out, " (+%llu more)", (unsigned long long)sw_event_suppressed(ev));
+    if (fputc('\n', out) == EOF) return -1;
+  }
+  return 0;
+}
+
+/* Hands ev to the export, its message being the text line. */
+static int export_event(const struct config *cfg, const sw_event *ev) {
+  char *line = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&line, &len);
+  if (!mem) return -ENOMEM;
+  int bad = write_text(mem, 0, ev);
+  if (fclose(mem) != 0 || bad) { free(line); return -ENOMEM; }
+  if (len && line[len - 1] == '\n') line[len - 1] = 0;
+  int r = swcat_export_event(cfg->export, ev, line);
+  free(line);
+  return r;
+}
+
+/* 0, or -1 when stdout is gone; an export failure ends swcat with a reason
+ * (-2). Events the filters drop are skipped; with --summary they are only
+ * counted. */
+static int print_event(const struct config *cfg, const sw_event *ev) {
+  if (!swcat_filter_match(&cfg->filter, ev)) return 0;
+  if (cfg->summary) {
+    swcat_summary_add(cfg->summary, ev);
+    return 0;
+  }
+  if (cfg->export) {
+    int r = export_event(cfg, ev);
+    if (r < 0) { fprintf(stderr, "swcat: export: %s\n", sw_strerror(r)); return -2; }
+    return 0;
+  }
+  if (cfg->json) {
+    size_t len;
+    const char *line = sw_event_json(ev, &len);
+    if (put(line, len) || put("\n", 1)) return -1;
+  } else if (write_text(stdout, cfg->color, ev)) {
+    return -1;
   }
   return fflush(stdout) == 0 ? 0 : -1;
 }
@@ -137,8 +195,10 @@ static int print_tail(const struct config *cfg, const char *dir) {
   free(path);
   if (r < 0) return die("reading audit.jsonl", r);
   int out = 0;
-  for (size_t i = 0; i < sw_event_list_size(list) && !out; i++)
-    out = print_event(cfg, sw_event_list_get(list, i)) ? 2 : 0;
+  for (size_t i = 0; i < sw_event_list_size(list) && !out; i++) {
+    int r = print_event(cfg, sw_event_list_get(list, i));
+    out = r == -2 ? 1 : r ? 2 : 0;
+  }
   sw_event_list_free(list);
   return out;
 }
@@ -164,14 +224,19 @@ static int run(const struct config *cfg, sw_watcher *w) {
     while ((r = sw_next_event(w, &ev)) == 1) {
       int gone = print_event(cfg, ev);
       sw_event_free(ev);
+      if (gone == -2) status = 1;
       if (gone) goto out; /* reader went away: a normal end */
     }
     if (r < 0) { status = die("next event", r); break; }
-    if (poll(fds, 3, -1) < 0 && errno != EINTR) { status = die("poll", errno); break; }
+    if (cfg->no_follow) break;
+    int timeout = cfg->summary ? swcat_summary_tick(cfg->summary, stdout, !cfg->json) : -1;
+    if (timeout == -2) goto out; /* reader went away */
+    if (poll(fds, 3, timeout) < 0 && errno != EINTR) { status = die("poll", errno); break; }
     if (fds[1].revents & POLLIN) break;
     if (fds[2].revents & (POLLERR | POLLHUP)) break; /* reader went away */
   }
 out:
+  if (cfg->summary && status == 0) swcat_summary_flush(cfg->summary, stdout, !cfg->json);
   close(sfd);
   return status;
 }
@@ -180,7 +245,11 @@ int main(int argc, char **argv) {
   struct config cfg = {.sources = SW_SOURCE_ALL, .tail = 0, .nflog_group = -1, .dedup_ms = -1};
   cfg.json = !isatty(STDOUT_FILENO);
   const char *fmt = NULL;
-  enum { OPT_STATE_DIR = 256, OPT_STATE, OPT_SOURCE, OPT_NETNS, OPT_GROUP, OPT_DEDUP };
+  enum { OPT_STATE_DIR = 256, OPT_STATE, OPT_SOURCE, OPT_NETNS, OPT_GROUP, OPT_DEDUP,
+         OPT_DEDUP_ONCE, OPT_ACTION, OPT_DOMAIN, OPT_CONTAINER, OPT_SUMMARY, OPT_SORT,
+         OPT_NO_FOLLOW };
+  int summary = 0;
+  enum swcat_sort sort = SWCAT_SORT_COUNT;
   static const struct option longopts[] = {
       {"state-dir", required_argument, 0, OPT_STATE_DIR},
       {"state", required_argument, 0, OPT_STATE},
@@ -189,6 +258,13 @@ int main(int argc, char **argv) {
       {"netns", required_argument, 0, OPT_NETNS},
       {"nflog-group", required_argument, 0, OPT_GROUP},
       {"dedup", required_argument, 0, OPT_DEDUP},
+      {"dedup-once", no_argument, 0, OPT_DEDUP_ONCE},
+      {"action", required_argument, 0, OPT_ACTION},
+      {"domain", required_argument, 0, OPT_DOMAIN},
+      {"container", required_argument, 0, OPT_CONTAINER},
+      {"summary", no_argument, 0, OPT_SUMMARY},
+      {"sort", required_argument, 0, OPT_SORT},
+      {"no-follow", no_argument, 0, OPT_NO_FOLLOW},
       {"help", no_argument, 0, 'h'},
       {"version", no_argument, 0, 'V'},
       {0, 0, 0, 0}};
@@ -223,6 +299,22 @@ int main(int argc, char **argv) {
           return 2;
         }
         break;
+      case OPT_DEDUP_ONCE: cfg.dedup_once = 1; break;
+      case OPT_ACTION:
+        if (swcat_filter_set_actions(&cfg.filter, optarg)) {
+          fprintf(stderr, "swcat: --action: expected A[,B...]\n");
+          return 2;
+        }
+        break;
+      case OPT_DOMAIN: cfg.filter.domain = optarg; break;
+      case OPT_CONTAINER: cfg.filter.container = optarg; break;
+      case OPT_SUMMARY: summary = 1; break;
+      case OPT_SORT:
+        if (!strcmp(optarg, "count")) sort = SWCAT_SORT_COUNT;
+        else if (!strcmp(optarg, "recent")) sort = SWCAT_SORT_RECENT;
+        else { fprintf(stderr, "swcat: --sort: expected count or recent\n"); return 2; }
+        break;
+      case OPT_NO_FOLLOW: cfg.no_follow = 1; break;
       case 'h': usage(stdout); return 0;
       case 'V': printf("swcat %s\n", sw_version()); return 0;
       default: usage(stderr); return 2;
@@ -231,13 +323,28 @@ int main(int argc, char **argv) {
   if (fmt) {
     if (!strcmp(fmt, "json")) cfg.json = 1;
     else if (!strcmp(fmt, "text")) cfg.json = 0;
-    else { fprintf(stderr, "swcat: -o: expected json or text\n"); return 2; }
+    else if (!swcat_export_is_format(fmt)) {
+      fprintf(stderr, "swcat: -o: expected json, text, journal or syslog[=TARGET]\n");
+      return 2;
+    }
+  }
+  if (summary && fmt && swcat_export_is_format(fmt)) {
+    fprintf(stderr, "swcat: --summary prints json or text, not -o %s\n", fmt);
+    return 2;
   }
   if (optind != argc - 1) {
     fprintf(stderr, "swcat: expected exactly one CONTAINER (see --help)\n");
     return 2;
   }
   cfg.container = argv[optind];
+  cfg.filter.sources = cfg.sources; /* -n and the stream honour --source */
+  if (summary && !(cfg.summary = swcat_summary_new(sort))) return die("summary", ENOMEM);
+  if (summary && cfg.tail == 0) cfg.tail = 1000000; /* the whole audit history */
+  if (fmt && swcat_export_is_format(fmt)) {
+    char why[512];
+    int r = swcat_export_open(fmt, &cfg.export, why, sizeof why);
+    if (r < 0) { fprintf(stderr, "swcat: %s\n", why); return 1; }
+  }
   const char *no_color = getenv("NO_COLOR");
   cfg.color = !cfg.json && isatty(STDOUT_FILENO) && !(no_color && *no_color);
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -258,6 +365,7 @@ int main(int argc, char **argv) {
   if (cfg.netns) sw_options_set_netns(opts, cfg.netns);
   if (cfg.nflog_group >= 0) sw_options_set_nflog_group(opts, (uint16_t)cfg.nflog_group);
   if (cfg.dedup_ms >= 0) sw_options_set_dedup_window_ms(opts, (uint32_t)cfg.dedup_ms);
+  if (cfg.dedup_once) sw_options_set_dedup_mode(opts, SW_DEDUP_ONCE);
   sw_watcher *w = NULL;
   char why[512];
   int r = sw_open_explain(dir, cfg.container, opts, &w, why, sizeof why);
@@ -275,5 +383,8 @@ int main(int argc, char **argv) {
   if (status == 0) status = run(&cfg, w);
   else if (status == 2) status = 0; /* stdout closed while printing the tail */
   sw_close(w);
+  swcat_export_close(cfg.export);
+  swcat_summary_free(cfg.summary);
+  swcat_filter_free(&cfg.filter);
   return status;
 }
