@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(meson ninja-build pkg-config g++ libmnl-dev libnetfilter-log-dev
   libcjson-dev libgtest-dev googletest nftables dnsmasq-base iproute2
-  bind9-dnsutils binutils)
+  bind9-dnsutils binutils libsystemd-dev rsyslog)
 tools/install-packages.sh "${packages[@]}"
 
 if [ ! -f build/build.ninja ]; then

@@ -11,7 +11,7 @@ export PATH="$PATH:/usr/local/go/bin:$HOME/.cargo/bin"
 tools/setup.sh || exit 1
 # What only the test stages need (the library itself needs none of it).
 tools/install-packages.sh swig valgrind clang libclang-rt-14-dev libclang-dev python3 \
-  python3-venv python3-dev || exit 1
+  python3-venv python3-dev rsyslog libsystemd-dev || exit 1
 
 # In CI the privileged tests (root, netns, nft, NFLOG) must run: a skip fails.
 if [ "${CI:-}" = true ]; then export SW_REQUIRE_PRIVILEGED=${SW_REQUIRE_PRIVILEGED:-1}; fi
