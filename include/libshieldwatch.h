@@ -77,26 +77,27 @@ void sw_options_free(sw_options *opts);
 
 /* Which sources to run, a non-empty mask of SW_SOURCE_*; default all. */
 int sw_options_set_sources(sw_options *opts, unsigned sources);
-/* Dedup window in ms; 0 (default) disables window mode. Events with the same
- * key (container, source, action, domain, query_type, dest, port, proto) are
- * deduplicated, "watch" events never. The first occurrence is emitted and
- * opens a window of `ms`; repeats inside it are not emitted but counted, and
- * when the window closes with N > 0 repeats, one event with the key's fields
- * and "suppressed": N is emitted (sw_event_suppressed()). So the sum over
- * events of 1 + suppressed equals the occurrences exactly. An internal timer
- * in sw_fd() closes windows; it is armed only while something is suppressed.
- * In SW_DEDUP_ONCE mode `ms` is the report period instead. */
+/* Dedup window in ms; 0 (default) disables window mode. Events are keyed by
+ * (container, source, action, domain, query_type, dest, port, proto);
+ * "watch" events are never held. The first occurrence of a key is emitted at
+ * once and opens a window of `ms`; repeats inside it are held back. When the
+ * window closes holding N > 0 of them, the last one is emitted carrying
+ * "suppressed": N - 1 (sw_event_suppressed()) for the others, so each event
+ * stands for 1 + suppressed occurrences and the sum equals the occurrences
+ * exactly. A timer inside sw_fd() closes windows; it is armed only while
+ * something is held (an idle watcher makes no wakeups). In SW_DEDUP_ONCE
+ * mode `ms` is the report period instead. */
 int sw_options_set_dedup_window_ms(sw_options *opts, uint32_t ms);
 
 /* Modes for sw_options_set_dedup_mode(). */
 #define SW_DEDUP_WINDOW 0 /* default: one event per key per window + counts */
 #define SW_DEDUP_ONCE   1 /* first occurrence per key only + periodic counts */
-/* SW_DEDUP_ONCE: each key is emitted once only (notification-style hosts);
- * its later repeats are counted and reported per key in a "suppressed": N
- * event at most once per period (the dedup window, 60 s when 0), keeping the
- * count identity above. At most 65536 keys are held (least recently seen
- * dropped, its pending count reported first, its next occurrence emitted
- * again); window mode holds at most as many open windows. Since 1.1. */
+/* SW_DEDUP_ONCE (notification-style hosts): only a key's first occurrence
+ * is emitted at once; later repeats are held and reported per key as above,
+ * at most once per period (the dedup window; 60 s when 0). At most 65536
+ * keys are held: the least recently seen is dropped, what it holds reported
+ * first, and its next occurrence is emitted as new. Window mode likewise
+ * holds at most 65536 open windows. Since 1.1. */
 int sw_options_set_dedup_mode(sw_options *opts, int mode);
 /* NFLOG group to bind; default 100. */
 int sw_options_set_nflog_group(sw_options *opts, uint16_t group);
@@ -193,8 +194,8 @@ int sw_event_proto(const sw_event *ev);
 int64_t sw_event_uid(const sw_event *ev);
 int64_t sw_event_gid(const sw_event *ev);
 int sw_event_icmp_type(const sw_event *ev);
-/* For a dedup summary event, the number of repeats of its key that were not
- * emitted (always > 0); 0 for every other event. Since 1.1. */
+/* How many more occurrences of its key the event stands for besides itself:
+ * set on an event reporting repeats that dedup held back, else 0. Since 1.1. */
 uint64_t sw_event_suppressed(const sw_event *ev);
 /* The event as one JSON object without a newline: keys ts, source, action,
  * container, then domain, query_type, dest, detail, port, proto, uid, gid,

@@ -32,6 +32,8 @@ pub const SW_SOURCE_DNS: u32 = 1;
 pub const SW_SOURCE_AUDIT: u32 = 2;
 pub const SW_SOURCE_NFLOG: u32 = 4;
 pub const SW_SOURCE_ALL: u32 = 7;
+pub const SW_DEDUP_WINDOW: u32 = 0;
+pub const SW_DEDUP_ONCE: u32 = 1;
 pub mod sw_stat_id {
     #[doc = " Counters for sw_stat()."]
     pub type Type = ::std::os::raw::c_uint;
@@ -69,8 +71,13 @@ extern "C" {
         opts: *mut sw_options,
         sources: ::std::os::raw::c_uint,
     ) -> ::std::os::raw::c_int;
-    #[doc = " Suppress an event equal to one emitted less than `ms` ago (same source,\n action, domain, query_type, dest, port, proto); 0 (default) disables."]
+    #[doc = " Dedup window in ms; 0 (default) disables window mode. Events are keyed by\n (container, source, action, domain, query_type, dest, port, proto);\n \"watch\" events are never held. The first occurrence of a key is emitted at\n once and opens a window of `ms`; repeats inside it are held back. When the\n window closes holding N > 0 of them, the last one is emitted carrying\n \"suppressed\": N - 1 (sw_event_suppressed()) for the others, so each event\n stands for 1 + suppressed occurrences and the sum equals the occurrences\n exactly. A timer inside sw_fd() closes windows; it is armed only while\n something is held (an idle watcher makes no wakeups). In SW_DEDUP_ONCE\n mode `ms` is the report period instead."]
     pub fn sw_options_set_dedup_window_ms(opts: *mut sw_options, ms: u32) -> ::std::os::raw::c_int;
+    #[doc = " SW_DEDUP_ONCE (notification-style hosts): only a key's first occurrence\n is emitted at once; later repeats are held and reported per key as above,\n at most once per period (the dedup window; 60 s when 0). At most 65536\n keys are held: the least recently seen is dropped, what it holds reported\n first, and its next occurrence is emitted as new. Window mode likewise\n holds at most 65536 open windows. Since 1.1."]
+    pub fn sw_options_set_dedup_mode(
+        opts: *mut sw_options,
+        mode: ::std::os::raw::c_int,
+    ) -> ::std::os::raw::c_int;
     #[doc = " NFLOG group to bind; default 100."]
     pub fn sw_options_set_nflog_group(opts: *mut sw_options, group: u16) -> ::std::os::raw::c_int;
     #[doc = " Open the NFLOG socket inside this network namespace (e.g. /proc/PID/ns/net\n or /run/netns/NAME); NULL (default) means the caller's own namespace."]
@@ -149,7 +156,9 @@ extern "C" {
     pub fn sw_event_uid(ev: *const sw_event) -> i64;
     pub fn sw_event_gid(ev: *const sw_event) -> i64;
     pub fn sw_event_icmp_type(ev: *const sw_event) -> ::std::os::raw::c_int;
-    #[doc = " The event as one JSON object without a newline: keys ts, source, action,\n container, then domain, query_type, dest, detail, port, proto, uid, gid,\n icmp_type when non-empty, in that order. Borrowed from ev; *len (if not\n NULL) receives the length. Built when the event is made, so reading it\n (like every accessor) never modifies the event: threads may share one."]
+    #[doc = " How many more occurrences of its key the event stands for besides itself:\n set on an event reporting repeats that dedup held back, else 0. Since 1.1."]
+    pub fn sw_event_suppressed(ev: *const sw_event) -> u64;
+    #[doc = " The event as one JSON object without a newline: keys ts, source, action,\n container, then domain, query_type, dest, detail, port, proto, uid, gid,\n icmp_type, suppressed when non-empty, in that order. Borrowed from ev; *len (if not\n NULL) receives the length. Built when the event is made, so reading it\n (like every accessor) never modifies the event: threads may share one."]
     pub fn sw_event_json(ev: *const sw_event, len: *mut usize) -> *const ::std::os::raw::c_char;
     #[doc = " ---- Event lists (from sw_audit_tail) ----"]
     pub fn sw_event_list_size(list: *const sw_event_list) -> usize;

@@ -27,6 +27,7 @@ pub struct Event {
     uid: Option<u32>,
     gid: Option<u32>,
     icmp_type: Option<u8>,
+    suppressed: u64,
     json: String,
 }
 
@@ -71,6 +72,7 @@ impl Event {
             uid: u32::try_from(sys::sw_event_uid(ev)).ok(),
             gid: u32::try_from(sys::sw_event_gid(ev)).ok(),
             icmp_type: u8::try_from(sys::sw_event_icmp_type(ev)).ok(),
+            suppressed: sys::sw_event_suppressed(ev),
             json,
         }
     }
@@ -145,10 +147,16 @@ impl Event {
     pub fn icmp_type(&self) -> Option<u8> {
         self.icmp_type
     }
+    /// Dedup: how many more occurrences of its key this event stands for
+    /// besides itself (repeats held back and not delivered); 0 otherwise.
+    /// Summed over events, `1 + suppressed` equals the occurrences.
+    pub fn suppressed(&self) -> u64 {
+        self.suppressed
+    }
     /// The library's own rendering of the event: one JSON object, no
     /// trailing newline (keys `ts`, `source`, `action`, `container`, then the
     /// non-empty ones of `domain`, `query_type`, `dest`, `detail`, `port`,
-    /// `proto`, `uid`, `gid`, `icmp_type`).
+    /// `proto`, `uid`, `gid`, `icmp_type`, `suppressed`).
     pub fn json(&self) -> &str {
         &self.json
     }

@@ -111,6 +111,7 @@ impl fmt::Debug for Sources {
 pub struct Options {
     sources: Option<Sources>,
     dedup_window_ms: Option<u32>,
+    dedup_once: bool,
     nflog_group: Option<u16>,
     netns: Option<PathBuf>,
     nflog_required: Option<bool>,
@@ -133,12 +134,25 @@ impl Options {
         self
     }
 
-    /// Suppress an event equal to one emitted less than `window` ago (same
-    /// source, action, domain, query type, destination, port and protocol).
-    /// Zero (the default) disables it. Rounded down to milliseconds and
-    /// capped at `u32::MAX` ms.
+    /// Deduplicate by key (container, source, action, domain, query type,
+    /// destination, port, protocol): the first occurrence is delivered and
+    /// opens a window; repeats inside it are held back and, when it closes,
+    /// the last is delivered with [`Event::suppressed`](crate::Event::suppressed) counting the others,
+    /// so `1 + suppressed` summed over events equals the occurrences. Zero
+    /// (the default) disables it. With [`Options::dedup_once`] this is the
+    /// report period instead. Rounded down to milliseconds and capped at
+    /// `u32::MAX` ms.
     pub fn dedup_window(mut self, window: Duration) -> Options {
         self.dedup_window_ms = Some(u32::try_from(window.as_millis()).unwrap_or(u32::MAX));
+        self
+    }
+
+    /// Deliver each key's first occurrence only (notification-style hosts);
+    /// later repeats are held and reported per key at most once per period
+    /// (the dedup window, 60 s when unset) with their count in
+    /// [`Event::suppressed`](crate::Event::suppressed). At most 65536 keys are remembered.
+    pub fn dedup_once(mut self) -> Options {
+        self.dedup_once = true;
         self
     }
 
@@ -207,6 +221,9 @@ impl Options {
             }
             if let Some(ms) = self.dedup_window_ms {
                 check(sys::sw_options_set_dedup_window_ms(p, ms))?;
+            }
+            if self.dedup_once {
+                check(sys::sw_options_set_dedup_mode(p, sys::SW_DEDUP_ONCE as i32))?;
             }
             if let Some(g) = self.nflog_group {
                 check(sys::sw_options_set_nflog_group(p, g))?;
