@@ -76,4 +76,38 @@ TEST(Idle, WatcherMakesNoWakeups) {
   EXPECT_EQ(after.threads, 1) << "the watcher should not need helper threads";
 }
 
+// With dedup on, the timer runs only while repeats are held: once they are
+// reported, swcat is as still as without dedup.
+TEST(Idle, DedupTimerDisarmsWhenNothingIsHeld) {
+  const char* swcat = getenv("SWCAT");
+  ASSERT_NE(swcat, nullptr) << "SWCAT must name the swcat binary";
+  StateDir dir;
+  dir.Write("profile.domains", "github.com\n");
+  std::string out = dir.file("swcat.out");
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen(out.c_str(), "w", stdout);
+    execl(swcat, swcat, "--state", dir.path().c_str(), "--source", "dns,audit", "--dedup",
+          "100", "c1", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  dir.Append("dnsmasq.log", QueryLine("evil.com") + QueryLine("evil.com") + QueryLine("evil.com"));
+  // The window (100 ms) closes and reports the held repeats...
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Activity settled = Measure(pid);
+  std::ifstream in(out);
+  std::string all((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(all.find("\"suppressed\":1}"), std::string::npos) << all;
+  // ...then nothing is held, and nothing wakes it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  Activity after = Measure(pid);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(after.ctxt_switches, settled.ctxt_switches) << "wakeups while idle with dedup on";
+  EXPECT_EQ(after.cpu_ticks, settled.cpu_ticks) << "CPU time while idle with dedup on";
+}
+
 }  // namespace
