@@ -252,7 +252,13 @@ static int send_syslog(struct swcat_export *x, const sw_event *ev, const char *m
     int r = write_all(x->fd, len, (size_t)ln);
     return r ? r : write_all(x->fd, b, at);
   }
-  return send(x->fd, b, at, MSG_NOSIGNAL) < 0 ? -errno : 0;
+  if (send(x->fd, b, at, MSG_NOSIGNAL) < 0) {
+    /* UDP is fire-and-forget: a receiver that is down (ICMP port
+     * unreachable from an earlier datagram) must not end swcat. */
+    if (x->t == T_UDP && errno == ECONNREFUSED) return 0;
+    return -errno;
+  }
+  return 0;
 }
 
 int swcat_export_event(struct swcat_export *x, const sw_event *ev, const char *message) {
