@@ -1,5 +1,8 @@
 #include "dedup.h"
 
+#include <sys/timerfd.h>
+#include <unistd.h>
+
 #include <iterator>
 
 namespace sw {
@@ -93,6 +96,31 @@ void Dedup::Drop(List::iterator it, std::deque<Event>* out) {
   if (it->held > 0) Report(*it, out);
   index_.erase(it->key_bytes);
   entries_.erase(it);
+}
+
+Status DedupTimer::Open() {
+  fd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!fd_.valid()) return Status::FromErrno("timerfd_create");
+  return Status::Ok();
+}
+
+size_t DedupTimer::Service(Dedup& dedup, std::deque<Event>* out) {
+  if (!fd_.valid()) return 0;
+  uint64_t expirations;
+  if (armed_ >= 0 && read(fd_.get(), &expirations, sizeof expirations) > 0)
+    armed_ = -1;  // fired: a one-shot timer is disarmed now
+  size_t before = out->size();
+  dedup.Expire(MonotonicMs(), out);
+  int64_t next = dedup.NextDeadline().value_or(-1);
+  if (next != armed_) {
+    struct itimerspec its = {};  // all zero: disarm
+    if (next >= 0) {
+      its.it_value.tv_sec = next / 1000;
+      its.it_value.tv_nsec = next % 1000 * 1000000 + 1;  // never all zero
+    }
+    if (timerfd_settime(fd_.get(), TFD_TIMER_ABSTIME, &its, nullptr) == 0) armed_ = next;
+  }
+  return out->size() - before;
 }
 
 }  // namespace sw

@@ -31,6 +31,8 @@
 #include <unordered_map>
 
 #include "event.h"
+#include "status.h"
+#include "unique_fd.h"
 
 namespace sw {
 
@@ -87,6 +89,23 @@ class Dedup {
   std::unordered_map<std::string_view, List::iterator> index_;
   // Entries with held > 0, by deadline: the only ones the timer needs.
   std::map<DueKey, List::iterator> due_;
+};
+
+// The timerfd that closes a Dedup's windows (CLOCK_MONOTONIC, in the
+// watcher's epoll set), armed only while something is held: with nothing
+// held there are no wakeups.
+class DedupTimer {
+ public:
+  Status Open();
+  int fd() const { return fd_.get(); }
+  // Consumes an expiry, appends to *out what the windows closed by now held,
+  // then arms the timer for the next deadline or disarms it. Returns the
+  // number of events appended. A no-op before Open().
+  size_t Service(Dedup& dedup, std::deque<Event>* out);
+
+ private:
+  UniqueFd fd_;
+  int64_t armed_ = -1;  // deadline armed (monotonic ms), -1: disarmed
 };
 
 }  // namespace sw

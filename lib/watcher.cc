@@ -4,7 +4,6 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -94,9 +93,8 @@ Status Watcher::Setup() {
     if (!s.ok()) return s;
   }
   if (dedup_.enabled()) {
-    dedup_timer_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-    if (!dedup_timer_.valid()) return Status::FromErrno("timerfd_create");
-    Status s = AddToEpoll(epoll_.get(), dedup_timer_.get());
+    Status s = dedup_timer_.Open();
+    if (s.ok()) s = AddToEpoll(epoll_.get(), dedup_timer_.fd());
     if (!s.ok()) return s;
   }
   dir_wd_ = inotify_add_watch(inotify_.get(), state_dir_.c_str(), kDirEvents | IN_ONLYDIR);
@@ -148,27 +146,6 @@ void Watcher::Emit(Event ev) {
   size_t before = queue_.size();
   if (!dedup_.Offer(std::move(ev), MonotonicMs(), &queue_)) ++stats_.deduped;
   stats_.events += queue_.size() - before;
-}
-
-// Queues the summaries of closed dedup windows and arms the timer for the
-// next one, or disarms it: with nothing suppressed there are no wakeups.
-void Watcher::DedupTick() {
-  if (!dedup_timer_.valid()) return;
-  uint64_t expirations;
-  if (dedup_timer_armed_ >= 0 && read(dedup_timer_.get(), &expirations, sizeof expirations) > 0)
-    dedup_timer_armed_ = -1;  // fired, so no longer armed
-  size_t before = queue_.size();
-  dedup_.Expire(MonotonicMs(), &queue_);
-  stats_.events += queue_.size() - before;
-  int64_t next = dedup_.NextDeadline().value_or(-1);
-  if (next == dedup_timer_armed_) return;
-  struct itimerspec its = {};  // all zero: disarm
-  if (next >= 0) {
-    its.it_value.tv_sec = next / 1000;
-    its.it_value.tv_nsec = next % 1000 * 1000000 + 1;  // never all zero
-  }
-  if (timerfd_settime(dedup_timer_.get(), TFD_TIMER_ABSTIME, &its, nullptr) == 0)
-    dedup_timer_armed_ = next;
 }
 
 Status Watcher::ReadInotify() {
@@ -257,7 +234,7 @@ Status Watcher::Poll(size_t* queued) {
   // Files first, so the domain map is current when packets are enriched.
   if (s.ok()) s = DrainFiles();
   if (s.ok()) s = DrainNflog();
-  DedupTick();
+  stats_.events += dedup_timer_.Service(dedup_, &queue_);
   UpdateReadiness();
   *queued = queue_.size();
   return s;

@@ -44,7 +44,6 @@ class Watcher : public EventSink {
   Status ReadInotify();
   Status DrainFiles();
   Status DrainNflog();
-  void DedupTick();
   void UpdateReadiness();
 
   std::string state_dir_;
@@ -65,8 +64,7 @@ class Watcher : public EventSink {
   bool allowlist_dirty_ = false;
   std::deque<Event> queue_;
   Dedup dedup_;
-  UniqueFd dedup_timer_;             // timerfd, only when dedup is enabled
-  int64_t dedup_timer_armed_ = -1;   // its deadline (monotonic ms), -1: disarmed
+  DedupTimer dedup_timer_;  // opened only when dedup is enabled
 };
 
 }  // namespace sw
