@@ -29,7 +29,7 @@ cat > "$dir/audit.jsonl" <<'JSON'
 JSON
 
 # ---- journald native protocol ----
-if "$swcat" -o journal --state "$dir" --no-follow web 2>"$tmp/err" && false; then :; fi
+"$swcat" -o journal --state "$dir" --no-follow web 2>"$tmp/err" || true
 if grep -q "built without libsystemd" "$tmp/err"; then
   skip "-o journal: swcat built without libsystemd"
 elif [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
