@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #ifdef SWCAT_HAVE_JOURNAL
+#define SD_JOURNAL_SUPPRESS_LOCATION /* no CODE_FILE: it would name our build path */
 #include <systemd/sd-journal.h>
 #endif
 
