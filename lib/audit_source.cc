@@ -4,12 +4,18 @@
 
 namespace sw {
 
+Status AuditSource::Make(const SourceContext& ctx, std::unique_ptr<Source>* out) {
+  *out = std::make_unique<AuditSource>(ctx.state_dir, ctx.container, ctx.opts, ctx.host);
+  return Status::Ok();
+}
+
 AuditSource::AuditSource(const std::string& state_dir, const std::string& container,
-                         const Options& opts, int inotify_fd, EventSink& sink)
+                         const Options& opts, SourceHost& host)
     : container_(container),
       max_line_(opts.max_line),
-      sink_(sink),
-      tailer_(state_dir + "/audit.jsonl", opts.max_line, inotify_fd) {}
+      host_(host),
+      sink_(host.sink()),
+      tailer_(state_dir + "/audit.jsonl", opts.max_line, host.loop(), this) {}
 
 void AuditSource::OnLine(std::string_view line) {
   ++sink_.stats().audit_lines;

@@ -6,19 +6,26 @@
 #include "event_sink.h"
 #include "file_tailer.h"
 #include "options.h"
+#include "source.h"
 
 namespace sw {
 
-class AuditSource : public LineSink {
+class AuditSource : public Source, public LineSink {
  public:
+  static Status Make(const SourceContext& ctx, std::unique_ptr<Source>* out);
   AuditSource(const std::string& state_dir, const std::string& container,
-              const Options& opts, int inotify_fd, EventSink& sink);
+              const Options& opts, SourceHost& host);
 
-  Status Start() { return tailer_.Start(); }
-  Status Drain(size_t byte_budget, bool* more) {
+  Status Start(bool fresh_dir) override { return tailer_.Start(fresh_dir); }
+  void OnDirEntry(std::string_view name) override {
+    if (name == "audit.jsonl") host_.Wake(this);
+  }
+  void OnInotify(int, uint32_t, std::string_view) override { host_.Wake(this); }
+  void OnOverflow() override { host_.Wake(this); }
+  Status Drain(size_t byte_budget, bool* more) override {
     return tailer_.Drain(*this, byte_budget, more);
   }
-  int inode_watch() const { return tailer_.inode_watch(); }
+  const FileTailer& tailer() const { return tailer_; }
 
   void OnLine(std::string_view line) override;
   void OnLineTooLong(uint64_t bytes) override;
@@ -26,6 +33,7 @@ class AuditSource : public LineSink {
  private:
   std::string container_;
   uint32_t max_line_;
+  SourceHost& host_;
   EventSink& sink_;
   FileTailer tailer_;
 };

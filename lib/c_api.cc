@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "audit_log.h"
+#include "nflog_source.h"
 #include "libshieldwatch.h"
 #include "watcher.h"
 

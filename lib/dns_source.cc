@@ -12,40 +12,69 @@ Event LineTooLongEvent(const std::string& container, const std::string& file,
                         " bytes (limit " + std::to_string(limit) + ")");
 }
 
+Status DnsSource::Make(const SourceContext& ctx, std::unique_ptr<Source>* out) {
+  *out = std::make_unique<DnsSource>(ctx.state_dir, ctx.container, ctx.opts,
+                                     (ctx.opts.sources & SW_SOURCE_DNS) != 0, ctx.host);
+  return Status::Ok();
+}
+
 DnsSource::DnsSource(const std::string& state_dir, const std::string& container,
-                     const Options& opts, int inotify_fd, bool report_queries,
-                     EventSink& sink)
+                     const Options& opts, bool report_queries, SourceHost& host)
     : state_dir_(state_dir),
       container_(container),
       max_line_(opts.max_line),
       // Only NFLOG events look domains up; without them seeding is wasted.
       seed_bytes_((opts.sources & SW_SOURCE_NFLOG) ? opts.dns_seed_bytes : 0),
       report_queries_(report_queries),
-      sink_(sink),
-      tailer_(state_dir + "/dnsmasq.log", opts.max_line, inotify_fd),
+      host_(host),
+      sink_(host.sink()),
+      tailer_(state_dir + "/dnsmasq.log", opts.max_line, host.loop(), this),
       domain_map_(opts.domain_map_size) {}
 
-Status DnsSource::Start() {
+Status DnsSource::Start(bool fresh_dir) {
   Status s = ReloadAllowlist();
   if (!s.ok()) return s;
-  s = tailer_.Start();
-  if (!s.ok()) return s;
-  Seed();
-  return Status::Ok();
+  return tailer_.Start(fresh_dir, [this](int fd, off_t offset) { Seed(fd, offset); });
 }
 
 // A packet to an address resolved before the watcher started is still named:
 // the answers already in the log (read from the same open file, up to where
 // tailing starts) fill the map. Best effort and silent: no events, no stats,
 // and a failed read leaves a partly seeded map rather than failing the open.
-void DnsSource::Seed() {
-  if (seed_bytes_ == 0 || tailer_.fd() < 0) return;
-  (void)ForEachLineBefore(tailer_.fd(), tailer_.offset(), seed_bytes_, max_line_,
+void DnsSource::Seed(int fd, off_t offset) {
+  if (seed_bytes_ == 0) return;
+  (void)ForEachLineBefore(fd, offset, seed_bytes_, max_line_,
                     [this](std::string_view line) {
                       DnsLine parsed = ParseDnsLine(line);
                       if (parsed.kind == DnsLine::Kind::kQuery) chain_root_.clear();
                       else if (parsed.kind == DnsLine::Kind::kAnswer) OnAnswer(parsed);
                     });
+}
+
+void DnsSource::OnDirEntry(std::string_view name) {
+  if (name == "profile.domains" || name == "live.domains" || name == "denied.domains")
+    allowlist_dirty_ = true;
+  else if (name != "dnsmasq.log")
+    return;
+  host_.Wake(this);
+}
+
+void DnsSource::OnInotify(int, uint32_t, std::string_view) { host_.Wake(this); }
+
+void DnsSource::OnOverflow() {
+  allowlist_dirty_ = true;
+  host_.Wake(this);
+}
+
+Status DnsSource::Drain(size_t byte_budget, bool* more) {
+  if (allowlist_dirty_) {
+    bool unused;
+    Status s = tailer_.Drain(*this, SIZE_MAX, &unused);
+    if (s.ok()) s = ReloadAllowlist();
+    if (!s.ok()) return s;
+    allowlist_dirty_ = false;
+  }
+  return tailer_.Drain(*this, byte_budget, more);
 }
 
 Status DnsSource::ReloadAllowlist() { return Allowlist::Load(state_dir_, &allowlist_); }

@@ -11,29 +11,31 @@
 #include "event_sink.h"
 #include "file_tailer.h"
 #include "options.h"
+#include "source.h"
 
 namespace sw {
 
-class DnsSource : public LineSink {
+class DnsSource : public Source, public LineSink {
  public:
+  // Made for DNS, and for NFLOG's domain map (then without reporting).
+  static Status Make(const SourceContext& ctx, std::unique_ptr<Source>* out);
   // `report_queries`: emit blocked_query events (off when only the NFLOG
   // source needs the domain map).
   DnsSource(const std::string& state_dir, const std::string& container,
-            const Options& opts, int inotify_fd, bool report_queries,
-            EventSink& sink);
+            const Options& opts, bool report_queries, SourceHost& host);
 
-  // Opens the log at its end and, when the NFLOG source needs the domain
-  // map, seeds the map from the log's last opts.dns_seed_bytes.
-  Status Start();
+  Status Start(bool fresh_dir) override;
+  void OnDirEntry(std::string_view name) override;
+  void OnInotify(int wd, uint32_t mask, std::string_view name) override;
+  void OnOverflow() override;
+  // Lines logged before the allowlist changed are judged by the old list.
+  Status Drain(size_t byte_budget, bool* more) override;
   Status ReloadAllowlist();
-  Status Drain(size_t byte_budget, bool* more) {
-    return tailer_.Drain(*this, byte_budget, more);
-  }
   // The domain last resolved to ip, "" when unknown. With `refresh`, a miss
   // first reads the newly appended log lines (never the whole file).
   std::string LookupDomain(const IpAddr& ip, bool refresh);
 
-  int inode_watch() const { return tailer_.inode_watch(); }
+  const FileTailer& tailer() const { return tailer_; }
   const Allowlist& allowlist() const { return allowlist_; }
   const DomainMap& domain_map() const { return domain_map_; }
 
@@ -42,14 +44,16 @@ class DnsSource : public LineSink {
 
  private:
   void OnAnswer(const DnsLine& answer);
-  void Seed();
+  void Seed(int fd, off_t offset);
 
   std::string state_dir_;
   std::string container_;
   uint32_t max_line_;
   uint64_t seed_bytes_;  // 0: no seeding
   bool report_queries_;
+  SourceHost& host_;
   EventSink& sink_;
+  bool allowlist_dirty_ = false;
   FileTailer tailer_;
   Allowlist allowlist_;
   DomainMap domain_map_;

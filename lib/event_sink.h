@@ -1,6 +1,7 @@
-// What sources report into: the watcher's queue and counters.
+// What sources report into: the host's queue and counters.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "event.h"
@@ -24,6 +25,8 @@ class EventSink {
   virtual ~EventSink() = default;
   virtual void Emit(Event ev) = 0;
   virtual Stats& stats() = 0;
+  // Events queued and not yet taken.
+  virtual size_t queued() const = 0;
 };
 
 // The watch event for a dropped over-long line of `file`.

@@ -1,5 +1,6 @@
 #include "file_tailer.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -20,25 +21,29 @@ constexpr uint32_t kInodeEvents =
 
 }  // namespace
 
-FileTailer::FileTailer(std::string path, uint32_t max_line, int inotify_fd)
-    : path_(std::move(path)), max_line_(max_line), inotify_fd_(inotify_fd) {
-  buf_.resize(kReadChunk);
-}
+FileTailer::FileTailer(std::string path, uint32_t max_line, Dispatch& loop,
+                       DispatchOwner* owner)
+    : path_(std::move(path)), max_line_(max_line), loop_(loop), owner_(owner) {}
 
-FileTailer::~FileTailer() {
-  if (inode_wd_ >= 0) inotify_rm_watch(inotify_fd_, inode_wd_);
-}
+FileTailer::~FileTailer() = default;
 
-Status FileTailer::Start() { return OpenCurrent(/*at_end=*/true); }
+Status FileTailer::Start(bool from_start,
+                         const std::function<void(int fd, off_t offset)>& while_open) {
+  Status s = OpenCurrent(/*at_end=*/!from_start);
+  if (s.ok() && fd_.valid() && while_open) while_open(fd_.get(), offset_);
+  fd_.reset();  // idle tailers hold no fd
+  return s;
+}
 
 Status FileTailer::OpenCurrent(bool at_end) {
-  UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
   if (!fd.valid()) {
     if (errno == ENOENT) return Status::Ok();  // not there yet
     return Status::FromErrno("open " + path_);
   }
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Status::FromErrno("fstat " + path_);
+  if (!S_ISREG(st.st_mode)) return Status::Ok();  // not a log: as if absent
   offset_ = 0;
   discarding_ = discard_silently_ = false;
   if (at_end && st.st_size > 0) {
@@ -57,25 +62,56 @@ Status FileTailer::OpenCurrent(bool at_end) {
         static_cast<ssize_t>(n))
       fingerprint_.clear();
   }
-  if (lseek(fd.get(), offset_, SEEK_SET) < 0)
-    return Status::FromErrno("lseek " + path_);
-  // Watch the inode (not the name) so writes after a rename still wake us.
-  std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
-  int wd = inotify_add_watch(inotify_fd_, proc.c_str(), kInodeEvents);
-  if (wd < 0) return Status::FromErrno("inotify_add_watch " + path_);
-  if (inode_wd_ >= 0 && inode_wd_ != wd) inotify_rm_watch(inotify_fd_, inode_wd_);
-  inode_wd_ = wd;
   dev_ = st.st_dev;
   ino_ = st.st_ino;
   fd_ = std::move(fd);
+  return WatchInode();
+}
+
+// Watch the inode (not the name) so writes after a rename still wake us; the
+// watch stays when the fd is closed.
+Status FileTailer::WatchInode() {
+  WatchRef ref;
+  Status s = loop_.Watch("/proc/self/fd/" + std::to_string(fd_.get()), kInodeEvents,
+                         owner_, &ref);
+  if (!s.ok()) return Status::Error(s.code(), "inotify_add_watch " + path_);
+  inode_wd_ = std::move(ref);
+  return Status::Ok();
+}
+
+Status FileTailer::Reopen(bool* found) {
+  *found = false;
+  auto adopt = [&](UniqueFd fd) {
+    struct stat st;
+    if (!fd.valid() || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_dev != dev_ || st.st_ino != ino_)
+      return false;
+    fd_ = std::move(fd);
+    return true;
+  };
+  if ((*found = adopt(UniqueFd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)))))
+    return Status::Ok();
+  // The name moved on: look for the inode where a rotation renamed it.
+  size_t slash = path_.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash);
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Status::Ok();
+  while (struct dirent* e = readdir(d)) {
+    if (e->d_ino != ino_) continue;
+    if ((*found = adopt(UniqueFd(openat(dirfd(d), e->d_name,
+                                        O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)))))
+      break;
+  }
+  closedir(d);
   return Status::Ok();
 }
 
 void FileTailer::CloseCurrent(LineSink& sink) {
   FlushPartial(sink);
-  if (inode_wd_ >= 0) inotify_rm_watch(inotify_fd_, inode_wd_);
-  inode_wd_ = -1;
+  inode_wd_.reset();
   fd_.reset();
+  dev_ = 0;
+  ino_ = 0;
 }
 
 void FileTailer::FlushPartial(LineSink& sink) {
@@ -138,9 +174,13 @@ void FileTailer::Consume(LineSink& sink, std::string_view data) {
 
 Status FileTailer::ReadChunk(LineSink& sink, bool* eof, size_t* read_bytes) {
   *read_bytes = 0;
+  // One buffer per loop, not per file: 1,000 containers do not cost 2,000.
+  std::string& buf_ = loop_.read_buffer();
+  if (buf_.size() < kReadChunk) buf_.resize(kReadChunk);
   ssize_t n;
   do {
-    n = ::read(fd_.get(), buf_.data(), buf_.size());
+    // pread at our offset: a reopened fd starts at 0.
+    n = ::pread(fd_.get(), buf_.data(), buf_.size(), offset_);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return Status::FromErrno("read " + path_);
   *eof = n == 0;
@@ -154,10 +194,27 @@ Status FileTailer::ReadChunk(LineSink& sink, bool* eof, size_t* read_bytes) {
 }
 
 Status FileTailer::Drain(LineSink& sink, size_t byte_budget, bool* more) {
+  Status s = DrainOpen(sink, byte_budget, more);
+  fd_.reset();  // idle again: only the inode watch remains
+  return s;
+}
+
+Status FileTailer::DrainOpen(LineSink& sink, size_t byte_budget, bool* more) {
   *more = false;
   size_t spent = 0;
   // Bounded: each round either reads, switches files or returns.
   for (int switches = 0; switches < 4;) {
+    if (!fd_.valid() && ino_ != 0) {
+      bool found = false;
+      Status s = Reopen(&found);
+      if (!s.ok()) return s;
+      if (!found) {
+        // The followed inode is gone (deleted): what it held unread is lost.
+        CloseCurrent(sink);
+        ++switches;
+        continue;
+      }
+    }
     if (!fd_.valid()) {
       Status s = OpenCurrent(/*at_end=*/false);  // created after Start: all new
       if (!s.ok() || !fd_.valid()) return s;
@@ -169,8 +226,6 @@ Status FileTailer::Drain(LineSink& sink, size_t byte_budget, bool* more) {
       FlushPartial(sink);
       offset_ = 0;
       fingerprint_.clear();
-      if (lseek(fd_.get(), 0, SEEK_SET) < 0)
-        return Status::FromErrno("lseek " + path_);
     }
     bool eof = false;
     while (!eof) {

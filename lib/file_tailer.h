@@ -2,15 +2,23 @@
 // appended after Start() are delivered, each exactly once, and only once its
 // newline has arrived. Survives rename+recreate rotation (the old file is
 // drained first), copytruncate, delete+recreate and a file created late.
+//
+// Idle, a tailer holds no fd: it keeps (dev, ino, offset, fingerprint) and an
+// inotify watch on the inode (which outlives the fd), and reopens the file by
+// name when woken, checking the inode. After a rename rotation the old inode
+// is found again in the directory (e.g. dnsmasq.log.1) to drain its rest.
+// So a host following 1,000 containers holds no fd per file.
 #pragma once
 
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
+#include "dispatch.h"
 #include "status.h"
 #include "unique_fd.h"
 
@@ -26,28 +34,31 @@ class LineSink {
 
 class FileTailer {
  public:
-  FileTailer(std::string path, uint32_t max_line, int inotify_fd);
+  // Watches go into `loop` on behalf of `owner` (woken when the file changes).
+  FileTailer(std::string path, uint32_t max_line, Dispatch& loop, DispatchOwner* owner);
   ~FileTailer();
   FileTailer(const FileTailer&) = delete;
   FileTailer& operator=(const FileTailer&) = delete;
 
-  // Opens the file if it exists and positions at its end.
-  Status Start();
+  // Notes the file's current end (or, with from_start, its beginning: a
+  // directory that was just recreated holds only new lines). `while_open`,
+  // when set and the file exists, runs with its fd and that offset before
+  // the fd is closed (e.g. to read what came before).
+  Status Start(bool from_start = false,
+               const std::function<void(int fd, off_t offset)>& while_open = nullptr);
   // Delivers complete lines until the file (and any successor at the same
   // path) is exhausted or about `byte_budget` bytes were read. *more is set
   // when the budget ran out before the end.
   Status Drain(LineSink& sink, size_t byte_budget, bool* more);
 
-  // The inotify watch descriptor of the open file's inode, or -1.
-  int inode_watch() const { return inode_wd_; }
   const std::string& path() const { return path_; }
-  // The open file (-1 when none) and the offset up to which it was consumed;
-  // right after Start(), where tailing begins.
-  int fd() const { return fd_.get(); }
-  off_t offset() const { return offset_; }
 
  private:
+  Status DrainOpen(LineSink& sink, size_t byte_budget, bool* more);
   Status OpenCurrent(bool at_end);
+  // Reopens the followed inode (by name, or where a rotation moved it).
+  Status Reopen(bool* found);
+  Status WatchInode();
   void CloseCurrent(LineSink& sink);
   // Reads from the open file; returns false at EOF.
   Status ReadChunk(LineSink& sink, bool* eof, size_t* read_bytes);
@@ -58,12 +69,13 @@ class FileTailer {
 
   std::string path_;
   uint32_t max_line_;
-  int inotify_fd_;  // borrowed from the watcher
+  Dispatch& loop_;
+  DispatchOwner* owner_;
   UniqueFd fd_;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
   off_t offset_ = 0;
-  int inode_wd_ = -1;
+  WatchRef inode_wd_;
   // The last bytes read before offset_: if they change, the file was
   // truncated and rewritten past our offset (copytruncate racing a writer).
   std::string fingerprint_;
@@ -71,7 +83,6 @@ class FileTailer {
   bool discarding_ = false;  // inside a line that is being dropped
   bool discard_silently_ = false;  // the line began before Start()
   uint64_t discarded_bytes_ = 0;
-  std::string buf_;
 };
 
 }  // namespace sw

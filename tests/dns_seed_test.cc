@@ -77,25 +77,36 @@ TEST(TailLines, LinesAcrossChunksAndLongLinesSkipped) {
 struct CollectSink : EventSink {
   void Emit(Event ev) override { events.push_back(std::move(ev)); }
   Stats& stats() override { return st; }
+  size_t queued() const override { return events.size(); }
   std::vector<Event> events;
   Stats st;
+};
+
+// The container side a source sees: a loop and the sink, nothing scheduled.
+struct TestHost : SourceHost {
+  void Wake(Source*) override {}
+  EventSink& sink() override { return events; }
+  Dispatch& loop() override { return dispatch; }
+  std::string LookupDomain(const IpAddr&, bool) override { return {}; }
+  CollectSink events;
+  Dispatch dispatch;
 };
 
 class Seeded : public ::testing::Test {
  protected:
   void Open(const Options& opts) {
-    inotify_.reset(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-    ASSERT_TRUE(inotify_.valid());
-    source_ = std::make_unique<DnsSource>(dir_.path(), "c1", opts, inotify_.get(),
-                                          (opts.sources & SW_SOURCE_DNS) != 0, sink_);
-    ASSERT_TRUE(source_->Start().ok());
+    source_.reset();
+    host_ = std::make_unique<TestHost>();
+    ASSERT_TRUE(host_->dispatch.Init().ok());
+    source_ = std::make_unique<DnsSource>(dir_.path(), "c1", opts,
+                                          (opts.sources & SW_SOURCE_DNS) != 0, *host_);
+    ASSERT_TRUE(source_->Start(/*fresh_dir=*/false).ok());
   }
   std::string Lookup(const char* ip) { return source_->LookupDomain(*IpAddr::Parse(ip), false); }
 
   static constexpr const char* P = "May  5 10:00:00 dnsmasq[42]: ";
   TempDir dir_;
-  UniqueFd inotify_;
-  CollectSink sink_;
+  std::unique_ptr<TestHost> host_;
   std::unique_ptr<DnsSource> source_;
 };
 
@@ -112,16 +123,16 @@ TEST_F(Seeded, AnswersBeforeOpenNameAddressesWithoutEvents) {
   EXPECT_EQ(Lookup("2001:db8::1"), "upper.demo");
   EXPECT_EQ(Lookup("9.9.9.9"), "");  // a placeholder is no domain
   EXPECT_EQ(Lookup("4.4.4.4"), "");  // unfinished at open: not a line yet
-  EXPECT_TRUE(sink_.events.empty());  // seeded queries are history, not events
-  EXPECT_EQ(sink_.st.dns_lines, 0u);
+  EXPECT_TRUE(host_->events.events.empty());  // seeded queries are history, not events
+  EXPECT_EQ(host_->events.st.dns_lines, 0u);
   // Tailing starts at the end: new lines still work, the old ones never repeat.
   dir_.Write("dnsmasq.log", std::string("\n") + P + "reply tracker.demo is 1.2.3.5\n" + P +
                                 "query[A] new.demo from 10.0.0.2\n");
   bool more = false;
   ASSERT_TRUE(source_->Drain(SIZE_MAX, &more).ok());
   EXPECT_EQ(Lookup("1.2.3.5"), "tracker.demo");
-  ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].domain, "new.demo");
+  ASSERT_EQ(host_->events.events.size(), 1u);
+  EXPECT_EQ(host_->events.events[0].domain, "new.demo");
 }
 
 TEST_F(Seeded, BoundedByTheOption) {

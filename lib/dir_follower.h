@@ -1,0 +1,51 @@
+// Automatic membership: follows ROOT/containers/* with one directory watch on
+// ROOT/containers. A directory that appears (created or renamed in) is
+// attached when its dns.tier says dnsmasq; otherwise it waits, watched, until
+// dns.tier is written. A directory deleted or renamed away is detached. One
+// scan of ROOT/containers at the start (and after an inotify overflow), none
+// per event.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "dispatch.h"
+#include "status.h"
+
+namespace sw {
+
+// What the follower asks of its host.
+class FollowerHost {
+ public:
+  virtual ~FollowerHost() = default;
+  // Attaches ROOT/containers/name; SW_ETIER when its tier is not dnsmasq.
+  virtual Status Attach(const std::string& name, const std::string& dir) = 0;
+  virtual void Detach(const std::string& name, const std::string& why) = 0;
+  virtual Dispatch& loop() = 0;
+};
+
+class DirFollower : public DispatchOwner {
+ public:
+  DirFollower(std::string containers_dir, FollowerHost& host)
+      : dir_(std::move(containers_dir)), host_(host) {}
+
+  Status Start();
+
+  void OnInotify(int wd, uint32_t mask, std::string_view name) override;
+  void OnOverflow() override { Scan(); }
+
+ private:
+  void Scan();
+  void Consider(const std::string& name);
+  void Forget(const std::string& name);
+
+  std::string dir_;
+  FollowerHost& host_;
+  WatchRef root_;
+  // Directories waiting for their tier: name -> watch, and wd -> name.
+  std::unordered_map<std::string, WatchRef> waiting_;
+  std::unordered_map<int, std::string> waiting_by_wd_;
+};
+
+}  // namespace sw

@@ -1,0 +1,104 @@
+#include "nflog_feed.h"
+
+#include <cerrno>
+
+namespace sw {
+
+namespace {
+
+// NFLOG is not read past this: the kernel then drops and reports ENOBUFS,
+// which surfaces as a "lost" event rather than unbounded memory.
+constexpr size_t kQueueHardLimit = 1 << 20;
+
+}  // namespace
+
+Status NflogFeed::Make(const SourceContext& ctx, std::unique_ptr<Source>* out) {
+  *out = std::make_unique<NflogFeed>(ctx);
+  return Status::Ok();
+}
+
+NflogFeed::NflogFeed(const SourceContext& ctx)
+    : container_(ctx.container), opts_(ctx.opts), host_(ctx.host), registry_(ctx.nflog) {}
+
+NflogFeed::~NflogFeed() {
+  fd_ref_.reset();
+  nflog_.reset();  // the socket closes before the group is offered again
+  if (waiting_) registry_.StopWaiting(this);
+  if (claimed_) registry_.Release(key_);
+}
+
+Status NflogFeed::Connect() {
+  Status s = NflogRegistry::KeyOf(opts_.netns_path, opts_.nflog_group, &key_);
+  if (s.ok()) s = registry_.Claim(key_, container_);
+  if (!s.ok()) return s;
+  claimed_ = true;
+  s = NflogSource::Open(opts_, &nflog_);
+  if (s.ok()) s = host_.loop().AddFd(nflog_->fd(), this, &fd_ref_);
+  if (!s.ok()) {
+    nflog_.reset();
+    registry_.Release(key_);
+    claimed_ = false;
+  }
+  return s;
+}
+
+void NflogFeed::Disconnect(const Status& why) {
+  status_ = why.code();
+  host_.sink().Emit(WatchEvent(container_, "nflog_unavailable", why.message()));
+  if (why.code() == EBUSY && !waiting_) {
+    registry_.Wait(key_, this, &host_);
+    waiting_ = true;
+  }
+}
+
+Status NflogFeed::Start(bool) {
+  Status s = Connect();
+  if (s.ok()) {
+    status_ = 0;
+    return s;
+  }
+  if (opts_.nflog_required) return s;
+  Disconnect(s);
+  return Status::Ok();
+}
+
+Status NflogFeed::Drain(size_t, bool* more) {
+  *more = false;
+  if (!nflog_) {
+    // Woken by the registry: the container holding the group went away.
+    if (!waiting_ || !Connect().ok()) return Status::Ok();
+    registry_.StopWaiting(this);
+    waiting_ = false;
+    status_ = 0;
+    host_.sink().Emit(WatchEvent(container_, "nflog_recovered",
+                                 "nflog: group " + std::to_string(opts_.nflog_group) + " is read now"));
+  }
+  EventSink& sink = host_.sink();
+  if (sink.queued() >= kQueueHardLimit) return Status::Ok();
+  uint64_t packets = nflog_->packets(), lost = nflog_->lost();
+  // A miss may mean the answer was logged after the DNS source drained:
+  // read the log again, but once per drain, not per packet (a flood to IPs
+  // no answer names would otherwise cost three syscalls a packet).
+  bool refreshed = false;
+  Status s = nflog_->Drain(
+      container_,
+      [this, &refreshed](const IpAddr& ip) {
+        std::string domain = host_.LookupDomain(ip, !refreshed);
+        refreshed = refreshed || domain.empty();
+        return domain;
+      },
+      [&sink](Event ev) { sink.Emit(std::move(ev)); });
+  sink.stats().nflog_packets += nflog_->packets() - packets;
+  sink.stats().nflog_lost += nflog_->lost() - lost;
+  if (!s.ok()) {
+    // One broken socket never stops the other sources.
+    fd_ref_.reset();
+    nflog_.reset();
+    registry_.Release(key_);
+    claimed_ = false;
+    Disconnect(s);
+  }
+  return Status::Ok();
+}
+
+}  // namespace sw
