@@ -22,7 +22,8 @@
  * Threads: a handle may be used from any thread, one thread at a time.
  * Different handles are independent; the library has no global state.
  * Each watcher holds one inotify instance: fs.inotify.max_user_instances
- * (default 128) bounds how many one user can open (then -EMFILE).
+ * (default 128) bounds how many one user can open (then -EMFILE). For many
+ * containers use one sw_host, which holds one inotify instance for all.
  *
  * Ownership: every object a sw_*_new/open/next/tail call gives you is yours
  * and is released with the matching *_free/_close call. `const char *`
@@ -172,6 +173,66 @@ typedef enum sw_stat_id {
 } sw_stat_id;
 /* A counter's value; 0 for an unknown id or a NULL handle. */
 uint64_t sw_stat(const sw_watcher *w, sw_stat_id id);
+
+/* ---- Host: one handle for many containers ---- */
+
+/* A host follows any number of containers with one epoll fd, one inotify
+ * instance and one eventfd in total (NFLOG: one socket per network namespace
+ * and group in use), so a runtime with 1,000 containers needs neither 1,000
+ * inotify instances (fs.inotify.max_user_instances) nor 1,000 loops. Same
+ * loop contract as a watcher: wait for sw_host_fd(), sw_host_poll(), then
+ * sw_host_next_event() until 0. Every event carries its container.
+ * Membership changes are "watch" events: "container_added" (detail: the
+ * state dir) and "container_removed" (detail: why). Health changes too:
+ * "nflog_unavailable" / "nflog_recovered", "tier_not_dnsmasq" / "tier_dnsmasq",
+ * "state_dir_removed" / "state_dir_restored" (explicit members follow their
+ * path when the directory is deleted and recreated), "source_error". */
+typedef struct sw_host sw_host;
+
+/* A new host with no members. `defaults` (NULL: built-in defaults) gives the
+ * dedup window of the whole stream and the options of containers attached
+ * by sw_host_follow(). Returns 0 or a negative errno (-EMFILE when no inotify
+ * instance is left). */
+int sw_host_new(const sw_options *defaults, sw_host **out);
+/* Closes every fd, frees queued events. NULL is a no-op. */
+void sw_host_close(sw_host *h);
+/* The pollable fd, as sw_fd(). */
+int sw_host_fd(const sw_host *h);
+/* As sw_poll(): never blocks; works in proportion to what is ready, not to
+ * the number of containers (at most 1,024 containers with work per call; the
+ * fd stays readable while more remain). Returns the events queued. */
+int sw_host_poll(sw_host *h);
+/* As sw_next_event(). */
+int sw_host_next_event(sw_host *h, sw_event **ev);
+
+/* Follows state_dir as `container` (unique in the host) with `opts` (NULL:
+ * the host's defaults): sources, NFLOG group and netns, max line, map size.
+ * O(1) in the number of members. Errors as sw_open(), plus -EEXIST for a
+ * name already followed and -EBUSY when another member reads the same NFLOG
+ * group in the same network namespace and nflog is required (otherwise an
+ * "nflog_unavailable" event names that container, and "nflog_recovered"
+ * follows when it is removed). */
+int sw_host_add(sw_host *h, const char *state_dir, const char *container,
+                const sw_options *opts);
+/* sw_host_add() that explains a failure in errbuf, as sw_open_explain(). */
+int sw_host_add_explain(sw_host *h, const char *state_dir, const char *container,
+                        const sw_options *opts, char *errbuf, size_t errlen);
+/* Stops following `container`, O(1): events already queued for it are still
+ * delivered, then one "container_removed", then nothing more. Safe at any
+ * time between calls. -ENOENT when it is not a member. */
+int sw_host_remove(sw_host *h, const char *container);
+/* Follows every directory of state_root/containers: each is attached (named
+ * after the directory) when its dns.tier says dnsmasq, also when dns.tier is
+ * written later, and detached when deleted or renamed away. Driven by
+ * inotify: one scan now, none per event. -ENOENT when state_root/containers
+ * does not exist. */
+int sw_host_follow(sw_host *h, const char *state_root);
+/* Members now; 0 for NULL. */
+size_t sw_host_size(const sw_host *h);
+/* As sw_source_status() for one member; -ENOENT when it is not a member. */
+int sw_host_source_status(const sw_host *h, const char *container, unsigned source);
+/* As sw_stat(), summed over every member the host has had. */
+uint64_t sw_host_stat(const sw_host *h, sw_stat_id id);
 
 /* ---- Events ---- */
 

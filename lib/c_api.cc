@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "audit_log.h"
+#include "host.h"
 #include "nflog_source.h"
 #include "libshieldwatch.h"
 #include "watcher.h"
@@ -20,6 +21,9 @@ struct sw_options {
 };
 struct sw_watcher {
   std::unique_ptr<sw::Watcher> rep;
+};
+struct sw_host {
+  std::unique_ptr<sw::Host> rep;
 };
 struct sw_event {
   // The JSON is built once, up front: accessors on a const event stay
@@ -49,6 +53,33 @@ int Guard(Fn fn) noexcept {
   } catch (...) {
     return -EIO;
   }
+}
+
+// One poll/next translation for watchers and hosts.
+int PollResult(const sw::Status& s, size_t queued) {
+  if (!s.ok()) return ToCode(s);
+  return queued > INT32_MAX ? INT32_MAX : static_cast<int>(queued);
+}
+
+int NextEvent(std::optional<sw::Event> next, sw_event** ev) {
+  if (!next) return 0;
+  *ev = new sw_event(std::move(*next));
+  return 1;
+}
+
+uint64_t StatValue(const sw::Stats& s, sw_stat_id id) {
+  switch (id) {
+    case SW_STAT_EVENTS: return s.events;
+    case SW_STAT_DNS_LINES: return s.dns_lines;
+    case SW_STAT_AUDIT_LINES: return s.audit_lines;
+    case SW_STAT_AUDIT_SKIPPED: return s.audit_skipped;
+    case SW_STAT_LINES_TOO_LONG: return s.lines_too_long;
+    case SW_STAT_NFLOG_PACKETS: return s.nflog_packets;
+    case SW_STAT_NFLOG_LOST: return s.nflog_lost;
+    case SW_STAT_DEDUPED: return s.deduped;
+    case SW_STAT_RESCANS: return s.rescans;
+  }
+  return 0;
 }
 
 const char* Str(const sw_event* ev, const std::string sw::Event::*field) {
@@ -187,20 +218,14 @@ SW_EXPORT int sw_poll(sw_watcher* w) {
   return Guard([&] {
     size_t queued = 0;
     sw::Status s = w->rep->Poll(&queued);
-    if (!s.ok()) return ToCode(s);
-    return queued > INT32_MAX ? INT32_MAX : static_cast<int>(queued);
+    return PollResult(s, queued);
   });
 }
 
 SW_EXPORT int sw_next_event(sw_watcher* w, sw_event** ev) {
   if (!w || !ev) return -EINVAL;
   *ev = nullptr;
-  return Guard([&] {
-    std::optional<sw::Event> next = w->rep->Next();
-    if (!next) return 0;
-    *ev = new sw_event(std::move(*next));
-    return 1;
-  });
+  return Guard([&] { return NextEvent(w->rep->Next(), ev); });
 }
 
 SW_EXPORT int sw_source_status(const sw_watcher* w, unsigned source) {
@@ -209,20 +234,82 @@ SW_EXPORT int sw_source_status(const sw_watcher* w, unsigned source) {
 }
 
 SW_EXPORT uint64_t sw_stat(const sw_watcher* w, sw_stat_id id) {
-  if (!w) return 0;
-  const sw::Stats& s = w->rep->stats();
-  switch (id) {
-    case SW_STAT_EVENTS: return s.events;
-    case SW_STAT_DNS_LINES: return s.dns_lines;
-    case SW_STAT_AUDIT_LINES: return s.audit_lines;
-    case SW_STAT_AUDIT_SKIPPED: return s.audit_skipped;
-    case SW_STAT_LINES_TOO_LONG: return s.lines_too_long;
-    case SW_STAT_NFLOG_PACKETS: return s.nflog_packets;
-    case SW_STAT_NFLOG_LOST: return s.nflog_lost;
-    case SW_STAT_DEDUPED: return s.deduped;
-    case SW_STAT_RESCANS: return s.rescans;
+  return w ? StatValue(w->rep->stats(), id) : 0;
+}
+
+SW_EXPORT int sw_host_new(const sw_options* defaults, sw_host** out) {
+  if (!out) return -EINVAL;
+  *out = nullptr;
+  return Guard([&] {
+    auto h = std::make_unique<sw_host>();
+    sw::Status s = sw::Host::Create(defaults ? defaults->rep : sw::Options(), &h->rep);
+    if (!s.ok()) return ToCode(s);
+    *out = h.release();
+    return 0;
+  });
+}
+
+SW_EXPORT void sw_host_close(sw_host* h) { delete h; }
+
+SW_EXPORT int sw_host_fd(const sw_host* h) { return h ? h->rep->fd() : -EINVAL; }
+
+SW_EXPORT int sw_host_poll(sw_host* h) {
+  if (!h) return -EINVAL;
+  return Guard([&] {
+    size_t queued = 0;
+    sw::Status s = h->rep->Poll(&queued);
+    return PollResult(s, queued);
+  });
+}
+
+SW_EXPORT int sw_host_next_event(sw_host* h, sw_event** ev) {
+  if (!h || !ev) return -EINVAL;
+  *ev = nullptr;
+  return Guard([&] { return NextEvent(h->rep->Next(), ev); });
+}
+
+SW_EXPORT int sw_host_add_explain(sw_host* h, const char* state_dir, const char* container,
+                                  const sw_options* opts, char* errbuf, size_t errlen) {
+  auto explain = [&](const char* why) {
+    if (errbuf && errlen > 0) snprintf(errbuf, errlen, "%s", why);
+  };
+  if (!h || !state_dir || !*state_dir || !container || !*container) {
+    explain("host, state_dir and container are required");
+    return -EINVAL;
   }
-  return 0;
+  int r = Guard([&] {
+    sw::Status s = h->rep->Add(state_dir, container, opts ? opts->rep : h->rep->defaults());
+    if (!s.ok()) explain(s.message().c_str());
+    return ToCode(s);
+  });
+  if (r == -ENOMEM) explain("out of memory");
+  return r;
+}
+
+SW_EXPORT int sw_host_add(sw_host* h, const char* state_dir, const char* container,
+                          const sw_options* opts) {
+  return sw_host_add_explain(h, state_dir, container, opts, nullptr, 0);
+}
+
+SW_EXPORT int sw_host_remove(sw_host* h, const char* container) {
+  if (!h || !container) return -EINVAL;
+  return Guard([&] { return ToCode(h->rep->Remove(container)); });
+}
+
+SW_EXPORT int sw_host_follow(sw_host* h, const char* state_root) {
+  if (!h || !state_root || !*state_root) return -EINVAL;
+  return Guard([&] { return ToCode(h->rep->Follow(state_root)); });
+}
+
+SW_EXPORT size_t sw_host_size(const sw_host* h) { return h ? h->rep->size() : 0; }
+
+SW_EXPORT int sw_host_source_status(const sw_host* h, const char* container, unsigned source) {
+  if (!h || !container) return -EINVAL;
+  return Guard([&] { return -h->rep->SourceStatus(container, source); });
+}
+
+SW_EXPORT uint64_t sw_host_stat(const sw_host* h, sw_stat_id id) {
+  return h ? StatValue(h->rep->stats(), id) : 0;
 }
 
 SW_EXPORT void sw_event_free(sw_event* ev) { delete ev; }

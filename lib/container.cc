@@ -87,7 +87,8 @@ void Container::OnInotify(int wd, uint32_t mask, std::string_view name) {
     return;
   }
   if (name.empty()) return;
-  if (name == "dns.tier") CheckTierChange();
+  // Written, not deleted: a deletion is most often the directory going away.
+  if (name == "dns.tier" && (mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) CheckTierChange();
   for (auto& s : sources_) s->OnDirEntry(name);
 }
 

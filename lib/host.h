@@ -52,6 +52,7 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   // For `name`: 0 when the source runs, else a positive errno.
   int SourceStatus(const std::string& name, unsigned source) const;
   size_t size() const { return members_.size(); }
+  const Options& defaults() const { return defaults_; }
 
   // EventSink
   void Emit(Event ev) override;
