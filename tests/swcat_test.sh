@@ -60,5 +60,26 @@ check "text output is a readable line without escapes" bash -c "grep -q 'blocked
 "$swcat" --state "$dir" --source audit -n 3 web | head -n 1 > /dev/null
 check "closed stdout exits 0" [ "${PIPESTATUS[0]}" -eq 0 ]
 
+# Several containers in one host; --all picks up a container created live.
+mkdir -p "$root/containers/db"; echo dnsmasq > "$root/containers/db/dns.tier"
+out="$tmp/out3"
+NO_COLOR=1 "$swcat" --state-dir "$root" -o text web db > "$out" &
+pid=$!; sleep 0.3
+query from.web >> "$dir/dnsmasq.log"
+query from.db >> "$root/containers/db/dnsmasq.log"
+wait_lines "$out" 4; kill -INT $pid; wait $pid
+check "swcat A B: text names each event's container" bash -c "grep -q 'blocked_query *web from.web' '$out' && grep -q 'blocked_query *db from.db' '$out'"
+"$swcat" --all web 2>/dev/null; check "--all with a CONTAINER exits 2" [ $? -eq 2 ]
+out="$tmp/out4"
+"$swcat" --state-dir "$root" --all > "$out" &
+pid=$!; sleep 0.3
+mkdir -p "$root/containers/late"; echo dnsmasq > "$root/containers/late/dns.tier"
+wait_lines "$out" 3
+query from.late >> "$root/containers/late/dnsmasq.log"
+wait_lines "$out" 4; kill -INT $pid; wait $pid
+check "--all attaches the existing containers" bash -c "grep -q '\"action\":\"container_added\",\"container\":\"web\"' '$out' && grep -q '\"container_added\",\"container\":\"db\"' '$out'"
+check "--all picks up a container created live" bash -c "grep -q '\"blocked_query\",\"container\":\"late\",\"domain\":\"from.late\"' '$out'"
+check "--all never attaches a non-dnsmasq tier" bash -c "! grep -q '\"container\":\"bind\"' '$out'"
+
 echo "swcat: $pass passed, $fail failed"
 [ $fail -eq 0 ]

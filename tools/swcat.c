@@ -1,4 +1,5 @@
-/* swcat: print a container's blocked-access events as they happen. */
+/* swcat: print containers' blocked-access events as they happen. One
+ * container: a sw_watcher. Several, or --all: one sw_host. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +21,10 @@ struct config {
   const char *state_root;
   const char *state_dir;
   const char *container;
+  char **containers; /* argv tail, for several */
+  int ncontainers;
+  int all;
+  int sources_given;
   const char *netns;
   int json;
   int color;
@@ -35,14 +40,18 @@ struct config {
 };
 
 static void usage(FILE *out) {
-  fputs("Usage: swcat [OPTIONS] CONTAINER\n"
-        "Stream the blocked-access events of CONTAINER's egress shield.\n\n"
+  fputs("Usage: swcat [OPTIONS] CONTAINER...\n"
+        "       swcat [OPTIONS] --all\n"
+        "Stream the blocked-access events of the CONTAINERs' egress shields.\n\n"
+        "  --all              follow every container under ROOT/containers,\n"
+        "                     attaching new ones as they appear\n"
         "  --state-dir ROOT   state root (default $TEROK_SHIELD_STATE_DIR or\n"
         "                     ${XDG_STATE_HOME:-~/.local/state}/terok/shield);\n"
         "                     the container's dir is ROOT/containers/CONTAINER\n"
         "  --state DIR        the container's state dir itself\n"
         "  -o, --output FMT   json (default when stdout is not a TTY) or text\n"
-        "  --source LIST      comma-separated: dns,audit,nflog (default all)\n"
+        "  --source LIST      comma-separated: dns,audit,nflog (default all for\n"
+        "                     one container, dns,audit for several or --all)\n"
         "  -n N               first print the last N audit events\n"
         "  --netns PATH       read NFLOG inside this network namespace\n"
         "  --nflog-group N    NFLOG group (default 100)\n"
@@ -170,21 +179,37 @@ static int print_event(const struct config *cfg, const sw_event *ev) {
   return fflush(stdout) == 0 ? 0 : -1;
 }
 
-static char *state_dir_for(const struct config *cfg) {
+/* The state root: --state-dir, $TEROK_SHIELD_STATE_DIR, or the XDG default. */
+static char *state_root_for(const struct config *cfg) {
   char *path = NULL;
-  if (cfg->state_dir) return strdup(cfg->state_dir);
   const char *root = cfg->state_root ? cfg->state_root : getenv("TEROK_SHIELD_STATE_DIR");
-  if (root && *root) {
-    if (asprintf(&path, "%s/containers/%s", root, cfg->container) < 0) return NULL;
-    return path;
-  }
+  if (root && *root) return strdup(root);
   const char *xdg = getenv("XDG_STATE_HOME");
   const char *home = getenv("HOME");
-  int r = (xdg && *xdg)
-              ? asprintf(&path, "%s/terok/shield/containers/%s", xdg, cfg->container)
-              : asprintf(&path, "%s/.local/state/terok/shield/containers/%s",
-                         home ? home : "", cfg->container);
+  int r = (xdg && *xdg) ? asprintf(&path, "%s/terok/shield", xdg)
+                        : asprintf(&path, "%s/.local/state/terok/shield", home ? home : "");
   return r < 0 ? NULL : path;
+}
+
+static char *state_dir_for(const struct config *cfg, const char *container) {
+  if (cfg->state_dir) return strdup(cfg->state_dir);
+  char *root = state_root_for(cfg), *path = NULL;
+  if (!root) return NULL;
+  int r = asprintf(&path, "%s/containers/%s", root, container);
+  free(root);
+  return r < 0 ? NULL : path;
+}
+
+/* One container (a watcher) or several (a host): the same loop drives both. */
+struct stream {
+  sw_watcher *w;
+  sw_host *h;
+};
+
+static int stream_fd(const struct stream *s) { return s->w ? sw_fd(s->w) : sw_host_fd(s->h); }
+static int stream_poll(struct stream *s) { return s->w ? sw_poll(s->w) : sw_host_poll(s->h); }
+static int stream_next(struct stream *s, sw_event **ev) {
+  return s->w ? sw_next_event(s->w, ev) : sw_host_next_event(s->h, ev);
 }
 
 static int print_tail(const struct config *cfg, const char *dir) {
@@ -204,7 +229,7 @@ static int print_tail(const struct config *cfg, const char *dir) {
 }
 
 /* Returns the exit status: 0 on a signal or a closed stdout. */
-static int run(const struct config *cfg, sw_watcher *w) {
+static int run(const struct config *cfg, struct stream *w) {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGINT);
@@ -213,15 +238,15 @@ static int run(const struct config *cfg, sw_watcher *w) {
   if (sfd < 0) return die("signalfd", errno);
   /* stdout with no events requested: a pipe whose reader left reports
    * POLLERR, so swcat ends even while no events arrive. */
-  struct pollfd fds[3] = {{.fd = sw_fd(w), .events = POLLIN},
+  struct pollfd fds[3] = {{.fd = stream_fd(w), .events = POLLIN},
                           {.fd = sfd, .events = POLLIN},
                           {.fd = STDOUT_FILENO, .events = 0}};
   int status = 0;
   for (;;) {
-    int r = sw_poll(w);
+    int r = stream_poll(w);
     if (r < 0) { status = die("poll", r); break; }
     sw_event *ev;
-    while ((r = sw_next_event(w, &ev)) == 1) {
+    while ((r = stream_next(w, &ev)) == 1) {
       int gone = print_event(cfg, ev);
       sw_event_free(ev);
       if (gone == -2) status = 1;
@@ -241,13 +266,66 @@ out:
   return status;
 }
 
+static int run_watcher(const struct config *cfg, const sw_options *opts) {
+  char *dir = state_dir_for(cfg, cfg->container);
+  if (!dir) return die("state dir", ENOMEM);
+  struct stream st = {0};
+  char why[512];
+  int r = sw_open_explain(dir, cfg->container, opts, &st.w, why, sizeof why);
+  if (r < 0) {
+    if (r == -SW_ETIER)
+      fprintf(stderr, "swcat: %s (watching needs the dnsmasq tier)\n", why);
+    else
+      fprintf(stderr, "swcat: cannot watch %s: %s\n", cfg->container, why);
+    free(dir);
+    return 1;
+  }
+  int status = cfg->tail > 0 ? print_tail(cfg, dir) : 0;
+  free(dir);
+  if (status == 0) status = run(cfg, &st);
+  else if (status == 2) status = 0; /* stdout closed while printing the tail */
+  sw_close(st.w);
+  return status;
+}
+
+/* Several containers, or --all: one host. -n applies to each named one. */
+static int run_host(const struct config *cfg, const sw_options *opts) {
+  struct stream st = {0};
+  int r = sw_host_new(opts, &st.h);
+  if (r < 0) return die("host", r);
+  int status = 0;
+  if (cfg->all) {
+    char *root = state_root_for(cfg);
+    r = root ? sw_host_follow(st.h, root) : -ENOMEM;
+    if (r < 0) fprintf(stderr, "swcat: cannot follow %s/containers: %s\n", root ? root : "", sw_strerror(r));
+    free(root);
+    if (r < 0) status = 1;
+  }
+  for (int i = 0; i < cfg->ncontainers && status == 0; i++) {
+    char *dir = state_dir_for(cfg, cfg->containers[i]);
+    char why[512];
+    r = dir ? sw_host_add_explain(st.h, dir, cfg->containers[i], opts, why, sizeof why) : -ENOMEM;
+    if (r < 0) {
+      fprintf(stderr, "swcat: cannot watch %s: %s\n", cfg->containers[i], dir ? why : "out of memory");
+      status = 1;
+    } else if (cfg->tail > 0) {
+      status = print_tail(cfg, dir);
+    }
+    free(dir);
+  }
+  if (status == 0) status = run(cfg, &st);
+  else if (status == 2) status = 0;
+  sw_host_close(st.h);
+  return status;
+}
+
 int main(int argc, char **argv) {
   struct config cfg = {.sources = SW_SOURCE_ALL, .tail = 0, .nflog_group = -1, .dedup_ms = -1};
   cfg.json = !isatty(STDOUT_FILENO);
   const char *fmt = NULL;
   enum { OPT_STATE_DIR = 256, OPT_STATE, OPT_SOURCE, OPT_NETNS, OPT_GROUP, OPT_DEDUP,
          OPT_DEDUP_ONCE, OPT_ACTION, OPT_DOMAIN, OPT_CONTAINER, OPT_SUMMARY, OPT_SORT,
-         OPT_NO_FOLLOW };
+         OPT_NO_FOLLOW, OPT_ALL };
   int summary = 0;
   enum swcat_sort sort = SWCAT_SORT_COUNT;
   static const struct option longopts[] = {
@@ -265,6 +343,7 @@ int main(int argc, char **argv) {
       {"summary", no_argument, 0, OPT_SUMMARY},
       {"sort", required_argument, 0, OPT_SORT},
       {"no-follow", no_argument, 0, OPT_NO_FOLLOW},
+      {"all", no_argument, 0, OPT_ALL},
       {"help", no_argument, 0, 'h'},
       {"version", no_argument, 0, 'V'},
       {0, 0, 0, 0}};
@@ -275,6 +354,7 @@ int main(int argc, char **argv) {
       case OPT_STATE: cfg.state_dir = optarg; break;
       case 'o': fmt = optarg; break;
       case OPT_SOURCE:
+        cfg.sources_given = 1;
         if (parse_sources(optarg, &cfg.sources)) {
           fprintf(stderr, "swcat: --source: expected a list of dns,audit,nflog\n");
           return 2;
@@ -315,6 +395,7 @@ int main(int argc, char **argv) {
         else { fprintf(stderr, "swcat: --sort: expected count or recent\n"); return 2; }
         break;
       case OPT_NO_FOLLOW: cfg.no_follow = 1; break;
+      case OPT_ALL: cfg.all = 1; break;
       case 'h': usage(stdout); return 0;
       case 'V': printf("swcat %s\n", sw_version()); return 0;
       default: usage(stderr); return 2;
@@ -332,11 +413,21 @@ int main(int argc, char **argv) {
     fprintf(stderr, "swcat: --summary prints json or text, not -o %s\n", fmt);
     return 2;
   }
-  if (optind != argc - 1) {
-    fprintf(stderr, "swcat: expected exactly one CONTAINER (see --help)\n");
+  cfg.containers = argv + optind;
+  cfg.ncontainers = argc - optind;
+  if (cfg.all ? cfg.ncontainers != 0 : cfg.ncontainers < 1) {
+    fprintf(stderr, "swcat: expected CONTAINER... or --all (see --help)\n");
     return 2;
   }
-  cfg.container = argv[optind];
+  if (cfg.state_dir && (cfg.all || cfg.ncontainers != 1)) {
+    fprintf(stderr, "swcat: --state names one container's dir\n");
+    return 2;
+  }
+  cfg.container = cfg.all ? NULL : argv[optind];
+  /* Containers share the caller's network namespace here, where one NFLOG
+   * group has one reader: several follow DNS and audit unless told. */
+  if ((cfg.all || cfg.ncontainers > 1) && !cfg.sources_given)
+    cfg.sources = SW_SOURCE_DNS | SW_SOURCE_AUDIT;
   cfg.filter.sources = cfg.sources; /* -n and the stream honour --source */
   if (summary && !(cfg.summary = swcat_summary_new(sort))) return die("summary", ENOMEM);
   if (summary && cfg.tail == 0) cfg.tail = 1000000; /* the whole audit history */
@@ -357,8 +448,6 @@ int main(int argc, char **argv) {
   sigaddset(&mask, SIGTERM);
   sigprocmask(SIG_BLOCK, &mask, NULL);
 
-  char *dir = state_dir_for(&cfg);
-  if (!dir) return die("state dir", ENOMEM);
   sw_options *opts = sw_options_new();
   if (!opts) return die("options", ENOMEM);
   sw_options_set_sources(opts, cfg.sources);
@@ -366,23 +455,8 @@ int main(int argc, char **argv) {
   if (cfg.nflog_group >= 0) sw_options_set_nflog_group(opts, (uint16_t)cfg.nflog_group);
   if (cfg.dedup_ms >= 0) sw_options_set_dedup_window_ms(opts, (uint32_t)cfg.dedup_ms);
   if (cfg.dedup_once) sw_options_set_dedup_mode(opts, SW_DEDUP_ONCE);
-  sw_watcher *w = NULL;
-  char why[512];
-  int r = sw_open_explain(dir, cfg.container, opts, &w, why, sizeof why);
+  int status = cfg.all || cfg.ncontainers > 1 ? run_host(&cfg, opts) : run_watcher(&cfg, opts);
   sw_options_free(opts);
-  if (r < 0) {
-    if (r == -SW_ETIER)
-      fprintf(stderr, "swcat: %s (watching needs the dnsmasq tier)\n", why);
-    else
-      fprintf(stderr, "swcat: cannot watch %s: %s\n", cfg.container, why);
-    free(dir);
-    return 1;
-  }
-  int status = cfg.tail > 0 ? print_tail(&cfg, dir) : 0;
-  free(dir);
-  if (status == 0) status = run(&cfg, w);
-  else if (status == 2) status = 0; /* stdout closed while printing the tail */
-  sw_close(w);
   swcat_export_close(cfg.export);
   swcat_summary_free(cfg.summary);
   swcat_filter_free(&cfg.filter);
