@@ -3,8 +3,8 @@
 # then prints a table of every RESULT line.
 #
 #   names: dns_throughput audit_throughput latency idle memory nflog_flood
-#          python_watch (default: all of them) and soak (not in the default
-#          set; runs bench/soak, SOAK_SECONDS defaults to 600).
+#          host_scale python_watch (default: all of them) and soak (not in the
+#          default set; runs bench/soak, SOAK_SECONDS defaults to 600).
 #          python_watch runs bench/python_watch.py in the venv that
 #          bindings/python/venv.sh makes under the build dir (pip needs PyPI
 #          the first time).
@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/build-dir.sh"
 ninja -C "$build" >/dev/null || { echo "run.sh: build failed (ninja -C $build)" >&2; exit 1; }
 
-all=(dns_throughput audit_throughput latency idle memory nflog_flood python_watch)
+all=(dns_throughput audit_throughput latency idle memory nflog_flood host_scale python_watch)
 [ $# -gt 0 ] && names=("$@") || names=("${all[@]}")
 logs=$build/bench-logs
 mkdir -p "$logs"
