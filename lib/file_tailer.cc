@@ -15,6 +15,9 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kFingerprint = 64;
+// Directory entries looked at to find a rotated inode: bounded, since the
+// directory's content is not trusted.
+constexpr int kMaxRotationScan = 4096;
 
 constexpr uint32_t kInodeEvents =
     IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF;
@@ -96,7 +99,9 @@ Status FileTailer::Reopen(bool* found) {
   std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash);
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return Status::Ok();
+  int seen = 0;
   while (struct dirent* e = readdir(d)) {
+    if (++seen > kMaxRotationScan) break;
     if (e->d_ino != ino_) continue;
     if ((*found = adopt(UniqueFd(openat(dirfd(d), e->d_name,
                                         O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)))))

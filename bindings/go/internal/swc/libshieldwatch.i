@@ -54,5 +54,6 @@ func swcCopyString(s string) string {
 %pointer_functions(sw_event *, sw_event_out);
 %pointer_functions(sw_event_list *, sw_event_list_out);
 %pointer_functions(sw_audit_log *, sw_audit_log_out);
+%pointer_functions(sw_host *, sw_host_out);
 
 %include "libshieldwatch.h"

@@ -289,11 +289,34 @@ static sw_audit_log * sw_audit_log_out_value(sw_audit_log * *obj) {
   return *obj;
 }
 
+
+static sw_host * *new_sw_host_out(void) { 
+  return (sw_host * *) calloc(1,sizeof(sw_host *)); 
+}
+
+static sw_host * *copy_sw_host_out(sw_host * value) { 
+  sw_host * *obj = (sw_host * *) calloc(1,sizeof(sw_host *));
+  *obj = value;
+  return obj; 
+}
+
+static void delete_sw_host_out(sw_host * *obj) { 
+  free(obj); 
+}
+
+static void sw_host_out_assign(sw_host * *obj, sw_host * value) {
+  *obj = value;
+}
+
+static sw_host * sw_host_out_value(sw_host * *obj) {
+  return *obj;
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_swc_35092d1b393fa7c5(void *_swig_go_0) {
+void _wrap_Swig_free_swc_d0b37758b4854dac(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -303,7 +326,7 @@ void _wrap_Swig_free_swc_35092d1b393fa7c5(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_swc_35092d1b393fa7c5(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_swc_d0b37758b4854dac(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -316,7 +339,7 @@ void *_wrap_Swig_malloc_swc_35092d1b393fa7c5(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_SW_ETIER_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_ETIER_swc_d0b37758b4854dac() {
   int result;
   intgo _swig_go_result;
   
@@ -327,7 +350,7 @@ intgo _wrap_SW_ETIER_swc_35092d1b393fa7c5() {
 }
 
 
-struct sw_watcher **_wrap_new_sw_watcher_out_swc_35092d1b393fa7c5() {
+struct sw_watcher **_wrap_new_sw_watcher_out_swc_d0b37758b4854dac() {
   sw_watcher **result = 0 ;
   struct sw_watcher **_swig_go_result;
   
@@ -338,7 +361,7 @@ struct sw_watcher **_wrap_new_sw_watcher_out_swc_35092d1b393fa7c5() {
 }
 
 
-struct sw_watcher **_wrap_copy_sw_watcher_out_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0) {
+struct sw_watcher **_wrap_copy_sw_watcher_out_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   sw_watcher **result = 0 ;
   struct sw_watcher **_swig_go_result;
@@ -351,7 +374,7 @@ struct sw_watcher **_wrap_copy_sw_watcher_out_swc_35092d1b393fa7c5(struct sw_wat
 }
 
 
-void _wrap_delete_sw_watcher_out_swc_35092d1b393fa7c5(struct sw_watcher **_swig_go_0) {
+void _wrap_delete_sw_watcher_out_swc_d0b37758b4854dac(struct sw_watcher **_swig_go_0) {
   sw_watcher **arg1 = (sw_watcher **) 0 ;
   
   arg1 = *(sw_watcher ***)&_swig_go_0; 
@@ -361,7 +384,7 @@ void _wrap_delete_sw_watcher_out_swc_35092d1b393fa7c5(struct sw_watcher **_swig_
 }
 
 
-void _wrap_sw_watcher_out_assign_swc_35092d1b393fa7c5(struct sw_watcher **_swig_go_0, struct sw_watcher *_swig_go_1) {
+void _wrap_sw_watcher_out_assign_swc_d0b37758b4854dac(struct sw_watcher **_swig_go_0, struct sw_watcher *_swig_go_1) {
   sw_watcher **arg1 = (sw_watcher **) 0 ;
   sw_watcher *arg2 = (sw_watcher *) 0 ;
   
@@ -373,7 +396,7 @@ void _wrap_sw_watcher_out_assign_swc_35092d1b393fa7c5(struct sw_watcher **_swig_
 }
 
 
-struct sw_watcher *_wrap_sw_watcher_out_value_swc_35092d1b393fa7c5(struct sw_watcher **_swig_go_0) {
+struct sw_watcher *_wrap_sw_watcher_out_value_swc_d0b37758b4854dac(struct sw_watcher **_swig_go_0) {
   sw_watcher **arg1 = (sw_watcher **) 0 ;
   sw_watcher *result = 0 ;
   struct sw_watcher *_swig_go_result;
@@ -386,7 +409,7 @@ struct sw_watcher *_wrap_sw_watcher_out_value_swc_35092d1b393fa7c5(struct sw_wat
 }
 
 
-struct sw_event **_wrap_new_sw_event_out_swc_35092d1b393fa7c5() {
+struct sw_event **_wrap_new_sw_event_out_swc_d0b37758b4854dac() {
   sw_event **result = 0 ;
   struct sw_event **_swig_go_result;
   
@@ -397,7 +420,7 @@ struct sw_event **_wrap_new_sw_event_out_swc_35092d1b393fa7c5() {
 }
 
 
-struct sw_event **_wrap_copy_sw_event_out_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+struct sw_event **_wrap_copy_sw_event_out_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   sw_event **result = 0 ;
   struct sw_event **_swig_go_result;
@@ -410,7 +433,7 @@ struct sw_event **_wrap_copy_sw_event_out_swc_35092d1b393fa7c5(struct sw_event *
 }
 
 
-void _wrap_delete_sw_event_out_swc_35092d1b393fa7c5(struct sw_event **_swig_go_0) {
+void _wrap_delete_sw_event_out_swc_d0b37758b4854dac(struct sw_event **_swig_go_0) {
   sw_event **arg1 = (sw_event **) 0 ;
   
   arg1 = *(sw_event ***)&_swig_go_0; 
@@ -420,7 +443,7 @@ void _wrap_delete_sw_event_out_swc_35092d1b393fa7c5(struct sw_event **_swig_go_0
 }
 
 
-void _wrap_sw_event_out_assign_swc_35092d1b393fa7c5(struct sw_event **_swig_go_0, struct sw_event *_swig_go_1) {
+void _wrap_sw_event_out_assign_swc_d0b37758b4854dac(struct sw_event **_swig_go_0, struct sw_event *_swig_go_1) {
   sw_event **arg1 = (sw_event **) 0 ;
   sw_event *arg2 = (sw_event *) 0 ;
   
@@ -432,7 +455,7 @@ void _wrap_sw_event_out_assign_swc_35092d1b393fa7c5(struct sw_event **_swig_go_0
 }
 
 
-struct sw_event *_wrap_sw_event_out_value_swc_35092d1b393fa7c5(struct sw_event **_swig_go_0) {
+struct sw_event *_wrap_sw_event_out_value_swc_d0b37758b4854dac(struct sw_event **_swig_go_0) {
   sw_event **arg1 = (sw_event **) 0 ;
   sw_event *result = 0 ;
   struct sw_event *_swig_go_result;
@@ -445,7 +468,7 @@ struct sw_event *_wrap_sw_event_out_value_swc_35092d1b393fa7c5(struct sw_event *
 }
 
 
-struct sw_event_list **_wrap_new_sw_event_list_out_swc_35092d1b393fa7c5() {
+struct sw_event_list **_wrap_new_sw_event_list_out_swc_d0b37758b4854dac() {
   sw_event_list **result = 0 ;
   struct sw_event_list **_swig_go_result;
   
@@ -456,7 +479,7 @@ struct sw_event_list **_wrap_new_sw_event_list_out_swc_35092d1b393fa7c5() {
 }
 
 
-struct sw_event_list **_wrap_copy_sw_event_list_out_swc_35092d1b393fa7c5(struct sw_event_list *_swig_go_0) {
+struct sw_event_list **_wrap_copy_sw_event_list_out_swc_d0b37758b4854dac(struct sw_event_list *_swig_go_0) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   sw_event_list **result = 0 ;
   struct sw_event_list **_swig_go_result;
@@ -469,7 +492,7 @@ struct sw_event_list **_wrap_copy_sw_event_list_out_swc_35092d1b393fa7c5(struct 
 }
 
 
-void _wrap_delete_sw_event_list_out_swc_35092d1b393fa7c5(struct sw_event_list **_swig_go_0) {
+void _wrap_delete_sw_event_list_out_swc_d0b37758b4854dac(struct sw_event_list **_swig_go_0) {
   sw_event_list **arg1 = (sw_event_list **) 0 ;
   
   arg1 = *(sw_event_list ***)&_swig_go_0; 
@@ -479,7 +502,7 @@ void _wrap_delete_sw_event_list_out_swc_35092d1b393fa7c5(struct sw_event_list **
 }
 
 
-void _wrap_sw_event_list_out_assign_swc_35092d1b393fa7c5(struct sw_event_list **_swig_go_0, struct sw_event_list *_swig_go_1) {
+void _wrap_sw_event_list_out_assign_swc_d0b37758b4854dac(struct sw_event_list **_swig_go_0, struct sw_event_list *_swig_go_1) {
   sw_event_list **arg1 = (sw_event_list **) 0 ;
   sw_event_list *arg2 = (sw_event_list *) 0 ;
   
@@ -491,7 +514,7 @@ void _wrap_sw_event_list_out_assign_swc_35092d1b393fa7c5(struct sw_event_list **
 }
 
 
-struct sw_event_list *_wrap_sw_event_list_out_value_swc_35092d1b393fa7c5(struct sw_event_list **_swig_go_0) {
+struct sw_event_list *_wrap_sw_event_list_out_value_swc_d0b37758b4854dac(struct sw_event_list **_swig_go_0) {
   sw_event_list **arg1 = (sw_event_list **) 0 ;
   sw_event_list *result = 0 ;
   struct sw_event_list *_swig_go_result;
@@ -504,7 +527,7 @@ struct sw_event_list *_wrap_sw_event_list_out_value_swc_35092d1b393fa7c5(struct 
 }
 
 
-struct sw_audit_log **_wrap_new_sw_audit_log_out_swc_35092d1b393fa7c5() {
+struct sw_audit_log **_wrap_new_sw_audit_log_out_swc_d0b37758b4854dac() {
   sw_audit_log **result = 0 ;
   struct sw_audit_log **_swig_go_result;
   
@@ -515,7 +538,7 @@ struct sw_audit_log **_wrap_new_sw_audit_log_out_swc_35092d1b393fa7c5() {
 }
 
 
-struct sw_audit_log **_wrap_copy_sw_audit_log_out_swc_35092d1b393fa7c5(struct sw_audit_log *_swig_go_0) {
+struct sw_audit_log **_wrap_copy_sw_audit_log_out_swc_d0b37758b4854dac(struct sw_audit_log *_swig_go_0) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   sw_audit_log **result = 0 ;
   struct sw_audit_log **_swig_go_result;
@@ -528,7 +551,7 @@ struct sw_audit_log **_wrap_copy_sw_audit_log_out_swc_35092d1b393fa7c5(struct sw
 }
 
 
-void _wrap_delete_sw_audit_log_out_swc_35092d1b393fa7c5(struct sw_audit_log **_swig_go_0) {
+void _wrap_delete_sw_audit_log_out_swc_d0b37758b4854dac(struct sw_audit_log **_swig_go_0) {
   sw_audit_log **arg1 = (sw_audit_log **) 0 ;
   
   arg1 = *(sw_audit_log ***)&_swig_go_0; 
@@ -538,7 +561,7 @@ void _wrap_delete_sw_audit_log_out_swc_35092d1b393fa7c5(struct sw_audit_log **_s
 }
 
 
-void _wrap_sw_audit_log_out_assign_swc_35092d1b393fa7c5(struct sw_audit_log **_swig_go_0, struct sw_audit_log *_swig_go_1) {
+void _wrap_sw_audit_log_out_assign_swc_d0b37758b4854dac(struct sw_audit_log **_swig_go_0, struct sw_audit_log *_swig_go_1) {
   sw_audit_log **arg1 = (sw_audit_log **) 0 ;
   sw_audit_log *arg2 = (sw_audit_log *) 0 ;
   
@@ -550,7 +573,7 @@ void _wrap_sw_audit_log_out_assign_swc_35092d1b393fa7c5(struct sw_audit_log **_s
 }
 
 
-struct sw_audit_log *_wrap_sw_audit_log_out_value_swc_35092d1b393fa7c5(struct sw_audit_log **_swig_go_0) {
+struct sw_audit_log *_wrap_sw_audit_log_out_value_swc_d0b37758b4854dac(struct sw_audit_log **_swig_go_0) {
   sw_audit_log **arg1 = (sw_audit_log **) 0 ;
   sw_audit_log *result = 0 ;
   struct sw_audit_log *_swig_go_result;
@@ -563,7 +586,66 @@ struct sw_audit_log *_wrap_sw_audit_log_out_value_swc_35092d1b393fa7c5(struct sw
 }
 
 
-intgo _wrap_SW_SOURCE_DNS_swc_35092d1b393fa7c5() {
+struct sw_host **_wrap_new_sw_host_out_swc_d0b37758b4854dac() {
+  sw_host **result = 0 ;
+  struct sw_host **_swig_go_result;
+  
+  
+  result = (sw_host **)new_sw_host_out();
+  *(sw_host ***)&_swig_go_result = (sw_host **)result; 
+  return _swig_go_result;
+}
+
+
+struct sw_host **_wrap_copy_sw_host_out_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  sw_host **result = 0 ;
+  struct sw_host **_swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  result = (sw_host **)copy_sw_host_out(arg1);
+  *(sw_host ***)&_swig_go_result = (sw_host **)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_sw_host_out_swc_d0b37758b4854dac(struct sw_host **_swig_go_0) {
+  sw_host **arg1 = (sw_host **) 0 ;
+  
+  arg1 = *(sw_host ***)&_swig_go_0; 
+  
+  delete_sw_host_out(arg1);
+  
+}
+
+
+void _wrap_sw_host_out_assign_swc_d0b37758b4854dac(struct sw_host **_swig_go_0, struct sw_host *_swig_go_1) {
+  sw_host **arg1 = (sw_host **) 0 ;
+  sw_host *arg2 = (sw_host *) 0 ;
+  
+  arg1 = *(sw_host ***)&_swig_go_0; 
+  arg2 = *(sw_host **)&_swig_go_1; 
+  
+  sw_host_out_assign(arg1,arg2);
+  
+}
+
+
+struct sw_host *_wrap_sw_host_out_value_swc_d0b37758b4854dac(struct sw_host **_swig_go_0) {
+  sw_host **arg1 = (sw_host **) 0 ;
+  sw_host *result = 0 ;
+  struct sw_host *_swig_go_result;
+  
+  arg1 = *(sw_host ***)&_swig_go_0; 
+  
+  result = (sw_host *)sw_host_out_value(arg1);
+  *(sw_host **)&_swig_go_result = (sw_host *)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SW_SOURCE_DNS_swc_d0b37758b4854dac() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -574,7 +656,7 @@ intgo _wrap_SW_SOURCE_DNS_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_SOURCE_AUDIT_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_SOURCE_AUDIT_swc_d0b37758b4854dac() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -585,7 +667,7 @@ intgo _wrap_SW_SOURCE_AUDIT_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_SOURCE_NFLOG_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_SOURCE_NFLOG_swc_d0b37758b4854dac() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -596,7 +678,7 @@ intgo _wrap_SW_SOURCE_NFLOG_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_SOURCE_ALL_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_SOURCE_ALL_swc_d0b37758b4854dac() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -607,7 +689,7 @@ intgo _wrap_SW_SOURCE_ALL_swc_35092d1b393fa7c5() {
 }
 
 
-_gostring_ _wrap_sw_version_swc_35092d1b393fa7c5() {
+_gostring_ _wrap_sw_version_swc_d0b37758b4854dac() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -618,7 +700,7 @@ _gostring_ _wrap_sw_version_swc_35092d1b393fa7c5() {
 }
 
 
-_gostring_ _wrap_sw_strerror_swc_35092d1b393fa7c5(intgo _swig_go_0) {
+_gostring_ _wrap_sw_strerror_swc_d0b37758b4854dac(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -631,7 +713,7 @@ _gostring_ _wrap_sw_strerror_swc_35092d1b393fa7c5(intgo _swig_go_0) {
 }
 
 
-struct sw_options *_wrap_sw_options_new_swc_35092d1b393fa7c5() {
+struct sw_options *_wrap_sw_options_new_swc_d0b37758b4854dac() {
   sw_options *result = 0 ;
   struct sw_options *_swig_go_result;
   
@@ -642,7 +724,7 @@ struct sw_options *_wrap_sw_options_new_swc_35092d1b393fa7c5() {
 }
 
 
-void _wrap_sw_options_free_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0) {
+void _wrap_sw_options_free_swc_d0b37758b4854dac(struct sw_options *_swig_go_0) {
   sw_options *arg1 = (sw_options *) 0 ;
   
   arg1 = *(sw_options **)&_swig_go_0; 
@@ -652,7 +734,7 @@ void _wrap_sw_options_free_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_options_set_sources_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_sources_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   unsigned int arg2 ;
   int result;
@@ -667,7 +749,7 @@ intgo _wrap_sw_options_set_sources_swc_35092d1b393fa7c5(struct sw_options *_swig
 }
 
 
-intgo _wrap_sw_options_set_dedup_window_ms_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_dedup_window_ms_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint32_t arg2 ;
   int result;
@@ -682,7 +764,7 @@ intgo _wrap_sw_options_set_dedup_window_ms_swc_35092d1b393fa7c5(struct sw_option
 }
 
 
-intgo _wrap_sw_options_set_dedup_mode_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_dedup_mode_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   int arg2 ;
   int result;
@@ -697,7 +779,7 @@ intgo _wrap_sw_options_set_dedup_mode_swc_35092d1b393fa7c5(struct sw_options *_s
 }
 
 
-intgo _wrap_sw_options_set_nflog_group_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, short _swig_go_1) {
+intgo _wrap_sw_options_set_nflog_group_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, short _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint16_t arg2 ;
   int result;
@@ -712,7 +794,7 @@ intgo _wrap_sw_options_set_nflog_group_swc_35092d1b393fa7c5(struct sw_options *_
 }
 
 
-intgo _wrap_sw_options_set_netns_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_sw_options_set_netns_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, _gostring_ _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -732,7 +814,7 @@ intgo _wrap_sw_options_set_netns_swc_35092d1b393fa7c5(struct sw_options *_swig_g
 }
 
 
-intgo _wrap_sw_options_set_nflog_required_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_nflog_required_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   int arg2 ;
   int result;
@@ -747,7 +829,7 @@ intgo _wrap_sw_options_set_nflog_required_swc_35092d1b393fa7c5(struct sw_options
 }
 
 
-intgo _wrap_sw_options_set_nflog_action_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+intgo _wrap_sw_options_set_nflog_action_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sw_options *arg1 = (sw_options *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -774,7 +856,7 @@ intgo _wrap_sw_options_set_nflog_action_swc_35092d1b393fa7c5(struct sw_options *
 }
 
 
-intgo _wrap_sw_options_set_max_line_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_max_line_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint32_t arg2 ;
   int result;
@@ -789,7 +871,7 @@ intgo _wrap_sw_options_set_max_line_swc_35092d1b393fa7c5(struct sw_options *_swi
 }
 
 
-intgo _wrap_sw_options_set_domain_map_size_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_domain_map_size_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint32_t arg2 ;
   int result;
@@ -804,7 +886,7 @@ intgo _wrap_sw_options_set_domain_map_size_swc_35092d1b393fa7c5(struct sw_option
 }
 
 
-intgo _wrap_sw_options_set_dns_seed_bytes_swc_35092d1b393fa7c5(struct sw_options *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_sw_options_set_dns_seed_bytes_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, long long _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint64_t arg2 ;
   int result;
@@ -819,7 +901,7 @@ intgo _wrap_sw_options_set_dns_seed_bytes_swc_35092d1b393fa7c5(struct sw_options
 }
 
 
-intgo _wrap_sw_open_swc_35092d1b393fa7c5(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3) {
+intgo _wrap_sw_open_swc_d0b37758b4854dac(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   sw_options *arg3 = (sw_options *) 0 ;
@@ -848,7 +930,7 @@ intgo _wrap_sw_open_swc_35092d1b393fa7c5(_gostring_ _swig_go_0, _gostring_ _swig
 }
 
 
-intgo _wrap_sw_open_explain_swc_35092d1b393fa7c5(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5) {
+intgo _wrap_sw_open_explain_swc_d0b37758b4854dac(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   sw_options *arg3 = (sw_options *) 0 ;
@@ -886,7 +968,7 @@ intgo _wrap_sw_open_explain_swc_35092d1b393fa7c5(_gostring_ _swig_go_0, _gostrin
 }
 
 
-void _wrap_sw_close_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0) {
+void _wrap_sw_close_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   
   arg1 = *(sw_watcher **)&_swig_go_0; 
@@ -896,7 +978,7 @@ void _wrap_sw_close_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_fd_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0) {
+intgo _wrap_sw_fd_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -909,7 +991,7 @@ intgo _wrap_sw_fd_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_poll_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0) {
+intgo _wrap_sw_poll_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -922,7 +1004,7 @@ intgo _wrap_sw_poll_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_next_event_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0, struct sw_event **_swig_go_1) {
+intgo _wrap_sw_next_event_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0, struct sw_event **_swig_go_1) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   sw_event **arg2 = (sw_event **) 0 ;
   int result;
@@ -937,7 +1019,7 @@ intgo _wrap_sw_next_event_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0, st
 }
 
 
-intgo _wrap_sw_source_status_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_source_status_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   unsigned int arg2 ;
   int result;
@@ -952,7 +1034,7 @@ intgo _wrap_sw_source_status_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0,
 }
 
 
-intgo _wrap_SW_STAT_EVENTS_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_STAT_EVENTS_swc_d0b37758b4854dac() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -964,7 +1046,7 @@ intgo _wrap_SW_STAT_EVENTS_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_STAT_DNS_LINES_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_STAT_DNS_LINES_swc_d0b37758b4854dac() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -976,7 +1058,7 @@ intgo _wrap_SW_STAT_DNS_LINES_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_STAT_AUDIT_LINES_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_STAT_AUDIT_LINES_swc_d0b37758b4854dac() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -988,7 +1070,7 @@ intgo _wrap_SW_STAT_AUDIT_LINES_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_d0b37758b4854dac() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1000,7 +1082,7 @@ intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_d0b37758b4854dac() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1012,7 +1094,7 @@ intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_d0b37758b4854dac() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1024,7 +1106,7 @@ intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_STAT_NFLOG_LOST_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_STAT_NFLOG_LOST_swc_d0b37758b4854dac() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1036,7 +1118,7 @@ intgo _wrap_SW_STAT_NFLOG_LOST_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_STAT_DEDUPED_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_STAT_DEDUPED_swc_d0b37758b4854dac() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1048,7 +1130,7 @@ intgo _wrap_SW_STAT_DEDUPED_swc_35092d1b393fa7c5() {
 }
 
 
-intgo _wrap_SW_STAT_RESCANS_swc_35092d1b393fa7c5() {
+intgo _wrap_SW_STAT_RESCANS_swc_d0b37758b4854dac() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1060,7 +1142,7 @@ intgo _wrap_SW_STAT_RESCANS_swc_35092d1b393fa7c5() {
 }
 
 
-long long _wrap_sw_stat_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
+long long _wrap_sw_stat_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   sw_stat_id arg2 ;
   uint64_t result;
@@ -1075,7 +1157,230 @@ long long _wrap_sw_stat_swc_35092d1b393fa7c5(struct sw_watcher *_swig_go_0, intg
 }
 
 
-void _wrap_sw_event_free_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+intgo _wrap_sw_host_new_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, struct sw_host **_swig_go_1) {
+  sw_options *arg1 = (sw_options *) 0 ;
+  sw_host **arg2 = (sw_host **) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_options **)&_swig_go_0; 
+  arg2 = *(sw_host ***)&_swig_go_1; 
+  
+  result = (int)sw_host_new((struct sw_options const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sw_host_close_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  sw_host_close(arg1);
+  
+}
+
+
+intgo _wrap_sw_host_fd_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  result = (int)sw_host_fd((struct sw_host const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_host_poll_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  result = (int)sw_host_poll(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_host_next_event_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, struct sw_event **_swig_go_1) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  sw_event **arg2 = (sw_event **) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  arg2 = *(sw_event ***)&_swig_go_1; 
+  
+  result = (int)sw_host_next_event(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_host_add_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct sw_options *_swig_go_3) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  sw_options *arg4 = (sw_options *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  arg3 = (char *)malloc(_swig_go_2.n + 1);
+  memcpy(arg3, _swig_go_2.p, _swig_go_2.n);
+  arg3[_swig_go_2.n] = '\0';
+  
+  arg4 = *(sw_options **)&_swig_go_3; 
+  
+  result = (int)sw_host_add(arg1,(char const *)arg2,(char const *)arg3,(struct sw_options const *)arg4);
+  _swig_go_result = result; 
+  free(arg2); 
+  free(arg3); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_host_add_explain_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct sw_options *_swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  sw_options *arg4 = (sw_options *) 0 ;
+  char *arg5 = (char *) 0 ;
+  size_t arg6 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  arg3 = (char *)malloc(_swig_go_2.n + 1);
+  memcpy(arg3, _swig_go_2.p, _swig_go_2.n);
+  arg3[_swig_go_2.n] = '\0';
+  
+  arg4 = *(sw_options **)&_swig_go_3; 
+  
+  arg5 = (char *)malloc(_swig_go_4.n + 1);
+  memcpy(arg5, _swig_go_4.p, _swig_go_4.n);
+  arg5[_swig_go_4.n] = '\0';
+  
+  arg6 = (size_t)_swig_go_5; 
+  
+  result = (int)sw_host_add_explain(arg1,(char const *)arg2,(char const *)arg3,(struct sw_options const *)arg4,arg5,arg6);
+  _swig_go_result = result; 
+  free(arg2); 
+  free(arg3); 
+  free(arg5); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_host_remove_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostring_ _swig_go_1) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  char *arg2 = (char *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  result = (int)sw_host_remove(arg1,(char const *)arg2);
+  _swig_go_result = result; 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_host_follow_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostring_ _swig_go_1) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  char *arg2 = (char *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  result = (int)sw_host_follow(arg1,(char const *)arg2);
+  _swig_go_result = result; 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+long long _wrap_sw_host_size_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  result = sw_host_size((struct sw_host const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_host_source_status_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  char *arg2 = (char *) 0 ;
+  unsigned int arg3 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = (unsigned int)_swig_go_2; 
+  
+  result = (int)sw_host_source_status((struct sw_host const *)arg1,(char const *)arg2,arg3);
+  _swig_go_result = result; 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+long long _wrap_sw_host_stat_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, intgo _swig_go_1) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  sw_stat_id arg2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  arg2 = (sw_stat_id)_swig_go_1; 
+  
+  result = (uint64_t)sw_host_stat((struct sw_host const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sw_event_free_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   
   arg1 = *(sw_event **)&_swig_go_0; 
@@ -1085,7 +1390,7 @@ void _wrap_sw_event_free_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_sw_event_ts_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_ts_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1098,7 +1403,7 @@ _gostring_ _wrap_sw_event_ts_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_sw_event_source_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_source_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1111,7 +1416,7 @@ _gostring_ _wrap_sw_event_source_swc_35092d1b393fa7c5(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_action_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_action_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1124,7 +1429,7 @@ _gostring_ _wrap_sw_event_action_swc_35092d1b393fa7c5(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_container_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_container_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1137,7 +1442,7 @@ _gostring_ _wrap_sw_event_container_swc_35092d1b393fa7c5(struct sw_event *_swig_
 }
 
 
-_gostring_ _wrap_sw_event_domain_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_domain_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1150,7 +1455,7 @@ _gostring_ _wrap_sw_event_domain_swc_35092d1b393fa7c5(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_query_type_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_query_type_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1163,7 +1468,7 @@ _gostring_ _wrap_sw_event_query_type_swc_35092d1b393fa7c5(struct sw_event *_swig
 }
 
 
-_gostring_ _wrap_sw_event_dest_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_dest_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1176,7 +1481,7 @@ _gostring_ _wrap_sw_event_dest_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0)
 }
 
 
-_gostring_ _wrap_sw_event_detail_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_detail_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1189,7 +1494,7 @@ _gostring_ _wrap_sw_event_detail_swc_35092d1b393fa7c5(struct sw_event *_swig_go_
 }
 
 
-intgo _wrap_sw_event_port_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+intgo _wrap_sw_event_port_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1202,7 +1507,7 @@ intgo _wrap_sw_event_port_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_event_proto_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+intgo _wrap_sw_event_proto_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1215,7 +1520,7 @@ intgo _wrap_sw_event_proto_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
 }
 
 
-long long _wrap_sw_event_uid_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+long long _wrap_sw_event_uid_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1228,7 +1533,7 @@ long long _wrap_sw_event_uid_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
 }
 
 
-long long _wrap_sw_event_gid_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+long long _wrap_sw_event_gid_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1241,7 +1546,7 @@ long long _wrap_sw_event_gid_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_event_icmp_type_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+intgo _wrap_sw_event_icmp_type_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1254,7 +1559,7 @@ intgo _wrap_sw_event_icmp_type_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0)
 }
 
 
-long long _wrap_sw_event_suppressed_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+long long _wrap_sw_event_suppressed_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1267,7 +1572,7 @@ long long _wrap_sw_event_suppressed_swc_35092d1b393fa7c5(struct sw_event *_swig_
 }
 
 
-_gostring_ _wrap_sw_event_json_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_json_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   size_t *arg2 = (size_t *) 0 ;
   char *result = 0 ;
@@ -1282,7 +1587,7 @@ _gostring_ _wrap_sw_event_json_swc_35092d1b393fa7c5(struct sw_event *_swig_go_0)
 }
 
 
-long long _wrap_sw_event_list_size_swc_35092d1b393fa7c5(struct sw_event_list *_swig_go_0) {
+long long _wrap_sw_event_list_size_swc_d0b37758b4854dac(struct sw_event_list *_swig_go_0) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1295,7 +1600,7 @@ long long _wrap_sw_event_list_size_swc_35092d1b393fa7c5(struct sw_event_list *_s
 }
 
 
-struct sw_event *_wrap_sw_event_list_get_swc_35092d1b393fa7c5(struct sw_event_list *_swig_go_0, long long _swig_go_1) {
+struct sw_event *_wrap_sw_event_list_get_swc_d0b37758b4854dac(struct sw_event_list *_swig_go_0, long long _swig_go_1) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   size_t arg2 ;
   sw_event *result = 0 ;
@@ -1310,7 +1615,7 @@ struct sw_event *_wrap_sw_event_list_get_swc_35092d1b393fa7c5(struct sw_event_li
 }
 
 
-void _wrap_sw_event_list_free_swc_35092d1b393fa7c5(struct sw_event_list *_swig_go_0) {
+void _wrap_sw_event_list_free_swc_d0b37758b4854dac(struct sw_event_list *_swig_go_0) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   
   arg1 = *(sw_event_list **)&_swig_go_0; 
@@ -1320,7 +1625,7 @@ void _wrap_sw_event_list_free_swc_35092d1b393fa7c5(struct sw_event_list *_swig_g
 }
 
 
-intgo _wrap_sw_audit_open_swc_35092d1b393fa7c5(_gostring_ _swig_go_0, struct sw_audit_log **_swig_go_1) {
+intgo _wrap_sw_audit_open_swc_d0b37758b4854dac(_gostring_ _swig_go_0, struct sw_audit_log **_swig_go_1) {
   char *arg1 = (char *) 0 ;
   sw_audit_log **arg2 = (sw_audit_log **) 0 ;
   int result;
@@ -1340,7 +1645,7 @@ intgo _wrap_sw_audit_open_swc_35092d1b393fa7c5(_gostring_ _swig_go_0, struct sw_
 }
 
 
-void _wrap_sw_audit_close_swc_35092d1b393fa7c5(struct sw_audit_log *_swig_go_0) {
+void _wrap_sw_audit_close_swc_d0b37758b4854dac(struct sw_audit_log *_swig_go_0) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   
   arg1 = *(sw_audit_log **)&_swig_go_0; 
@@ -1350,7 +1655,7 @@ void _wrap_sw_audit_close_swc_35092d1b393fa7c5(struct sw_audit_log *_swig_go_0) 
 }
 
 
-intgo _wrap_sw_audit_set_enabled_swc_35092d1b393fa7c5(struct sw_audit_log *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_audit_set_enabled_swc_d0b37758b4854dac(struct sw_audit_log *_swig_go_0, intgo _swig_go_1) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   int arg2 ;
   int result;
@@ -1365,7 +1670,7 @@ intgo _wrap_sw_audit_set_enabled_swc_35092d1b393fa7c5(struct sw_audit_log *_swig
 }
 
 
-intgo _wrap_sw_audit_write_swc_35092d1b393fa7c5(struct sw_audit_log *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+intgo _wrap_sw_audit_write_swc_d0b37758b4854dac(struct sw_audit_log *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1406,7 +1711,7 @@ intgo _wrap_sw_audit_write_swc_35092d1b393fa7c5(struct sw_audit_log *_swig_go_0,
 }
 
 
-intgo _wrap_sw_audit_tail_swc_35092d1b393fa7c5(_gostring_ _swig_go_0, long long _swig_go_1, struct sw_event_list **_swig_go_2) {
+intgo _wrap_sw_audit_tail_swc_d0b37758b4854dac(_gostring_ _swig_go_0, long long _swig_go_1, struct sw_event_list **_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sw_event_list **arg3 = (sw_event_list **) 0 ;

@@ -25,6 +25,12 @@ pub struct sw_event_list {
 pub struct sw_audit_log {
     _unused: [u8; 0],
 }
+#[doc = " A host follows any number of containers with one epoll fd, one inotify\n instance and one eventfd in total (NFLOG: one socket per network namespace\n and group in use), so a runtime with 1,000 containers needs neither 1,000\n inotify instances (fs.inotify.max_user_instances) nor 1,000 loops. Same\n loop contract as a watcher: wait for sw_host_fd(), sw_host_poll(), then\n sw_host_next_event() until 0. Every event carries its container.\n Membership changes are \"watch\" events: \"container_added\" (detail: the\n state dir) and \"container_removed\" (detail: why). Health changes too:\n \"nflog_unavailable\" / \"nflog_recovered\", \"tier_not_dnsmasq\" / \"tier_dnsmasq\",\n \"state_dir_removed\" / \"state_dir_restored\" (explicit members follow their\n path when the directory is deleted and recreated), \"source_error\"."]
+#[repr(C)]
+#[derive(Debug)]
+pub struct sw_host {
+    _unused: [u8; 0],
+}
 pub const SW_VERSION_MAJOR: u32 = 1;
 pub const SW_VERSION_MINOR: u32 = 0;
 pub const SW_VERSION_PATCH: u32 = 0;
@@ -139,6 +145,55 @@ extern "C" {
     ) -> ::std::os::raw::c_int;
     #[doc = " A counter's value; 0 for an unknown id or a NULL handle."]
     pub fn sw_stat(w: *const sw_watcher, id: sw_stat_id::Type) -> u64;
+    #[doc = " A new host with no members. `defaults` (NULL: built-in defaults) gives the\n dedup window of the whole stream and the options of containers attached\n by sw_host_follow(). Returns 0 or a negative errno (-EMFILE when no inotify\n instance is left)."]
+    pub fn sw_host_new(
+        defaults: *const sw_options,
+        out: *mut *mut sw_host,
+    ) -> ::std::os::raw::c_int;
+    #[doc = " Closes every fd, frees queued events. NULL is a no-op."]
+    pub fn sw_host_close(h: *mut sw_host);
+    #[doc = " The pollable fd, as sw_fd()."]
+    pub fn sw_host_fd(h: *const sw_host) -> ::std::os::raw::c_int;
+    #[doc = " As sw_poll(): never blocks; works in proportion to what is ready, not to\n the number of containers (at most 1,024 containers with work per call; the\n fd stays readable while more remain). Returns the events queued."]
+    pub fn sw_host_poll(h: *mut sw_host) -> ::std::os::raw::c_int;
+    #[doc = " As sw_next_event()."]
+    pub fn sw_host_next_event(h: *mut sw_host, ev: *mut *mut sw_event) -> ::std::os::raw::c_int;
+    #[doc = " Follows state_dir as `container` (unique in the host) with `opts` (NULL:\n the host's defaults): sources, NFLOG group and netns, max line, map size.\n O(1) in the number of members. Errors as sw_open(), plus -EEXIST for a\n name already followed and -EBUSY when another member reads the same NFLOG\n group in the same network namespace and nflog is required (otherwise an\n \"nflog_unavailable\" event names that container, and \"nflog_recovered\"\n follows when it is removed)."]
+    pub fn sw_host_add(
+        h: *mut sw_host,
+        state_dir: *const ::std::os::raw::c_char,
+        container: *const ::std::os::raw::c_char,
+        opts: *const sw_options,
+    ) -> ::std::os::raw::c_int;
+    #[doc = " sw_host_add() that explains a failure in errbuf, as sw_open_explain()."]
+    pub fn sw_host_add_explain(
+        h: *mut sw_host,
+        state_dir: *const ::std::os::raw::c_char,
+        container: *const ::std::os::raw::c_char,
+        opts: *const sw_options,
+        errbuf: *mut ::std::os::raw::c_char,
+        errlen: usize,
+    ) -> ::std::os::raw::c_int;
+    #[doc = " Stops following `container`, O(1): events already queued for it are still\n delivered, then one \"container_removed\", then nothing more. Safe at any\n time between calls. -ENOENT when it is not a member."]
+    pub fn sw_host_remove(
+        h: *mut sw_host,
+        container: *const ::std::os::raw::c_char,
+    ) -> ::std::os::raw::c_int;
+    #[doc = " Follows every directory of state_root/containers: each is attached (named\n after the directory) when its dns.tier says dnsmasq, also when dns.tier is\n written later, and detached when deleted or renamed away. Driven by\n inotify: one scan now, none per event. -ENOENT when state_root/containers\n does not exist."]
+    pub fn sw_host_follow(
+        h: *mut sw_host,
+        state_root: *const ::std::os::raw::c_char,
+    ) -> ::std::os::raw::c_int;
+    #[doc = " Members now; 0 for NULL."]
+    pub fn sw_host_size(h: *const sw_host) -> usize;
+    #[doc = " As sw_source_status() for one member; -ENOENT when it is not a member."]
+    pub fn sw_host_source_status(
+        h: *const sw_host,
+        container: *const ::std::os::raw::c_char,
+        source: ::std::os::raw::c_uint,
+    ) -> ::std::os::raw::c_int;
+    #[doc = " As sw_stat(), summed over every member the host has had."]
+    pub fn sw_host_stat(h: *const sw_host, id: sw_stat_id::Type) -> u64;
     #[doc = " ---- Events ----"]
     pub fn sw_event_free(ev: *mut sw_event);
     #[doc = " Field accessors. Strings are borrowed from ev and never NULL (\"\" when the\n field is empty): ts is RFC 3339 UTC with microseconds, source is \"dns\",\n \"audit\", \"nflog\" or \"watch\"."]
