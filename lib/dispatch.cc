@@ -131,11 +131,12 @@ Status Dispatch::ReadInotify(bool* overflowed) {
   }
 }
 
-Status Dispatch::Run(bool* overflowed) {
+Status Dispatch::Run(bool* overflowed, bool* fds_left) {
   *overflowed = false;
   struct epoll_event evs[kMaxEpollEvents];
   int n = epoll_wait(epoll_.get(), evs, kMaxEpollEvents, 0);
   if (n < 0 && errno != EINTR) return Status::FromErrno("epoll_wait");
+  *fds_left = n == kMaxEpollEvents;
   // inotify is read even when epoll did not list it: cheap (one EAGAIN) and
   // it keeps file events ahead of the packets they may enrich.
   Status s = ReadInotify(overflowed);

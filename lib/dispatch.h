@@ -97,8 +97,10 @@ class Dispatch {
 
   // Reads the inotify queue and the ready fds without blocking and calls
   // their owners. *overflowed is set when inotify dropped events (the
-  // caller then tells every owner: the only O(owners) path).
-  Status Run(bool* overflowed);
+  // caller then tells every owner: the only O(owners) path); *fds_left when
+  // more fds were ready than one round takes (call again: no new edge comes
+  // for them).
+  Status Run(bool* overflowed, bool* fds_left);
 
   // Keeps fd() readable while `want` (queued events or work left). A fresh
   // edge is raised when `new_edge` so an edge-triggered host wakes again.

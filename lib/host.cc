@@ -123,7 +123,7 @@ void Host::Emit(Event ev) {
 Status Host::Poll(size_t* queued) {
   in_poll_ = true;
   bool overflowed = false;
-  Status s = loop_.Run(&overflowed);
+  Status s = loop_.Run(&overflowed, &fds_left_);
   if (overflowed) {
     // Events were dropped: every owner looks again (the one O(n) path).
     ++stats_.rescans;
@@ -166,7 +166,7 @@ int Host::SourceStatus(const std::string& name, unsigned source) const {
 }
 
 void Host::UpdateReadiness() {
-  bool work_left = !ready_.empty();
+  bool work_left = !ready_.empty() || fds_left_;
   // A fresh write makes a new edge: an edge-triggered host that drained the
   // queue while work remains must be woken to call Poll() again.
   loop_.SetPending(!queue_.empty() || work_left, queue_.empty() && work_left);
