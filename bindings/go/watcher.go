@@ -23,7 +23,8 @@ import (
 type Watcher struct {
 	// mu guards the C handle: libshieldwatch handles are one-thread-at-a-time.
 	mu    sync.Mutex
-	h     swc.Struct_SS_sw_watcher // nil once closed
+	c     *cStream                 // nil once closed
+	h     swc.Struct_SS_sw_watcher // nil once closed, and for a Host's stream
 	evOut swc.Struct_SS_sw_event   // sw_event ** holder for sw_next_event
 	fd    atomic.Int64             // sw_fd(h), -1 once closed
 
@@ -39,15 +40,25 @@ type Watcher struct {
 	cleanup   runtime.Cleanup
 }
 
+// cStream is the C handle behind an event loop (a Watcher, or a Host's):
+// the calls the loop makes on it.
+type cStream struct {
+	poll  func() int
+	next  func(swc.Struct_SS_sw_event) int
+	close func()
+}
+
 // handles is what the cleanup of an unreachable, unclosed Watcher frees.
 type handles struct {
-	h     swc.Struct_SS_sw_watcher
+	c     *cStream
 	evOut swc.Struct_SS_sw_event
 }
 
 func freeHandles(hs handles) {
-	swc.Sw_close(hs.h)
-	swc.Delete_sw_event_out(hs.evOut)
+	hs.c.close()
+	if hs.evOut != nil {
+		swc.Delete_sw_event_out(hs.evOut)
+	}
 }
 
 // Open starts watching stateDir for container. Only lines appended after
@@ -77,16 +88,31 @@ func Open(stateDir, container string, opts ...Option) (*Watcher, error) {
 	if rc := swc.Sw_open(stateDir, container, o, out); rc < 0 {
 		return nil, errorFromCode("open", stateDir, rc)
 	}
-	hs := handles{h: swc.Sw_watcher_out_value(out)}
+	h := swc.Sw_watcher_out_value(out)
+	w, err := newStream(&cStream{
+		poll:  func() int { return swc.Sw_poll(h) },
+		next:  func(ev swc.Struct_SS_sw_event) int { return swc.Sw_next_event(h, ev) },
+		close: func() { swc.Sw_close(h) },
+	}, swc.Sw_fd(h), stateDir, container)
+	if err != nil {
+		return nil, err
+	}
+	w.h = h
+	return w, nil
+}
 
+// newStream wraps a C handle (taking it over: freed on failure) and its
+// pollable fd in the event loop a Watcher and a Host share.
+func newStream(c *cStream, libfd int, stateDir, container string) (*Watcher, error) {
+	hs := handles{c: c}
 	fail := func(err error) (*Watcher, error) {
 		freeHandles(hs)
 		return nil, err
 	}
 	if hs.evOut = swc.New_sw_event_out(); hs.evOut.Swigcptr() == 0 {
+		hs.evOut = nil
 		return fail(&Error{Op: "open", Path: stateDir, Err: syscall.ENOMEM})
 	}
-	libfd := swc.Sw_fd(hs.h)
 	if libfd < 0 {
 		return fail(errorFromCode("fd", stateDir, libfd))
 	}
@@ -118,7 +144,7 @@ func Open(stateDir, container string, opts ...Option) (*Watcher, error) {
 	}
 
 	w := &Watcher{
-		h:      hs.h,
+		c:      hs.c,
 		evOut:  hs.evOut,
 		file:   file,
 		rc:     rc,
@@ -225,17 +251,17 @@ func (w *Watcher) waitErr(ctx context.Context, err error) error {
 func (w *Watcher) take() (ev Event, ok bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.h == nil {
+	if w.c == nil {
 		return Event{}, false, ErrClosed
 	}
-	rc := swc.Sw_next_event(w.h, w.evOut)
+	rc := w.c.next(w.evOut)
 	for attempt := 0; rc == 0 && attempt < 3; attempt++ {
-		n := swc.Sw_poll(w.h)
+		n := w.c.poll()
 		if n < 0 {
 			return Event{}, false, errorFromCode("poll", "", n)
 		}
 		if n > 0 {
-			rc = swc.Sw_next_event(w.h, w.evOut)
+			rc = w.c.next(w.evOut)
 			break
 		}
 		// Nothing queued. The library promises sw_poll drains all ready
@@ -348,8 +374,8 @@ func (w *Watcher) Close() error {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.cleanup.Stop()
-		freeHandles(handles{w.h, w.evOut})
-		w.h, w.evOut = nil, nil
+		freeHandles(handles{w.c, w.evOut})
+		w.c, w.h, w.evOut = nil, nil, nil
 	})
 	return nil
 }
