@@ -33,6 +33,7 @@
 mod audit;
 mod error;
 mod event;
+mod host;
 mod options;
 #[cfg(feature = "tokio")]
 mod stream;
@@ -41,11 +42,12 @@ mod watcher;
 pub use audit::AuditLog;
 pub use error::{error_code, is_tier_error, strerror, LibError, ERR_TIER};
 pub use event::Event;
+pub use host::Host;
 pub use options::{Options, Sources};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub use stream::AsyncWatcher;
-pub use watcher::{Events, Stat, Watcher};
+pub use stream::{AsyncHost, AsyncWatcher};
+pub use watcher::{EventSource, Events, Stat, Watcher};
 
 /// The raw FFI bindings this crate is built on.
 pub use shieldwatch_sys as sys;

@@ -12,7 +12,7 @@ use futures_core::Stream;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
-use crate::{Event, Options, Watcher};
+use crate::{Event, EventSource, Host, Options, Watcher};
 
 /// A [`Watcher`] registered with tokio's reactor, yielding events as a
 /// [`Stream`] of `io::Result<Event>` that never ends.
@@ -38,10 +38,16 @@ use crate::{Event, Options, Watcher};
 /// }
 /// # }
 /// ```
+///
+/// The same stream drives a [`Host`]: see [`AsyncHost`].
 #[derive(Debug)]
-pub struct AsyncWatcher {
-    inner: AsyncFd<Watcher>,
+pub struct AsyncWatcher<S: EventSource = Watcher> {
+    inner: AsyncFd<S>,
 }
+
+/// A [`Host`] registered with tokio's reactor: a [`Stream`] of the events
+/// of all its containers, as [`AsyncWatcher`] is for one.
+pub type AsyncHost = AsyncWatcher<Host>;
 
 /// How many times a fd that poll(2) still reports readable, though the
 /// library produced nothing, is retried before yielding to the scheduler.
@@ -58,19 +64,7 @@ fn readable_now(fd: std::os::unix::io::RawFd) -> bool {
     r > 0 && pfd.revents & libc::POLLIN != 0
 }
 
-impl AsyncWatcher {
-    /// Registers an open watcher with the current tokio runtime.
-    ///
-    /// # Panics
-    /// When called outside a tokio runtime with IO enabled.
-    pub fn new(watcher: Watcher) -> io::Result<AsyncWatcher> {
-        // SAFETY: `Watcher::as_raw_fd` returns the library's epoll fd, which
-        // the handle owns and keeps open, unchanged, until the watcher is
-        // dropped; the AsyncFd owns the watcher, so it deregisters first.
-        let inner = unsafe { AsyncFd::register_with_interest(watcher, Interest::READABLE) }?;
-        Ok(AsyncWatcher { inner })
-    }
-
+impl AsyncWatcher<Watcher> {
     /// [`Watcher::open`] followed by [`AsyncWatcher::new`].
     pub fn open(
         state_dir: impl AsRef<Path>,
@@ -79,20 +73,34 @@ impl AsyncWatcher {
     ) -> io::Result<AsyncWatcher> {
         AsyncWatcher::new(Watcher::open(state_dir, container, options)?)
     }
+}
+
+impl<S: EventSource> AsyncWatcher<S> {
+    /// Registers an open watcher (or host) with the current tokio runtime.
+    ///
+    /// # Panics
+    /// When called outside a tokio runtime with IO enabled.
+    pub fn new(watcher: S) -> io::Result<AsyncWatcher<S>> {
+        // SAFETY: `Watcher::as_raw_fd` returns the library's epoll fd, which
+        // the handle owns and keeps open, unchanged, until the watcher is
+        // dropped; the AsyncFd owns the watcher, so it deregisters first.
+        let inner = unsafe { AsyncFd::register_with_interest(watcher, Interest::READABLE) }?;
+        Ok(AsyncWatcher { inner })
+    }
 
     /// The wrapped watcher (for [`Watcher::stat`], [`Watcher::source_status`]).
-    pub fn get_ref(&self) -> &Watcher {
+    pub fn get_ref(&self) -> &S {
         self.inner.get_ref()
     }
 
     /// The wrapped watcher, mutably. Taking events from it directly is fine:
     /// the stream never relies on readiness it has not checked itself.
-    pub fn get_mut(&mut self) -> &mut Watcher {
+    pub fn get_mut(&mut self) -> &mut S {
         self.inner.get_mut()
     }
 
     /// Deregisters from tokio and returns the watcher.
-    pub fn into_inner(self) -> Watcher {
+    pub fn into_inner(self) -> S {
         self.inner.into_inner()
     }
 
@@ -139,7 +147,7 @@ impl AsyncWatcher {
     }
 }
 
-impl Stream for AsyncWatcher {
+impl<S: EventSource + Unpin> Stream for AsyncWatcher<S> {
     type Item = io::Result<Event>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -151,7 +159,7 @@ impl Stream for AsyncWatcher {
     }
 }
 
-impl AsRawFd for AsyncWatcher {
+impl<S: EventSource> AsRawFd for AsyncWatcher<S> {
     fn as_raw_fd(&self) -> std::os::unix::io::RawFd {
         self.inner.get_ref().as_raw_fd()
     }

@@ -41,7 +41,7 @@ pub enum Stat {
 }
 
 impl Stat {
-    fn raw(self) -> sys::sw_stat_id::Type {
+    pub(crate) fn raw(self) -> sys::sw_stat_id::Type {
         use sys::sw_stat_id as id;
         match self {
             Stat::Events => id::SW_STAT_EVENTS,
@@ -182,70 +182,20 @@ impl Watcher {
     /// passes (`None`: no limit). Returns whether it became readable.
     /// Interrupted waits are resumed.
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<bool> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        loop {
-            let ms: libc::c_int = match deadline {
-                None => -1,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    // Round up so a short timeout does not spin at 0 ms.
-                    let ms = left.as_nanos().div_ceil(1_000_000);
-                    libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
-                }
-            };
-            let mut pfd = libc::pollfd {
-                fd: self.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-            if r < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(e);
-            }
-            if r > 0 {
-                if pfd.revents & libc::POLLNVAL != 0 {
-                    return Err(io::Error::from_raw_os_error(libc::EBADF));
-                }
-                return Ok(true);
-            }
-            if ms == 0 || deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(false);
-            }
-        }
+        wait_readable(self.as_raw_fd(), timeout)
     }
 
     /// The next event, waiting for it up to `timeout` (`None`: no limit).
     /// `Ok(None)` when the time ran out.
     pub fn next_event_timeout(&mut self, timeout: Option<Duration>) -> io::Result<Option<Event>> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        loop {
-            if let Some(ev) = self.next_event()? {
-                return Ok(Some(ev));
-            }
-            let left = match deadline {
-                None => None,
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return Ok(None);
-                    }
-                    Some(d - now)
-                }
-            };
-            self.wait(left)?;
-        }
+        next_event_timeout(self, timeout)
     }
 
     /// A blocking iterator over events: waits with poll(2) whenever nothing
     /// is ready. It never ends; an error is yielded as `Err` and iteration
     /// may continue after it.
     pub fn events(&mut self) -> Events<'_> {
-        Events { watcher: self }
+        Events { source: self }
     }
 
     /// `Ok(())` when `source` runs, otherwise the reason it does not
@@ -303,17 +253,94 @@ impl fmt::Debug for Watcher {
     }
 }
 
-/// Blocking iterator returned by [`Watcher::events`].
-#[derive(Debug)]
-pub struct Events<'a> {
-    watcher: &'a mut Watcher,
+/// What the blocking helpers and the tokio stream drive: a [`Watcher`] or a
+/// [`Host`](crate::Host) (one pollable fd, a never-blocking next event).
+pub trait EventSource: AsRawFd {
+    /// The next event, never blocking; `Ok(None)` when nothing is ready.
+    fn next_event(&mut self) -> io::Result<Option<Event>>;
 }
 
-impl Iterator for Events<'_> {
+impl EventSource for Watcher {
+    fn next_event(&mut self) -> io::Result<Option<Event>> {
+        Watcher::next_event(self)
+    }
+}
+
+/// Waits with poll(2) until `fd` is readable or `timeout` passes.
+pub(crate) fn wait_readable(fd: RawFd, timeout: Option<Duration>) -> io::Result<bool> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    loop {
+        let ms: libc::c_int = match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                // Round up so a short timeout does not spin at 0 ms.
+                let ms = left.as_nanos().div_ceil(1_000_000);
+                libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
+            }
+        };
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if r > 0 {
+            if pfd.revents & libc::POLLNVAL != 0 {
+                return Err(io::Error::from_raw_os_error(libc::EBADF));
+            }
+            return Ok(true);
+        }
+        if ms == 0 || deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(false);
+        }
+    }
+}
+
+/// The next event of `source`, waiting up to `timeout` (`None`: no limit).
+pub(crate) fn next_event_timeout<S: EventSource + ?Sized>(
+    source: &mut S,
+    timeout: Option<Duration>,
+) -> io::Result<Option<Event>> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    loop {
+        if let Some(ev) = source.next_event()? {
+            return Ok(Some(ev));
+        }
+        let left = match deadline {
+            None => None,
+            Some(d) => {
+                let now = Instant::now();
+                if now >= d {
+                    return Ok(None);
+                }
+                Some(d - now)
+            }
+        };
+        wait_readable(source.as_raw_fd(), left)?;
+    }
+}
+
+/// Blocking iterator returned by [`Watcher::events`] and
+/// [`Host::events`](crate::Host::events).
+#[derive(Debug)]
+pub struct Events<'a, S: EventSource = Watcher> {
+    pub(crate) source: &'a mut S,
+}
+
+impl<S: EventSource> Iterator for Events<'_, S> {
     type Item = io::Result<Event>;
 
     fn next(&mut self) -> Option<io::Result<Event>> {
-        Some(self.watcher.next_event_timeout(None).and_then(|ev| {
+        Some(next_event_timeout(self.source, None).and_then(|ev| {
             ev.ok_or_else(|| io::Error::other("wait without timeout returned no event"))
         }))
     }
