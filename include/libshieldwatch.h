@@ -60,6 +60,36 @@ typedef struct sw_audit_log sw_audit_log;
 #define SW_SOURCE_NFLOG (1u << 2)
 #define SW_SOURCE_ALL   (SW_SOURCE_DNS | SW_SOURCE_AUDIT | SW_SOURCE_NFLOG)
 
+/* Event vocabulary: the strings sw_event_source() and sw_event_action()
+ * return (and the JSON carries). One line per name: the Go and Rust bindings
+ * generate their typed constants from these lines, so adding an action here
+ * is all a new one takes. SW_EVENT_SOURCE_* name sources in events; the
+ * SW_SOURCE_* bits above select them. */
+#define SW_EVENT_SOURCE_DNS   "dns"   /* the dnsmasq query log */
+#define SW_EVENT_SOURCE_AUDIT "audit" /* audit.jsonl */
+#define SW_EVENT_SOURCE_NFLOG "nflog" /* packets the firewall logged */
+#define SW_EVENT_SOURCE_WATCH "watch" /* the library's own notices */
+/* dns: a query for a name outside the allowed set. */
+#define SW_ACTION_BLOCKED_QUERY "blocked_query"
+/* nflog: the built-in log prefix table (TEROK_SHIELD_BLOCKED, _DENIED,
+ * _PRIVATE, _ALLOWED, _BYPASS); sw_options_set_nflog_action() adds others. */
+#define SW_ACTION_QUEUED_CONNECTION  "queued_connection"
+#define SW_ACTION_BLOCKED_CONNECTION "blocked_connection"
+#define SW_ACTION_PRIVATE_RANGE      "private_range"
+#define SW_ACTION_ALLOWED_CONNECTION "allowed_connection"
+#define SW_ACTION_BYPASS_CONNECTION  "bypass_connection"
+/* watch: NFLOG could not be set up (detail says why), messages were lost,
+ * a line longer than max_line was dropped. */
+#define SW_ACTION_NFLOG_UNAVAILABLE "nflog_unavailable"
+#define SW_ACTION_LOST              "lost"
+#define SW_ACTION_LINE_TOO_LONG     "line_too_long"
+/* audit: what the shield tool writes with sw_audit_write(); an audit line
+ * may carry any other action too. */
+#define SW_ACTION_SETUP    "setup"
+#define SW_ACTION_TEARDOWN "teardown"
+#define SW_ACTION_ALLOW    "allow"
+#define SW_ACTION_DENY     "deny"
+
 /* Library version as "MAJOR.MINOR.PATCH"; static storage. */
 const char *sw_version(void);
 
@@ -238,8 +268,8 @@ uint64_t sw_host_stat(const sw_host *h, sw_stat_id id);
 
 void sw_event_free(sw_event *ev);
 /* Field accessors. Strings are borrowed from ev and never NULL ("" when the
- * field is empty): ts is RFC 3339 UTC with microseconds, source is "dns",
- * "audit", "nflog" or "watch". */
+ * field is empty): ts is RFC 3339 UTC with microseconds, source is one of
+ * SW_EVENT_SOURCE_*, action one of SW_ACTION_* (audit: any string). */
 const char *sw_event_ts(const sw_event *ev);
 const char *sw_event_source(const sw_event *ev);
 const char *sw_event_action(const sw_event *ev);

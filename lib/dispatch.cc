@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "inotify_errors.h"
+
 namespace sw {
 
 namespace {
@@ -59,7 +61,7 @@ Status Dispatch::Init() {
   epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_.valid()) return Status::FromErrno("epoll_create1");
   inotify_.reset(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-  if (!inotify_.valid()) return Status::FromErrno("inotify_init1");
+  if (!inotify_.valid()) return InotifyError("inotify_init1");
   pending_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!pending_.valid()) return Status::FromErrno("eventfd");
   Status s = EpollAdd(epoll_.get(), inotify_.get(), kInotifyToken);
@@ -70,7 +72,7 @@ Status Dispatch::Init() {
 Status Dispatch::Watch(const std::string& path, uint32_t mask, DispatchOwner* owner,
                        WatchRef* out) {
   int wd = inotify_add_watch(inotify_.get(), path.c_str(), mask);
-  if (wd < 0) return Status::FromErrno("inotify_add_watch " + path);
+  if (wd < 0) return InotifyError("inotify_add_watch " + path);
   watches_[wd].push_back(owner);
   *out = WatchRef(this, wd, owner);
   return Status::Ok();
