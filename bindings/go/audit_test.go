@@ -69,7 +69,7 @@ func TestAuditLogRoundTrip(t *testing.T) {
 		if b, _ := ev.MarshalJSON(); string(b) != ev.JSON() {
 			t.Errorf("event %d: MarshalJSON %s != library %s", i, b, ev.JSON())
 		}
-		if !strings.Contains(lines[i], `"action":"`+want[i].Action+`"`) {
+		if !strings.Contains(lines[i], `"action":"`+string(want[i].Action)+`"`) {
 			t.Errorf("line %d: %s", i, lines[i])
 		}
 	}
@@ -136,7 +136,7 @@ func TestAuditLogToWatcher(t *testing.T) {
 		go func() { defer wg.Done(); l.LogEvent("c1", a, "", "concurrent") }()
 	}
 	wg.Wait()
-	seen := map[string]string{}
+	seen := map[Action]string{}
 	for range 3 {
 		ev := nextWithin(t, w, 5*time.Second)
 		if ev.Source != "audit" || ev.Detail != "concurrent" {

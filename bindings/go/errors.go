@@ -21,16 +21,24 @@ var etier = syscall.Errno(swc.SW_ETIER)
 
 // Error is a failure reported by the C library.
 type Error struct {
-	Op   string        // the operation, e.g. "open", "poll", "audit write"
-	Path string        // the file or directory involved, if any
-	Err  syscall.Errno // the (positive) errno the library returned
+	Op     string        // the operation, e.g. "open", "poll", "audit write"
+	Path   string        // the file or directory involved, if any
+	Reason string        // the library's one-line reason, when it gave one (open)
+	Err    syscall.Errno // the (positive) errno the library returned
 }
 
-// Error formats the failure with the library's description of the code.
+// Error formats the failure: the library's reason when it gave one (it
+// names the file or step), else the path and the library's description of
+// the code.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("shieldwatch: ")
 	b.WriteString(e.Op)
+	if e.Reason != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Reason)
+		return b.String()
+	}
 	if e.Path != "" {
 		b.WriteString(" ")
 		b.WriteString(e.Path)

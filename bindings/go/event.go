@@ -1,9 +1,8 @@
 package shieldwatch
 
 import (
-	"strconv"
+	"encoding/json"
 	"time"
-	"unicode/utf8"
 
 	"github.com/terok-ai/libshieldwatch/bindings/go/internal/swc"
 )
@@ -13,26 +12,26 @@ import (
 // are always present; the others only when set. Uid, gid and icmp_type are
 // -1 ("absent") in C and nil here.
 //
-// json.Marshal(ev) produces the library's line byte for byte, except that
-// encoding/json's HTML-safe mode (json.Marshal's default) rewrites <, >, &,
-// U+2028 and U+2029 inside strings as \u003c, \u003e, \u0026, \u2028 and
-// \u2029; a json.Encoder with SetEscapeHTML(false) reproduces the library's
-// bytes for every string (followed by the Encoder's newline). ev.JSON()
-// returns the library's own text.
+// The JSON form is the library's: JSON() returns the line sw_event_json
+// made, and json.Marshal(ev) emits those same bytes (up to encoding/json's
+// HTML-safe escaping of <, >, &, U+2028 and U+2029, which a json.Encoder
+// with SetEscapeHTML(false) leaves alone). There is no second serializer in
+// Go; only an Event built by hand in Go, which has no library line, is
+// encoded by encoding/json from the struct tags.
 type Event struct {
-	TS        string `json:"ts"`                   // RFC 3339 UTC with microseconds
-	Source    string `json:"source"`               // "dns", "audit", "nflog" or "watch"
-	Action    string `json:"action"`               // e.g. "blocked_query", "setup"
-	Container string `json:"container"`            // the container watched / named in the audit line
-	Domain    string `json:"domain,omitempty"`     // queried or resolved domain
-	QueryType string `json:"query_type,omitempty"` // DNS query type, e.g. "A", "AAAA"
-	Dest      string `json:"dest,omitempty"`       // destination address
-	Detail    string `json:"detail,omitempty"`     // free-form detail
-	Port      int    `json:"port,omitempty"`       // destination port; 0 when absent
-	Proto     int    `json:"proto,omitempty"`      // IP protocol number; 0 when absent
-	UID       *int64 `json:"uid,omitempty"`        // socket owner uid; nil when absent
-	GID       *int64 `json:"gid,omitempty"`        // socket owner gid; nil when absent
-	ICMPType  *int   `json:"icmp_type,omitempty"`  // ICMP/ICMPv6 type; nil when absent
+	TS        string      `json:"ts"`                   // RFC 3339 UTC with microseconds; see Time
+	Source    EventSource `json:"source"`               // EventSourceDNS, EventSourceAudit, ...
+	Action    Action      `json:"action"`               // e.g. ActionBlockedQuery, ActionSetup
+	Container string      `json:"container"`            // the container watched / named in the audit line
+	Domain    string      `json:"domain,omitempty"`     // queried or resolved domain
+	QueryType string      `json:"query_type,omitempty"` // DNS query type, e.g. "A", "AAAA"
+	Dest      string      `json:"dest,omitempty"`       // destination address
+	Detail    string      `json:"detail,omitempty"`     // free-form detail
+	Port      int         `json:"port,omitempty"`       // destination port; 0 when absent
+	Proto     int         `json:"proto,omitempty"`      // IP protocol number; 0 when absent
+	UID       *int64      `json:"uid,omitempty"`        // socket owner uid; nil when absent
+	GID       *int64      `json:"gid,omitempty"`        // socket owner gid; nil when absent
+	ICMPType  *int        `json:"icmp_type,omitempty"`  // ICMP/ICMPv6 type; nil when absent
 	// Dedup: this event also stands for Suppressed more occurrences of its
 	// key that were not emitted (see WithDedupWindow); 0 when absent.
 	Suppressed uint64 `json:"suppressed,omitempty"`
@@ -40,132 +39,33 @@ type Event struct {
 	raw string // sw_event_json's text, for events that came from the library
 }
 
-// JSON returns the event as one JSON object without a newline. For an event
-// received from the library (Watcher.Next, Tail) it is the library's own
-// serialization, kept as received; for an Event built in Go it is the same
-// encoding computed from the fields.
+// JSON returns the library's own JSON line for the event (no newline), as
+// sw_event_json made it; "" for an Event built in Go.
 func (e Event) JSON() string {
-	if e.raw != "" {
-		return e.raw
-	}
-	return string(e.appendJSON(nil))
+	return e.raw
 }
 
-// Time parses TS.
+// Time parses TS, RFC 3339 with an offset written "Z" or "+00:00".
 func (e Event) Time() (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, e.TS)
 }
 
-// MarshalJSON encodes the event exactly as the library does (key order,
-// omission rules and string escaping); see the Event documentation for
-// what encoding/json changes afterwards.
+// MarshalJSON returns the library's line for an event that came from the
+// library; an Event built in Go is encoded from its struct tags.
 func (e Event) MarshalJSON() ([]byte, error) {
-	return e.appendJSON(make([]byte, 0, 128+len(e.Domain)+len(e.Detail))), nil
-}
-
-// appendJSON mirrors the C library's ToJson.
-func (e Event) appendJSON(b []byte) []byte {
-	b = append(b, `{"ts":`...)
-	b = appendJSONString(b, e.TS)
-	b = appendStringField(b, "source", e.Source, true)
-	b = appendStringField(b, "action", e.Action, true)
-	b = appendStringField(b, "container", e.Container, true)
-	b = appendStringField(b, "domain", e.Domain, false)
-	b = appendStringField(b, "query_type", e.QueryType, false)
-	b = appendStringField(b, "dest", e.Dest, false)
-	b = appendStringField(b, "detail", e.Detail, false)
-	if e.Port != 0 {
-		b = appendIntField(b, "port", int64(e.Port))
+	if e.raw != "" {
+		return []byte(e.raw), nil
 	}
-	if e.Proto != 0 {
-		b = appendIntField(b, "proto", int64(e.Proto))
-	}
-	if e.UID != nil && *e.UID >= 0 {
-		b = appendIntField(b, "uid", *e.UID)
-	}
-	if e.GID != nil && *e.GID >= 0 {
-		b = appendIntField(b, "gid", *e.GID)
-	}
-	if e.ICMPType != nil && *e.ICMPType >= 0 {
-		b = appendIntField(b, "icmp_type", int64(*e.ICMPType))
-	}
-	if e.Suppressed > 0 {
-		b = strconv.AppendUint(append(b, `,"suppressed":`...), e.Suppressed, 10)
-	}
-	return append(b, '}')
-}
-
-func appendStringField(b []byte, key, value string, always bool) []byte {
-	if value == "" && !always {
-		return b
-	}
-	b = append(b, ',', '"')
-	b = append(b, key...)
-	b = append(b, '"', ':')
-	return appendJSONString(b, value)
-}
-
-func appendIntField(b []byte, key string, v int64) []byte {
-	b = append(b, ',', '"')
-	b = append(b, key...)
-	b = append(b, '"', ':')
-	return strconv.AppendInt(b, v, 10)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString quotes s like the library: invalid UTF-8 bytes become
-// U+FFFD (one per byte), then ", \, \n, \r, \t get short escapes and every
-// other byte below 0x20, and 0x7F, becomes \u00XX. Nothing else is escaped.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	run := 0 // start of the pending run of bytes needing no escape
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				b = append(b, s[run:i]...)
-				b = append(b, "\uFFFD"...)
-				i++
-				run = i
-				continue
-			}
-			i += n
-			continue
-		}
-		if c >= 0x20 && c != '"' && c != '\\' && c != 0x7F {
-			i++
-			continue
-		}
-		b = append(b, s[run:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-		}
-		i++
-		run = i
-	}
-	b = append(b, s[run:]...)
-	return append(b, '"')
+	type fields Event // the same tags, without this method
+	return json.Marshal(fields(e))
 }
 
 // eventFromC copies a library event (owned or borrowed) into Go memory.
 func eventFromC(ev swc.Struct_SS_sw_event) Event {
 	e := Event{
 		TS:         swc.Sw_event_ts(ev),
-		Source:     swc.Sw_event_source(ev),
-		Action:     swc.Sw_event_action(ev),
+		Source:     EventSource(swc.Sw_event_source(ev)),
+		Action:     Action(swc.Sw_event_action(ev)),
 		Container:  swc.Sw_event_container(ev),
 		Domain:     swc.Sw_event_domain(ev),
 		QueryType:  swc.Sw_event_query_type(ev),

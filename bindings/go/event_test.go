@@ -3,7 +3,9 @@ package shieldwatch
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,57 +13,36 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
-// Pure Go: the encoder follows the library's rules (key order, omission,
-// escaping) without the library.
-func TestMarshalJSONRules(t *testing.T) {
-	for _, tc := range []struct {
-		ev   Event
-		want string
-	}{
-		{Event{TS: "t", Source: "dns", Action: "blocked_query", Container: "c"},
-			`{"ts":"t","source":"dns","action":"blocked_query","container":"c"}`},
-		{Event{}, `{"ts":"","source":"","action":"","container":""}`},
-		{Event{TS: "t", Source: "nflog", Action: "a", Container: "c", Domain: "d", QueryType: "A",
-			Dest: "192.0.2.1", Detail: "x", Port: 53, Proto: 17, UID: ptr(int64(0)), GID: ptr(int64(1000)), ICMPType: ptr(0)},
-			`{"ts":"t","source":"nflog","action":"a","container":"c","domain":"d","query_type":"A","dest":"192.0.2.1","detail":"x","port":53,"proto":17,"uid":0,"gid":1000,"icmp_type":0}`},
-		// C's "absent" -1 is omitted even when set through a pointer.
-		{Event{UID: ptr(int64(-1)), GID: ptr(int64(-1)), ICMPType: ptr(-1)},
-			`{"ts":"","source":"","action":"","container":""}`},
-		{Event{Detail: "q\"b\\n\nr\rt\tb\bf\fz\x00d\x7f<>&\u2028\u2029é😀"},
-			`{"ts":"","source":"","action":"","container":"","detail":"q\"b\\n\nr\rt\tb\u0008f\u000cz\u0000d\u007f<>&` + "\u2028\u2029é😀" + `"}`},
-		// Invalid UTF-8: each bad byte becomes U+FFFD, unescaped.
-		{Event{Detail: "a\xffb\xe2\x82c\xed\xa0\x80"},
-			`{"ts":"","source":"","action":"","container":"","detail":"a` + "\uFFFDb\uFFFD\uFFFDc\uFFFD\uFFFD\uFFFD" + `"}`},
-	} {
-		b, err := tc.ev.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(b) != tc.want {
-			t.Errorf("MarshalJSON:\n got %s\nwant %s", b, tc.want)
-		}
-		if tc.ev.JSON() != tc.want {
-			t.Errorf("JSON() = %s", tc.ev.JSON())
-		}
+// An Event built in Go has no library line: JSON() is empty and
+// json.Marshal encodes the struct tags (same keys and omission rules).
+func TestMarshalGoBuiltEvent(t *testing.T) {
+	ev := Event{TS: "2026-11-22T13:30:01.000000Z", Source: EventSourceNflog, Action: ActionBlockedConnection,
+		Container: "c1", Dest: "192.0.2.7", Port: 5353, Proto: 17, UID: ptr(int64(0))}
+	if ev.JSON() != "" {
+		t.Errorf("JSON() = %q for a Go-built event", ev.JSON())
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"ts":"2026-11-22T13:30:01.000000Z","source":"nflog","action":"blocked_connection","container":"c1","dest":"192.0.2.7","port":5353,"proto":17,"uid":0}`
+	if string(b) != want {
+		t.Errorf("json.Marshal:\n got %s\nwant %s", b, want)
 	}
 }
 
-// The struct tags say the same as the hand-written encoder: for plain
-// content, encoding/json's reflection (tags, omitempty) gives the same bytes.
-func TestTagsMatchEncoder(t *testing.T) {
-	type plain Event // same fields and tags, no MarshalJSON
-	for _, ev := range []Event{
-		{TS: "2026-11-22T13:30:01.000000+00:00", Source: "dns", Action: "blocked_query", Container: "c1",
-			Domain: "evil.example.com", QueryType: "A"},
-		{TS: "t", Source: "nflog", Action: "blocked_connection", Container: "c1", Dest: "192.0.2.7",
-			Port: 5353, Proto: 17, UID: ptr(int64(0)), GID: ptr(int64(0))},
-		{TS: "t", Source: "nflog", Action: "x", Container: "c1", Dest: "2001:db8::1", Proto: 58, ICMPType: ptr(128)},
-	} {
-		viaTags, _ := json.Marshal(plain(ev))
-		viaMethod, _ := json.Marshal(ev)
-		if !bytes.Equal(viaTags, viaMethod) {
-			t.Errorf("tags: %s\nmethod: %s", viaTags, viaMethod)
+// Time parses the library's form and the "+00:00" form alike.
+func TestEventTime(t *testing.T) {
+	want := time.Date(2026, 11, 22, 13, 30, 1, 123456000, time.UTC)
+	for _, ts := range []string{"2026-11-22T13:30:01.123456Z", "2026-11-22T13:30:01.123456+00:00",
+		"2026-11-22T15:30:01.123456+02:00"} {
+		got, err := Event{TS: ts}.Time()
+		if err != nil || !got.Equal(want) {
+			t.Errorf("Time(%q) = %v, %v; want %v", ts, got, err, want)
 		}
+	}
+	if _, err := (Event{TS: "yesterday"}).Time(); err == nil {
+		t.Error("Time accepted garbage")
 	}
 }
 
@@ -87,9 +68,13 @@ func TestJSONMatchesLibrary(t *testing.T) {
 		if lib == "" || lib[0] != '{' {
 			t.Fatalf("library JSON %q", lib)
 		}
-		// Recomputed from the fields: identical.
+		// MarshalJSON hands out the library's bytes.
 		if b, _ := ev.MarshalJSON(); string(b) != lib {
 			t.Errorf("MarshalJSON differs:\n  go  %s\n  lib %s", b, lib)
+		}
+		// The library's timestamp parses.
+		if ts, err := ev.Time(); err != nil || time.Since(ts) > time.Hour && ev.Source != EventSourceAudit {
+			t.Errorf("Time(%q) = %v, %v", ev.TS, ts, err)
 		}
 		// json.Marshal: identical, up to its HTML-safe escaping.
 		var htmlSafe bytes.Buffer
@@ -129,4 +114,49 @@ func TestJSONMatchesLibrary(t *testing.T) {
 	}
 	t.Logf("library line with escapes: %s", events[4].JSON())
 	t.Logf("library line with HTML characters: %s", events[5].JSON())
+}
+
+// The typed constants are the header's: every SW_EVENT_SOURCE_* and
+// SW_ACTION_* line, in order, with its value; every SW_STAT_* id equal to
+// the C enum's value. (vocab_gen.go is generated; check-generated.sh keeps
+// it current, this checks the generator.)
+func TestVocabularyMatchesHeader(t *testing.T) {
+	header, err := os.ReadFile("../../include/libshieldwatch.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^#define SW_(EVENT_SOURCE|ACTION)_[A-Z0-9_]+ +"([^"]*)"`)
+	var wantSources, wantActions []string
+	for _, m := range re.FindAllStringSubmatch(string(header), -1) {
+		if m[1] == "ACTION" {
+			wantActions = append(wantActions, m[2])
+		} else {
+			wantSources = append(wantSources, m[2])
+		}
+	}
+	var gotSources, gotActions []string
+	for _, s := range eventSources {
+		gotSources = append(gotSources, string(s))
+	}
+	for _, a := range actions {
+		gotActions = append(gotActions, string(a))
+	}
+	if !reflect.DeepEqual(gotSources, wantSources) || len(wantSources) != 4 {
+		t.Errorf("sources %v, header %v", gotSources, wantSources)
+	}
+	if !reflect.DeepEqual(gotActions, wantActions) || len(wantActions) < 9 {
+		t.Errorf("actions %v, header %v", gotActions, wantActions)
+	}
+	stats := regexp.MustCompile(`(?m)^\s*SW_STAT_[A-Z0-9_]+ *=`).FindAllString(string(header), -1)
+	if len(statIDs) != len(stats) || len(stats) < 9 {
+		t.Errorf("%d Stat constants, header has %d", len(statIDs), len(stats))
+	}
+	for _, s := range statIDs {
+		if int(s.stat) != int(s.id) {
+			t.Errorf("Stat %d != C id %d", s.stat, s.id)
+		}
+	}
+	if !ActionBlockedQuery.Known() || Action("custom_audit_action").Known() || !EventSourceWatch.Known() {
+		t.Error("Known() wrong")
+	}
 }

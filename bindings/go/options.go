@@ -57,9 +57,10 @@ func WithSources(sources Source) Option {
 // domain, query_type, dest, port, proto): the first occurrence is delivered
 // and opens a window of d; repeats inside it are held back and, when the
 // window closes, the last one is delivered with Suppressed = the others, so
-// the sum over events of 1 + Suppressed equals the occurrences exactly. d is
-// rounded up to whole milliseconds; 0 (default) disables deduplication. With
-// WithDedupOnce, d is the report period instead.
+// the sum over events of 1 + Suppressed equals the occurrences exactly. The
+// library counts whole milliseconds: d is rounded up (500µs is 1ms), so
+// only 0 (the default) disables deduplication; the Rust binding does the
+// same. With WithDedupOnce, d is the report period instead.
 func WithDedupWindow(d time.Duration) Option {
 	return func(s *settings) {
 		if d < 0 {

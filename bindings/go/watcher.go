@@ -66,7 +66,8 @@ func freeHandles(hs handles) {
 //
 // It fails with an error matching ErrTier when stateDir/dns.tier is missing
 // or not "dnsmasq", and with one wrapping syscall.ENOENT or syscall.ENOTDIR
-// for a bad stateDir.
+// for a bad stateDir. The *Error carries the library's one-line reason
+// (sw_open_explain), naming the file or step that failed.
 func Open(stateDir, container string, opts ...Option) (*Watcher, error) {
 	if err := checkString("open", stateDir); err != nil {
 		return nil, err
@@ -85,8 +86,10 @@ func Open(stateDir, container string, opts ...Option) (*Watcher, error) {
 		return nil, &Error{Op: "open", Path: stateDir, Err: syscall.ENOMEM}
 	}
 	defer swc.Delete_sw_watcher_out(out)
-	if rc := swc.Sw_open(stateDir, container, o, out); rc < 0 {
-		return nil, errorFromCode("open", stateDir, rc)
+	reason := swc.NewSwc_reason()
+	defer swc.DeleteSwc_reason(reason)
+	if rc := swc.Swc_open_explain(stateDir, container, o, out, reason); rc < 0 {
+		return nil, &Error{Op: "open", Path: stateDir, Reason: reason.GetText(), Err: syscall.Errno(-rc)}
 	}
 	h := swc.Sw_watcher_out_value(out)
 	w, err := newStream(&cStream{
@@ -332,21 +335,9 @@ func (w *Watcher) SourceStatus(source Source) error {
 	return errorFromCode("source status", "", swc.Sw_source_status(w.h, uint(source)))
 }
 
-// Stat identifies a Watcher counter (sw_stat_id).
+// Stat identifies a Watcher counter (sw_stat_id); the Stat* constants are
+// generated from the C header (vocab_gen.go).
 type Stat int
-
-// Counters for Watcher.Stat.
-const (
-	StatEvents       Stat = iota // events queued so far
-	StatDNSLines                 // dnsmasq log lines read
-	StatAuditLines               // audit lines read
-	StatAuditSkipped             // blank, invalid or non-object audit lines
-	StatLinesTooLong             // lines dropped for exceeding max_line
-	StatNflogPackets             // NFLOG packets turned into events
-	StatNflogLost                // NFLOG messages known lost
-	StatDeduped                  // events suppressed by the dedup window
-	StatRescans                  // inotify overflows recovered by rescanning
-)
 
 // Stat returns a counter; 0 for an unknown one or after Close.
 func (w *Watcher) Stat(s Stat) uint64 {

@@ -28,7 +28,7 @@ func TestBlockedQuery(t *testing.T) {
 	s.query("A", "good.example.com") // allowed: no event
 	s.query("A", "evil.example.com")
 	ev := nextWithin(t, w, 5*time.Second)
-	if ev.Source != "dns" || ev.Action != "blocked_query" || ev.Domain != "evil.example.com" ||
+	if ev.Source != EventSourceDNS || ev.Action != ActionBlockedQuery || ev.Domain != "evil.example.com" ||
 		ev.QueryType != "A" || ev.Container != "c1" {
 		t.Fatalf("got %+v (%s)", ev, ev.JSON())
 	}
@@ -287,13 +287,21 @@ func TestErrors(t *testing.T) {
 		if !errors.As(err, &swErr) || swErr.Op != "open" || swErr.Path != s.dir {
 			t.Fatalf("err = %#v", err)
 		}
+		// The library's reason names the file.
+		if !strings.Contains(err.Error(), s.path("dns.tier")+" is missing") {
+			t.Errorf("err = %q, want the library's reason naming dns.tier", err)
+		}
 		t.Logf("tier missing: %v", err)
 	})
 	t.Run("tier not dnsmasq", func(t *testing.T) {
 		s := newStateDir(t)
 		s.write("dns.tier", "unbound\n")
-		if _, err := Open(s.dir, "c1"); !errors.Is(err, ErrTier) {
+		_, err := Open(s.dir, "c1")
+		if !errors.Is(err, ErrTier) {
 			t.Fatalf("err = %v, want ErrTier", err)
+		}
+		if !strings.Contains(err.Error(), "says 'unbound'") {
+			t.Errorf("err = %q, want the library's reason quoting dns.tier", err)
 		}
 	})
 	t.Run("no such dir", func(t *testing.T) {
@@ -358,7 +366,7 @@ func TestOptionsAccepted(t *testing.T) {
 	}
 	// Max line: a longer line is dropped and reported.
 	s.query("A", strings.Repeat("x", 5000)+".example.com")
-	if ev := nextWithin(t, w, 5*time.Second); ev.Action != "line_too_long" || ev.Source != "watch" {
+	if ev := nextWithin(t, w, 5*time.Second); ev.Action != ActionLineTooLong || ev.Source != EventSourceWatch {
 		t.Fatalf("got %s", ev.JSON())
 	}
 	if err := w.SourceStatus(SourceDNS); err != nil {
@@ -467,7 +475,7 @@ func TestNflogUnavailable(t *testing.T) {
 	}
 	defer w.Close()
 	ev := nextWithin(t, w, 5*time.Second)
-	if ev.Source != "watch" || ev.Action != "nflog_unavailable" || ev.Container != "c1" {
+	if ev.Source != EventSourceWatch || ev.Action != ActionNflogUnavailable || ev.Container != "c1" {
 		t.Fatalf("got %s", ev.JSON())
 	}
 	if err := w.SourceStatus(SourceNFLOG); err == nil {
@@ -477,5 +485,30 @@ func TestNflogUnavailable(t *testing.T) {
 	s.query("A", "evil.example.com")
 	if ev := nextWithin(t, w, 5*time.Second); ev.Domain != "evil.example.com" {
 		t.Fatalf("got %s", ev.JSON())
+	}
+}
+
+// A sub-millisecond dedup window is rounded up to 1 ms, never to "off":
+// two identical queries in one write give one event (the Rust binding's
+// test checks the same rule).
+func TestDedupWindowRoundsUp(t *testing.T) {
+	s := newStateDir(t)
+	w := openWatcher(t, s, "c1", fileSources, WithDedupWindow(500*time.Microsecond))
+	line := "Nov 22 13:30:01 dnsmasq[9605]: query[A] twice.example.com from 127.0.0.1\n"
+	f, err := os.OpenFile(s.path("dnsmasq.log"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString(line + line)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextWithin(t, w, 5*time.Second); ev.Domain != "twice.example.com" {
+		t.Fatalf("got %s", ev.JSON())
+	}
+	expectNone(t, w, 200*time.Millisecond)
+	if n := w.Stat(StatDeduped); n != 1 {
+		t.Errorf("Stat(StatDeduped) = %d, want 1 (500µs must not mean off)", n)
 	}
 }

@@ -44,7 +44,7 @@ func swcCopyString(s string) string {
 	return r
 }
 %}
-%typemap(goout, fragment="SwcCopyString") char *, const char * %{
+%typemap(goout, fragment="SwcCopyString") char *, const char *, char [ANY] %{
 	$result = swcCopyString($1)
 %}
 
@@ -55,5 +55,20 @@ func swcCopyString(s string) string {
 %pointer_functions(sw_event_list *, sw_event_list_out);
 %pointer_functions(sw_audit_log *, sw_audit_log_out);
 %pointer_functions(sw_host *, sw_host_out);
+
+/* sw_open_explain's (errbuf, errlen) pair: Go strings are immutable, so the
+ * reason is written into a small C struct the Go side allocates and reads
+ * (New_Swc_reason / GetText / Delete_Swc_reason). */
+%ignore sw_open_explain;
+%immutable swc_reason::text;
+%inline %{
+typedef struct swc_reason { char text[512]; } swc_reason;
+static int swc_open_explain(const char *state_dir, const char *container,
+                            const sw_options *opts, sw_watcher **out,
+                            swc_reason *reason) {
+  return sw_open_explain(state_dir, container, opts, out, reason->text,
+                         sizeof reason->text);
+}
+%}
 
 %include "libshieldwatch.h"

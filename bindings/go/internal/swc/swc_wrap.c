@@ -312,11 +312,20 @@ static sw_host * sw_host_out_value(sw_host * *obj) {
   return *obj;
 }
 
+
+typedef struct swc_reason { char text[512]; } swc_reason;
+static int swc_open_explain(const char *state_dir, const char *container,
+                            const sw_options *opts, sw_watcher **out,
+                            swc_reason *reason) {
+  return sw_open_explain(state_dir, container, opts, out, reason->text,
+                         sizeof reason->text);
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_swc_d0b37758b4854dac(void *_swig_go_0) {
+void _wrap_Swig_free_swc_83b7e386ff2809f5(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -326,7 +335,7 @@ void _wrap_Swig_free_swc_d0b37758b4854dac(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_swc_d0b37758b4854dac(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_swc_83b7e386ff2809f5(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -339,7 +348,7 @@ void *_wrap_Swig_malloc_swc_d0b37758b4854dac(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_SW_ETIER_swc_d0b37758b4854dac() {
+intgo _wrap_SW_ETIER_swc_83b7e386ff2809f5() {
   int result;
   intgo _swig_go_result;
   
@@ -350,7 +359,7 @@ intgo _wrap_SW_ETIER_swc_d0b37758b4854dac() {
 }
 
 
-struct sw_watcher **_wrap_new_sw_watcher_out_swc_d0b37758b4854dac() {
+struct sw_watcher **_wrap_new_sw_watcher_out_swc_83b7e386ff2809f5() {
   sw_watcher **result = 0 ;
   struct sw_watcher **_swig_go_result;
   
@@ -361,7 +370,7 @@ struct sw_watcher **_wrap_new_sw_watcher_out_swc_d0b37758b4854dac() {
 }
 
 
-struct sw_watcher **_wrap_copy_sw_watcher_out_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
+struct sw_watcher **_wrap_copy_sw_watcher_out_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   sw_watcher **result = 0 ;
   struct sw_watcher **_swig_go_result;
@@ -374,7 +383,7 @@ struct sw_watcher **_wrap_copy_sw_watcher_out_swc_d0b37758b4854dac(struct sw_wat
 }
 
 
-void _wrap_delete_sw_watcher_out_swc_d0b37758b4854dac(struct sw_watcher **_swig_go_0) {
+void _wrap_delete_sw_watcher_out_swc_83b7e386ff2809f5(struct sw_watcher **_swig_go_0) {
   sw_watcher **arg1 = (sw_watcher **) 0 ;
   
   arg1 = *(sw_watcher ***)&_swig_go_0; 
@@ -384,7 +393,7 @@ void _wrap_delete_sw_watcher_out_swc_d0b37758b4854dac(struct sw_watcher **_swig_
 }
 
 
-void _wrap_sw_watcher_out_assign_swc_d0b37758b4854dac(struct sw_watcher **_swig_go_0, struct sw_watcher *_swig_go_1) {
+void _wrap_sw_watcher_out_assign_swc_83b7e386ff2809f5(struct sw_watcher **_swig_go_0, struct sw_watcher *_swig_go_1) {
   sw_watcher **arg1 = (sw_watcher **) 0 ;
   sw_watcher *arg2 = (sw_watcher *) 0 ;
   
@@ -396,7 +405,7 @@ void _wrap_sw_watcher_out_assign_swc_d0b37758b4854dac(struct sw_watcher **_swig_
 }
 
 
-struct sw_watcher *_wrap_sw_watcher_out_value_swc_d0b37758b4854dac(struct sw_watcher **_swig_go_0) {
+struct sw_watcher *_wrap_sw_watcher_out_value_swc_83b7e386ff2809f5(struct sw_watcher **_swig_go_0) {
   sw_watcher **arg1 = (sw_watcher **) 0 ;
   sw_watcher *result = 0 ;
   struct sw_watcher *_swig_go_result;
@@ -409,7 +418,7 @@ struct sw_watcher *_wrap_sw_watcher_out_value_swc_d0b37758b4854dac(struct sw_wat
 }
 
 
-struct sw_event **_wrap_new_sw_event_out_swc_d0b37758b4854dac() {
+struct sw_event **_wrap_new_sw_event_out_swc_83b7e386ff2809f5() {
   sw_event **result = 0 ;
   struct sw_event **_swig_go_result;
   
@@ -420,7 +429,7 @@ struct sw_event **_wrap_new_sw_event_out_swc_d0b37758b4854dac() {
 }
 
 
-struct sw_event **_wrap_copy_sw_event_out_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+struct sw_event **_wrap_copy_sw_event_out_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   sw_event **result = 0 ;
   struct sw_event **_swig_go_result;
@@ -433,7 +442,7 @@ struct sw_event **_wrap_copy_sw_event_out_swc_d0b37758b4854dac(struct sw_event *
 }
 
 
-void _wrap_delete_sw_event_out_swc_d0b37758b4854dac(struct sw_event **_swig_go_0) {
+void _wrap_delete_sw_event_out_swc_83b7e386ff2809f5(struct sw_event **_swig_go_0) {
   sw_event **arg1 = (sw_event **) 0 ;
   
   arg1 = *(sw_event ***)&_swig_go_0; 
@@ -443,7 +452,7 @@ void _wrap_delete_sw_event_out_swc_d0b37758b4854dac(struct sw_event **_swig_go_0
 }
 
 
-void _wrap_sw_event_out_assign_swc_d0b37758b4854dac(struct sw_event **_swig_go_0, struct sw_event *_swig_go_1) {
+void _wrap_sw_event_out_assign_swc_83b7e386ff2809f5(struct sw_event **_swig_go_0, struct sw_event *_swig_go_1) {
   sw_event **arg1 = (sw_event **) 0 ;
   sw_event *arg2 = (sw_event *) 0 ;
   
@@ -455,7 +464,7 @@ void _wrap_sw_event_out_assign_swc_d0b37758b4854dac(struct sw_event **_swig_go_0
 }
 
 
-struct sw_event *_wrap_sw_event_out_value_swc_d0b37758b4854dac(struct sw_event **_swig_go_0) {
+struct sw_event *_wrap_sw_event_out_value_swc_83b7e386ff2809f5(struct sw_event **_swig_go_0) {
   sw_event **arg1 = (sw_event **) 0 ;
   sw_event *result = 0 ;
   struct sw_event *_swig_go_result;
@@ -468,7 +477,7 @@ struct sw_event *_wrap_sw_event_out_value_swc_d0b37758b4854dac(struct sw_event *
 }
 
 
-struct sw_event_list **_wrap_new_sw_event_list_out_swc_d0b37758b4854dac() {
+struct sw_event_list **_wrap_new_sw_event_list_out_swc_83b7e386ff2809f5() {
   sw_event_list **result = 0 ;
   struct sw_event_list **_swig_go_result;
   
@@ -479,7 +488,7 @@ struct sw_event_list **_wrap_new_sw_event_list_out_swc_d0b37758b4854dac() {
 }
 
 
-struct sw_event_list **_wrap_copy_sw_event_list_out_swc_d0b37758b4854dac(struct sw_event_list *_swig_go_0) {
+struct sw_event_list **_wrap_copy_sw_event_list_out_swc_83b7e386ff2809f5(struct sw_event_list *_swig_go_0) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   sw_event_list **result = 0 ;
   struct sw_event_list **_swig_go_result;
@@ -492,7 +501,7 @@ struct sw_event_list **_wrap_copy_sw_event_list_out_swc_d0b37758b4854dac(struct 
 }
 
 
-void _wrap_delete_sw_event_list_out_swc_d0b37758b4854dac(struct sw_event_list **_swig_go_0) {
+void _wrap_delete_sw_event_list_out_swc_83b7e386ff2809f5(struct sw_event_list **_swig_go_0) {
   sw_event_list **arg1 = (sw_event_list **) 0 ;
   
   arg1 = *(sw_event_list ***)&_swig_go_0; 
@@ -502,7 +511,7 @@ void _wrap_delete_sw_event_list_out_swc_d0b37758b4854dac(struct sw_event_list **
 }
 
 
-void _wrap_sw_event_list_out_assign_swc_d0b37758b4854dac(struct sw_event_list **_swig_go_0, struct sw_event_list *_swig_go_1) {
+void _wrap_sw_event_list_out_assign_swc_83b7e386ff2809f5(struct sw_event_list **_swig_go_0, struct sw_event_list *_swig_go_1) {
   sw_event_list **arg1 = (sw_event_list **) 0 ;
   sw_event_list *arg2 = (sw_event_list *) 0 ;
   
@@ -514,7 +523,7 @@ void _wrap_sw_event_list_out_assign_swc_d0b37758b4854dac(struct sw_event_list **
 }
 
 
-struct sw_event_list *_wrap_sw_event_list_out_value_swc_d0b37758b4854dac(struct sw_event_list **_swig_go_0) {
+struct sw_event_list *_wrap_sw_event_list_out_value_swc_83b7e386ff2809f5(struct sw_event_list **_swig_go_0) {
   sw_event_list **arg1 = (sw_event_list **) 0 ;
   sw_event_list *result = 0 ;
   struct sw_event_list *_swig_go_result;
@@ -527,7 +536,7 @@ struct sw_event_list *_wrap_sw_event_list_out_value_swc_d0b37758b4854dac(struct 
 }
 
 
-struct sw_audit_log **_wrap_new_sw_audit_log_out_swc_d0b37758b4854dac() {
+struct sw_audit_log **_wrap_new_sw_audit_log_out_swc_83b7e386ff2809f5() {
   sw_audit_log **result = 0 ;
   struct sw_audit_log **_swig_go_result;
   
@@ -538,7 +547,7 @@ struct sw_audit_log **_wrap_new_sw_audit_log_out_swc_d0b37758b4854dac() {
 }
 
 
-struct sw_audit_log **_wrap_copy_sw_audit_log_out_swc_d0b37758b4854dac(struct sw_audit_log *_swig_go_0) {
+struct sw_audit_log **_wrap_copy_sw_audit_log_out_swc_83b7e386ff2809f5(struct sw_audit_log *_swig_go_0) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   sw_audit_log **result = 0 ;
   struct sw_audit_log **_swig_go_result;
@@ -551,7 +560,7 @@ struct sw_audit_log **_wrap_copy_sw_audit_log_out_swc_d0b37758b4854dac(struct sw
 }
 
 
-void _wrap_delete_sw_audit_log_out_swc_d0b37758b4854dac(struct sw_audit_log **_swig_go_0) {
+void _wrap_delete_sw_audit_log_out_swc_83b7e386ff2809f5(struct sw_audit_log **_swig_go_0) {
   sw_audit_log **arg1 = (sw_audit_log **) 0 ;
   
   arg1 = *(sw_audit_log ***)&_swig_go_0; 
@@ -561,7 +570,7 @@ void _wrap_delete_sw_audit_log_out_swc_d0b37758b4854dac(struct sw_audit_log **_s
 }
 
 
-void _wrap_sw_audit_log_out_assign_swc_d0b37758b4854dac(struct sw_audit_log **_swig_go_0, struct sw_audit_log *_swig_go_1) {
+void _wrap_sw_audit_log_out_assign_swc_83b7e386ff2809f5(struct sw_audit_log **_swig_go_0, struct sw_audit_log *_swig_go_1) {
   sw_audit_log **arg1 = (sw_audit_log **) 0 ;
   sw_audit_log *arg2 = (sw_audit_log *) 0 ;
   
@@ -573,7 +582,7 @@ void _wrap_sw_audit_log_out_assign_swc_d0b37758b4854dac(struct sw_audit_log **_s
 }
 
 
-struct sw_audit_log *_wrap_sw_audit_log_out_value_swc_d0b37758b4854dac(struct sw_audit_log **_swig_go_0) {
+struct sw_audit_log *_wrap_sw_audit_log_out_value_swc_83b7e386ff2809f5(struct sw_audit_log **_swig_go_0) {
   sw_audit_log **arg1 = (sw_audit_log **) 0 ;
   sw_audit_log *result = 0 ;
   struct sw_audit_log *_swig_go_result;
@@ -586,7 +595,7 @@ struct sw_audit_log *_wrap_sw_audit_log_out_value_swc_d0b37758b4854dac(struct sw
 }
 
 
-struct sw_host **_wrap_new_sw_host_out_swc_d0b37758b4854dac() {
+struct sw_host **_wrap_new_sw_host_out_swc_83b7e386ff2809f5() {
   sw_host **result = 0 ;
   struct sw_host **_swig_go_result;
   
@@ -597,7 +606,7 @@ struct sw_host **_wrap_new_sw_host_out_swc_d0b37758b4854dac() {
 }
 
 
-struct sw_host **_wrap_copy_sw_host_out_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
+struct sw_host **_wrap_copy_sw_host_out_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
   sw_host *arg1 = (sw_host *) 0 ;
   sw_host **result = 0 ;
   struct sw_host **_swig_go_result;
@@ -610,7 +619,7 @@ struct sw_host **_wrap_copy_sw_host_out_swc_d0b37758b4854dac(struct sw_host *_sw
 }
 
 
-void _wrap_delete_sw_host_out_swc_d0b37758b4854dac(struct sw_host **_swig_go_0) {
+void _wrap_delete_sw_host_out_swc_83b7e386ff2809f5(struct sw_host **_swig_go_0) {
   sw_host **arg1 = (sw_host **) 0 ;
   
   arg1 = *(sw_host ***)&_swig_go_0; 
@@ -620,7 +629,7 @@ void _wrap_delete_sw_host_out_swc_d0b37758b4854dac(struct sw_host **_swig_go_0) 
 }
 
 
-void _wrap_sw_host_out_assign_swc_d0b37758b4854dac(struct sw_host **_swig_go_0, struct sw_host *_swig_go_1) {
+void _wrap_sw_host_out_assign_swc_83b7e386ff2809f5(struct sw_host **_swig_go_0, struct sw_host *_swig_go_1) {
   sw_host **arg1 = (sw_host **) 0 ;
   sw_host *arg2 = (sw_host *) 0 ;
   
@@ -632,7 +641,7 @@ void _wrap_sw_host_out_assign_swc_d0b37758b4854dac(struct sw_host **_swig_go_0, 
 }
 
 
-struct sw_host *_wrap_sw_host_out_value_swc_d0b37758b4854dac(struct sw_host **_swig_go_0) {
+struct sw_host *_wrap_sw_host_out_value_swc_83b7e386ff2809f5(struct sw_host **_swig_go_0) {
   sw_host **arg1 = (sw_host **) 0 ;
   sw_host *result = 0 ;
   struct sw_host *_swig_go_result;
@@ -645,7 +654,72 @@ struct sw_host *_wrap_sw_host_out_value_swc_d0b37758b4854dac(struct sw_host **_s
 }
 
 
-intgo _wrap_SW_SOURCE_DNS_swc_d0b37758b4854dac() {
+_gostring_ _wrap_swc_reason_text_get_swc_83b7e386ff2809f5(struct swc_reason *_swig_go_0) {
+  struct swc_reason *arg1 = (struct swc_reason *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(struct swc_reason **)&_swig_go_0; 
+  
+  result = (char *)(char *) ((arg1)->text);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+struct swc_reason *_wrap_new_swc_reason_swc_83b7e386ff2809f5() {
+  struct swc_reason *result = 0 ;
+  struct swc_reason *_swig_go_result;
+  
+  
+  result = (struct swc_reason *)calloc(1, sizeof(struct swc_reason));
+  *(struct swc_reason **)&_swig_go_result = (struct swc_reason *)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_swc_reason_swc_83b7e386ff2809f5(struct swc_reason *_swig_go_0) {
+  struct swc_reason *arg1 = (struct swc_reason *) 0 ;
+  
+  arg1 = *(struct swc_reason **)&_swig_go_0; 
+  
+  free((char *) arg1);
+  
+}
+
+
+intgo _wrap_swc_open_explain_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3, struct swc_reason *_swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  char *arg2 = (char *) 0 ;
+  sw_options *arg3 = (sw_options *) 0 ;
+  sw_watcher **arg4 = (sw_watcher **) 0 ;
+  swc_reason *arg5 = (swc_reason *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  arg1 = (char *)malloc(_swig_go_0.n + 1);
+  memcpy(arg1, _swig_go_0.p, _swig_go_0.n);
+  arg1[_swig_go_0.n] = '\0';
+  
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = *(sw_options **)&_swig_go_2; 
+  arg4 = *(sw_watcher ***)&_swig_go_3; 
+  arg5 = *(swc_reason **)&_swig_go_4; 
+  
+  result = (int)swc_open_explain((char const *)arg1,(char const *)arg2,(struct sw_options const *)arg3,arg4,arg5);
+  _swig_go_result = result; 
+  free(arg1); 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SW_SOURCE_DNS_swc_83b7e386ff2809f5() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -656,7 +730,7 @@ intgo _wrap_SW_SOURCE_DNS_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_SOURCE_AUDIT_swc_d0b37758b4854dac() {
+intgo _wrap_SW_SOURCE_AUDIT_swc_83b7e386ff2809f5() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -667,7 +741,7 @@ intgo _wrap_SW_SOURCE_AUDIT_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_SOURCE_NFLOG_swc_d0b37758b4854dac() {
+intgo _wrap_SW_SOURCE_NFLOG_swc_83b7e386ff2809f5() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -678,7 +752,7 @@ intgo _wrap_SW_SOURCE_NFLOG_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_SOURCE_ALL_swc_d0b37758b4854dac() {
+intgo _wrap_SW_SOURCE_ALL_swc_83b7e386ff2809f5() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -689,7 +763,7 @@ intgo _wrap_SW_SOURCE_ALL_swc_d0b37758b4854dac() {
 }
 
 
-_gostring_ _wrap_sw_version_swc_d0b37758b4854dac() {
+_gostring_ _wrap_sw_version_swc_83b7e386ff2809f5() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -700,7 +774,7 @@ _gostring_ _wrap_sw_version_swc_d0b37758b4854dac() {
 }
 
 
-_gostring_ _wrap_sw_strerror_swc_d0b37758b4854dac(intgo _swig_go_0) {
+_gostring_ _wrap_sw_strerror_swc_83b7e386ff2809f5(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -713,7 +787,7 @@ _gostring_ _wrap_sw_strerror_swc_d0b37758b4854dac(intgo _swig_go_0) {
 }
 
 
-struct sw_options *_wrap_sw_options_new_swc_d0b37758b4854dac() {
+struct sw_options *_wrap_sw_options_new_swc_83b7e386ff2809f5() {
   sw_options *result = 0 ;
   struct sw_options *_swig_go_result;
   
@@ -724,7 +798,7 @@ struct sw_options *_wrap_sw_options_new_swc_d0b37758b4854dac() {
 }
 
 
-void _wrap_sw_options_free_swc_d0b37758b4854dac(struct sw_options *_swig_go_0) {
+void _wrap_sw_options_free_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0) {
   sw_options *arg1 = (sw_options *) 0 ;
   
   arg1 = *(sw_options **)&_swig_go_0; 
@@ -734,7 +808,7 @@ void _wrap_sw_options_free_swc_d0b37758b4854dac(struct sw_options *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_options_set_sources_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_sources_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   unsigned int arg2 ;
   int result;
@@ -749,7 +823,7 @@ intgo _wrap_sw_options_set_sources_swc_d0b37758b4854dac(struct sw_options *_swig
 }
 
 
-intgo _wrap_sw_options_set_dedup_window_ms_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_dedup_window_ms_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint32_t arg2 ;
   int result;
@@ -764,7 +838,7 @@ intgo _wrap_sw_options_set_dedup_window_ms_swc_d0b37758b4854dac(struct sw_option
 }
 
 
-intgo _wrap_sw_options_set_dedup_mode_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_dedup_mode_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   int arg2 ;
   int result;
@@ -779,7 +853,7 @@ intgo _wrap_sw_options_set_dedup_mode_swc_d0b37758b4854dac(struct sw_options *_s
 }
 
 
-intgo _wrap_sw_options_set_nflog_group_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, short _swig_go_1) {
+intgo _wrap_sw_options_set_nflog_group_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, short _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint16_t arg2 ;
   int result;
@@ -794,7 +868,7 @@ intgo _wrap_sw_options_set_nflog_group_swc_d0b37758b4854dac(struct sw_options *_
 }
 
 
-intgo _wrap_sw_options_set_netns_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_sw_options_set_netns_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, _gostring_ _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -814,7 +888,7 @@ intgo _wrap_sw_options_set_netns_swc_d0b37758b4854dac(struct sw_options *_swig_g
 }
 
 
-intgo _wrap_sw_options_set_nflog_required_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_nflog_required_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   int arg2 ;
   int result;
@@ -829,7 +903,7 @@ intgo _wrap_sw_options_set_nflog_required_swc_d0b37758b4854dac(struct sw_options
 }
 
 
-intgo _wrap_sw_options_set_nflog_action_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+intgo _wrap_sw_options_set_nflog_action_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sw_options *arg1 = (sw_options *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -856,7 +930,7 @@ intgo _wrap_sw_options_set_nflog_action_swc_d0b37758b4854dac(struct sw_options *
 }
 
 
-intgo _wrap_sw_options_set_max_line_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_max_line_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint32_t arg2 ;
   int result;
@@ -871,7 +945,7 @@ intgo _wrap_sw_options_set_max_line_swc_d0b37758b4854dac(struct sw_options *_swi
 }
 
 
-intgo _wrap_sw_options_set_domain_map_size_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_domain_map_size_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint32_t arg2 ;
   int result;
@@ -886,7 +960,7 @@ intgo _wrap_sw_options_set_domain_map_size_swc_d0b37758b4854dac(struct sw_option
 }
 
 
-intgo _wrap_sw_options_set_dns_seed_bytes_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_sw_options_set_dns_seed_bytes_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, long long _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint64_t arg2 ;
   int result;
@@ -901,7 +975,7 @@ intgo _wrap_sw_options_set_dns_seed_bytes_swc_d0b37758b4854dac(struct sw_options
 }
 
 
-intgo _wrap_sw_open_swc_d0b37758b4854dac(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3) {
+intgo _wrap_sw_open_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   sw_options *arg3 = (sw_options *) 0 ;
@@ -930,45 +1004,7 @@ intgo _wrap_sw_open_swc_d0b37758b4854dac(_gostring_ _swig_go_0, _gostring_ _swig
 }
 
 
-intgo _wrap_sw_open_explain_swc_d0b37758b4854dac(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5) {
-  char *arg1 = (char *) 0 ;
-  char *arg2 = (char *) 0 ;
-  sw_options *arg3 = (sw_options *) 0 ;
-  sw_watcher **arg4 = (sw_watcher **) 0 ;
-  char *arg5 = (char *) 0 ;
-  size_t arg6 ;
-  int result;
-  intgo _swig_go_result;
-  
-  
-  arg1 = (char *)malloc(_swig_go_0.n + 1);
-  memcpy(arg1, _swig_go_0.p, _swig_go_0.n);
-  arg1[_swig_go_0.n] = '\0';
-  
-  
-  arg2 = (char *)malloc(_swig_go_1.n + 1);
-  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
-  arg2[_swig_go_1.n] = '\0';
-  
-  arg3 = *(sw_options **)&_swig_go_2; 
-  arg4 = *(sw_watcher ***)&_swig_go_3; 
-  
-  arg5 = (char *)malloc(_swig_go_4.n + 1);
-  memcpy(arg5, _swig_go_4.p, _swig_go_4.n);
-  arg5[_swig_go_4.n] = '\0';
-  
-  arg6 = (size_t)_swig_go_5; 
-  
-  result = (int)sw_open_explain((char const *)arg1,(char const *)arg2,(struct sw_options const *)arg3,arg4,arg5,arg6);
-  _swig_go_result = result; 
-  free(arg1); 
-  free(arg2); 
-  free(arg5); 
-  return _swig_go_result;
-}
-
-
-void _wrap_sw_close_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
+void _wrap_sw_close_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   
   arg1 = *(sw_watcher **)&_swig_go_0; 
@@ -978,7 +1014,7 @@ void _wrap_sw_close_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_fd_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
+intgo _wrap_sw_fd_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -991,7 +1027,7 @@ intgo _wrap_sw_fd_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_poll_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
+intgo _wrap_sw_poll_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1004,7 +1040,7 @@ intgo _wrap_sw_poll_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_next_event_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0, struct sw_event **_swig_go_1) {
+intgo _wrap_sw_next_event_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0, struct sw_event **_swig_go_1) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   sw_event **arg2 = (sw_event **) 0 ;
   int result;
@@ -1019,7 +1055,7 @@ intgo _wrap_sw_next_event_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0, st
 }
 
 
-intgo _wrap_sw_source_status_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_source_status_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   unsigned int arg2 ;
   int result;
@@ -1034,7 +1070,7 @@ intgo _wrap_sw_source_status_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0,
 }
 
 
-intgo _wrap_SW_STAT_EVENTS_swc_d0b37758b4854dac() {
+intgo _wrap_SW_STAT_EVENTS_swc_83b7e386ff2809f5() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1046,7 +1082,7 @@ intgo _wrap_SW_STAT_EVENTS_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_STAT_DNS_LINES_swc_d0b37758b4854dac() {
+intgo _wrap_SW_STAT_DNS_LINES_swc_83b7e386ff2809f5() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1058,7 +1094,7 @@ intgo _wrap_SW_STAT_DNS_LINES_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_STAT_AUDIT_LINES_swc_d0b37758b4854dac() {
+intgo _wrap_SW_STAT_AUDIT_LINES_swc_83b7e386ff2809f5() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1070,7 +1106,7 @@ intgo _wrap_SW_STAT_AUDIT_LINES_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_d0b37758b4854dac() {
+intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_83b7e386ff2809f5() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1082,7 +1118,7 @@ intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_d0b37758b4854dac() {
+intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_83b7e386ff2809f5() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1094,7 +1130,7 @@ intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_d0b37758b4854dac() {
+intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_83b7e386ff2809f5() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1106,7 +1142,7 @@ intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_STAT_NFLOG_LOST_swc_d0b37758b4854dac() {
+intgo _wrap_SW_STAT_NFLOG_LOST_swc_83b7e386ff2809f5() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1118,7 +1154,7 @@ intgo _wrap_SW_STAT_NFLOG_LOST_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_STAT_DEDUPED_swc_d0b37758b4854dac() {
+intgo _wrap_SW_STAT_DEDUPED_swc_83b7e386ff2809f5() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1130,7 +1166,7 @@ intgo _wrap_SW_STAT_DEDUPED_swc_d0b37758b4854dac() {
 }
 
 
-intgo _wrap_SW_STAT_RESCANS_swc_d0b37758b4854dac() {
+intgo _wrap_SW_STAT_RESCANS_swc_83b7e386ff2809f5() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1142,7 +1178,7 @@ intgo _wrap_SW_STAT_RESCANS_swc_d0b37758b4854dac() {
 }
 
 
-long long _wrap_sw_stat_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
+long long _wrap_sw_stat_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   sw_stat_id arg2 ;
   uint64_t result;
@@ -1157,7 +1193,7 @@ long long _wrap_sw_stat_swc_d0b37758b4854dac(struct sw_watcher *_swig_go_0, intg
 }
 
 
-intgo _wrap_sw_host_new_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, struct sw_host **_swig_go_1) {
+intgo _wrap_sw_host_new_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, struct sw_host **_swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   sw_host **arg2 = (sw_host **) 0 ;
   int result;
@@ -1172,7 +1208,7 @@ intgo _wrap_sw_host_new_swc_d0b37758b4854dac(struct sw_options *_swig_go_0, stru
 }
 
 
-void _wrap_sw_host_close_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
+void _wrap_sw_host_close_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
   sw_host *arg1 = (sw_host *) 0 ;
   
   arg1 = *(sw_host **)&_swig_go_0; 
@@ -1182,7 +1218,7 @@ void _wrap_sw_host_close_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_host_fd_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
+intgo _wrap_sw_host_fd_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
   sw_host *arg1 = (sw_host *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1195,7 +1231,7 @@ intgo _wrap_sw_host_fd_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_host_poll_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
+intgo _wrap_sw_host_poll_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
   sw_host *arg1 = (sw_host *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1208,7 +1244,7 @@ intgo _wrap_sw_host_poll_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_host_next_event_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, struct sw_event **_swig_go_1) {
+intgo _wrap_sw_host_next_event_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, struct sw_event **_swig_go_1) {
   sw_host *arg1 = (sw_host *) 0 ;
   sw_event **arg2 = (sw_event **) 0 ;
   int result;
@@ -1223,7 +1259,7 @@ intgo _wrap_sw_host_next_event_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, 
 }
 
 
-intgo _wrap_sw_host_add_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct sw_options *_swig_go_3) {
+intgo _wrap_sw_host_add_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct sw_options *_swig_go_3) {
   sw_host *arg1 = (sw_host *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1252,7 +1288,7 @@ intgo _wrap_sw_host_add_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostri
 }
 
 
-intgo _wrap_sw_host_add_explain_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct sw_options *_swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5) {
+intgo _wrap_sw_host_add_explain_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct sw_options *_swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5) {
   sw_host *arg1 = (sw_host *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1290,7 +1326,7 @@ intgo _wrap_sw_host_add_explain_swc_d0b37758b4854dac(struct sw_host *_swig_go_0,
 }
 
 
-intgo _wrap_sw_host_remove_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_sw_host_remove_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostring_ _swig_go_1) {
   sw_host *arg1 = (sw_host *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -1310,7 +1346,7 @@ intgo _wrap_sw_host_remove_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gos
 }
 
 
-intgo _wrap_sw_host_follow_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_sw_host_follow_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostring_ _swig_go_1) {
   sw_host *arg1 = (sw_host *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -1330,7 +1366,7 @@ intgo _wrap_sw_host_follow_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gos
 }
 
 
-long long _wrap_sw_host_size_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
+long long _wrap_sw_host_size_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
   sw_host *arg1 = (sw_host *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1343,7 +1379,7 @@ long long _wrap_sw_host_size_swc_d0b37758b4854dac(struct sw_host *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_host_source_status_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
+intgo _wrap_sw_host_source_status_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
   sw_host *arg1 = (sw_host *) 0 ;
   char *arg2 = (char *) 0 ;
   unsigned int arg3 ;
@@ -1365,7 +1401,7 @@ intgo _wrap_sw_host_source_status_swc_d0b37758b4854dac(struct sw_host *_swig_go_
 }
 
 
-long long _wrap_sw_host_stat_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, intgo _swig_go_1) {
+long long _wrap_sw_host_stat_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, intgo _swig_go_1) {
   sw_host *arg1 = (sw_host *) 0 ;
   sw_stat_id arg2 ;
   uint64_t result;
@@ -1380,7 +1416,7 @@ long long _wrap_sw_host_stat_swc_d0b37758b4854dac(struct sw_host *_swig_go_0, in
 }
 
 
-void _wrap_sw_event_free_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+void _wrap_sw_event_free_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   
   arg1 = *(sw_event **)&_swig_go_0; 
@@ -1390,7 +1426,7 @@ void _wrap_sw_event_free_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_sw_event_ts_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_ts_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1403,7 +1439,7 @@ _gostring_ _wrap_sw_event_ts_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_sw_event_source_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_source_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1416,7 +1452,7 @@ _gostring_ _wrap_sw_event_source_swc_d0b37758b4854dac(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_action_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_action_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1429,7 +1465,7 @@ _gostring_ _wrap_sw_event_action_swc_d0b37758b4854dac(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_container_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_container_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1442,7 +1478,7 @@ _gostring_ _wrap_sw_event_container_swc_d0b37758b4854dac(struct sw_event *_swig_
 }
 
 
-_gostring_ _wrap_sw_event_domain_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_domain_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1455,7 +1491,7 @@ _gostring_ _wrap_sw_event_domain_swc_d0b37758b4854dac(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_query_type_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_query_type_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1468,7 +1504,7 @@ _gostring_ _wrap_sw_event_query_type_swc_d0b37758b4854dac(struct sw_event *_swig
 }
 
 
-_gostring_ _wrap_sw_event_dest_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_dest_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1481,7 +1517,7 @@ _gostring_ _wrap_sw_event_dest_swc_d0b37758b4854dac(struct sw_event *_swig_go_0)
 }
 
 
-_gostring_ _wrap_sw_event_detail_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_detail_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1494,7 +1530,7 @@ _gostring_ _wrap_sw_event_detail_swc_d0b37758b4854dac(struct sw_event *_swig_go_
 }
 
 
-intgo _wrap_sw_event_port_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+intgo _wrap_sw_event_port_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1507,7 +1543,7 @@ intgo _wrap_sw_event_port_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_event_proto_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+intgo _wrap_sw_event_proto_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1520,7 +1556,7 @@ intgo _wrap_sw_event_proto_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
 }
 
 
-long long _wrap_sw_event_uid_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+long long _wrap_sw_event_uid_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1533,7 +1569,7 @@ long long _wrap_sw_event_uid_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
 }
 
 
-long long _wrap_sw_event_gid_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+long long _wrap_sw_event_gid_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1546,7 +1582,7 @@ long long _wrap_sw_event_gid_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_event_icmp_type_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+intgo _wrap_sw_event_icmp_type_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1559,7 +1595,7 @@ intgo _wrap_sw_event_icmp_type_swc_d0b37758b4854dac(struct sw_event *_swig_go_0)
 }
 
 
-long long _wrap_sw_event_suppressed_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+long long _wrap_sw_event_suppressed_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1572,7 +1608,7 @@ long long _wrap_sw_event_suppressed_swc_d0b37758b4854dac(struct sw_event *_swig_
 }
 
 
-_gostring_ _wrap_sw_event_json_swc_d0b37758b4854dac(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_json_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   size_t *arg2 = (size_t *) 0 ;
   char *result = 0 ;
@@ -1587,7 +1623,7 @@ _gostring_ _wrap_sw_event_json_swc_d0b37758b4854dac(struct sw_event *_swig_go_0)
 }
 
 
-long long _wrap_sw_event_list_size_swc_d0b37758b4854dac(struct sw_event_list *_swig_go_0) {
+long long _wrap_sw_event_list_size_swc_83b7e386ff2809f5(struct sw_event_list *_swig_go_0) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1600,7 +1636,7 @@ long long _wrap_sw_event_list_size_swc_d0b37758b4854dac(struct sw_event_list *_s
 }
 
 
-struct sw_event *_wrap_sw_event_list_get_swc_d0b37758b4854dac(struct sw_event_list *_swig_go_0, long long _swig_go_1) {
+struct sw_event *_wrap_sw_event_list_get_swc_83b7e386ff2809f5(struct sw_event_list *_swig_go_0, long long _swig_go_1) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   size_t arg2 ;
   sw_event *result = 0 ;
@@ -1615,7 +1651,7 @@ struct sw_event *_wrap_sw_event_list_get_swc_d0b37758b4854dac(struct sw_event_li
 }
 
 
-void _wrap_sw_event_list_free_swc_d0b37758b4854dac(struct sw_event_list *_swig_go_0) {
+void _wrap_sw_event_list_free_swc_83b7e386ff2809f5(struct sw_event_list *_swig_go_0) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   
   arg1 = *(sw_event_list **)&_swig_go_0; 
@@ -1625,7 +1661,7 @@ void _wrap_sw_event_list_free_swc_d0b37758b4854dac(struct sw_event_list *_swig_g
 }
 
 
-intgo _wrap_sw_audit_open_swc_d0b37758b4854dac(_gostring_ _swig_go_0, struct sw_audit_log **_swig_go_1) {
+intgo _wrap_sw_audit_open_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, struct sw_audit_log **_swig_go_1) {
   char *arg1 = (char *) 0 ;
   sw_audit_log **arg2 = (sw_audit_log **) 0 ;
   int result;
@@ -1645,7 +1681,7 @@ intgo _wrap_sw_audit_open_swc_d0b37758b4854dac(_gostring_ _swig_go_0, struct sw_
 }
 
 
-void _wrap_sw_audit_close_swc_d0b37758b4854dac(struct sw_audit_log *_swig_go_0) {
+void _wrap_sw_audit_close_swc_83b7e386ff2809f5(struct sw_audit_log *_swig_go_0) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   
   arg1 = *(sw_audit_log **)&_swig_go_0; 
@@ -1655,7 +1691,7 @@ void _wrap_sw_audit_close_swc_d0b37758b4854dac(struct sw_audit_log *_swig_go_0) 
 }
 
 
-intgo _wrap_sw_audit_set_enabled_swc_d0b37758b4854dac(struct sw_audit_log *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_audit_set_enabled_swc_83b7e386ff2809f5(struct sw_audit_log *_swig_go_0, intgo _swig_go_1) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   int arg2 ;
   int result;
@@ -1670,7 +1706,7 @@ intgo _wrap_sw_audit_set_enabled_swc_d0b37758b4854dac(struct sw_audit_log *_swig
 }
 
 
-intgo _wrap_sw_audit_write_swc_d0b37758b4854dac(struct sw_audit_log *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+intgo _wrap_sw_audit_write_swc_83b7e386ff2809f5(struct sw_audit_log *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1711,7 +1747,7 @@ intgo _wrap_sw_audit_write_swc_d0b37758b4854dac(struct sw_audit_log *_swig_go_0,
 }
 
 
-intgo _wrap_sw_audit_tail_swc_d0b37758b4854dac(_gostring_ _swig_go_0, long long _swig_go_1, struct sw_event_list **_swig_go_2) {
+intgo _wrap_sw_audit_tail_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, long long _swig_go_1, struct sw_event_list **_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sw_event_list **arg3 = (sw_event_list **) 0 ;
