@@ -58,19 +58,19 @@ func WithSources(sources Source) Option {
 // and opens a window of d; repeats inside it are held back and, when the
 // window closes, the last one is delivered with Suppressed = the others, so
 // the sum over events of 1 + Suppressed equals the occurrences exactly. The
-// library counts whole milliseconds: d is rounded up (500µs is 1ms), so
-// only 0 (the default) disables deduplication; the Rust binding does the
-// same. With WithDedupOnce, d is the report period instead.
+// library counts whole milliseconds: d is rounded up (500µs is 1ms) and
+// capped at 2^32-1 ms, so only 0 (the default) disables deduplication; the
+// Rust binding applies the same rule. With WithDedupOnce, d is the report
+// period instead.
 func WithDedupWindow(d time.Duration) Option {
 	return func(s *settings) {
 		if d < 0 {
 			s.fail("dedup_window", "negative duration")
 			return
 		}
-		ms := (d + time.Millisecond - 1) / time.Millisecond
+		ms := uint64((d + time.Millisecond - 1) / time.Millisecond)
 		if ms > math.MaxUint32 {
-			s.fail("dedup_window", "longer than 2^32-1 ms")
-			return
+			ms = math.MaxUint32
 		}
 		s.add("dedup_window", func(o swc.Struct_SS_sw_options) int {
 			return swc.Sw_options_set_dedup_window_ms(o, uint(ms))

@@ -18,12 +18,17 @@ if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && [ -z "${LIBCLANG_PA
 fi
 
 fresh="$(mktemp --suffix=.rs)"
-trap 'rm -f "$fresh"' EXIT
-"$here/generate.sh" "$fresh"
-if ! diff -u "$committed" "$fresh"; then
-  echo >&2
-  echo "check-generated.sh: $committed is stale." >&2
-  echo "Regenerate it with bindings/rust/generate.sh and commit the result." >&2
-  exit 1
-fi
-echo "check-generated.sh: bindings.rs is up to date"
+fresh_vocab="$(mktemp --suffix=.rs)"
+trap 'rm -f "$fresh" "$fresh_vocab"' EXIT
+"$here/generate.sh" "$fresh" "$fresh_vocab"
+status=0
+for pair in "$committed:$fresh" "$here/shieldwatch/src/vocab.rs:$fresh_vocab"; do
+  if ! diff -u "${pair%%:*}" "${pair#*:}"; then
+    echo >&2
+    echo "check-generated.sh: ${pair%%:*} is stale." >&2
+    echo "Regenerate it with bindings/rust/generate.sh and commit the result." >&2
+    status=1
+  fi
+done
+[ $status = 0 ] && echo "check-generated.sh: bindings.rs and vocab.rs are up to date"
+exit $status

@@ -38,16 +38,29 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --locked --workspace -- -D warnings
 cargo clippy --locked --workspace --all-targets -- -D warnings
-cargo clippy --locked --workspace --all-targets --features shieldwatch/tokio -- -D warnings
+cargo clippy --locked --workspace --all-targets --features shieldwatch/tokio,shieldwatch/serde -- -D warnings
 
 step "rustdoc"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --features shieldwatch/tokio
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --features shieldwatch/tokio,shieldwatch/serde
 
 step "tests"
 cargo test --locked --workspace
-step "tests (tokio)"
-cargo test --locked --workspace --features shieldwatch/tokio
+step "tests (tokio, serde)"
+cargo test --locked --workspace --features shieldwatch/tokio,shieldwatch/serde
+
+# SHIELDWATCH_STATIC=1 must link libshieldwatch.a (the build dir needs
+# -Ddefault_library=both or static, as tools/setup.sh does); a target dir of
+# its own keeps the shared build's artifacts. static_link asserts the .so is
+# not loaded (and, in the runs above, that it is).
+step "static link (SHIELDWATCH_STATIC=1)"
+if [ -f "$build/libshieldwatch.a" ]; then
+  SHIELDWATCH_STATIC=1 CARGO_TARGET_DIR="$here/target/static" \
+    cargo test --locked -p shieldwatch --test static_link
+else
+  echo "test.sh: no $build/libshieldwatch.a (built with -Ddefault_library=shared): cannot test SHIELDWATCH_STATIC" >&2
+  [ "${SW_REQUIRE_PRIVILEGED:-0}" = 1 ] && exit 1
+fi
 
 step "valgrind"
 ./valgrind.sh

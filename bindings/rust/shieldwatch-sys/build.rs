@@ -7,8 +7,14 @@
 //! * `SHIELDWATCH_LIB_NAME` – library name to link (default `shieldwatch`).
 //! * `SHIELDWATCH_INCLUDE_DIR` – directory holding `libshieldwatch.h`, passed
 //!   on to dependent build scripts as `DEP_SHIELDWATCH_INCLUDE`.
-//! * `SHIELDWATCH_STATIC` – `1` links the static archive (and the C++ runtime,
-//!   `SHIELDWATCH_CXX_LIB`, default `stdc++`, since the core is C++).
+//! * `SHIELDWATCH_STATIC` – `1` links the static archive `libshieldwatch.a`
+//!   (build the library with `-Ddefault_library=static` or `both`). Through
+//!   pkg-config (`--static`) its private dependencies come from the `.pc`
+//!   (`Requires.private`, `Libs.private`, which include the C++ runtime);
+//!   with `SHIELDWATCH_LIB_DIR` they are linked by name: libmnl,
+//!   libnetfilter_log, libcjson and the C++ runtime (`SHIELDWATCH_CXX_LIB`,
+//!   default `stdc++`). Fails the build when no archive is found rather than
+//!   silently linking the shared object.
 //! * `SHIELDWATCH_NO_PKG_CONFIG` – `1` never asks pkg-config; the linker's
 //!   default search path is used.
 //!
@@ -47,7 +53,12 @@ fn main() {
         let mut errors = Vec::new();
         for name in PKG_NAMES {
             let mut cfg = pkg_config::Config::new();
-            cfg.atleast_version(MIN_VERSION).statik(want_static);
+            // Static: pkg-config's --static list, but the link lines are ours,
+            // because the crate links a library under /usr dynamically even
+            // in static mode.
+            cfg.atleast_version(MIN_VERSION)
+                .statik(want_static)
+                .cargo_metadata(!want_static);
             match cfg.probe(name) {
                 Ok(lib) => {
                     if include_dir.is_none() {
@@ -56,9 +67,17 @@ fn main() {
                         }
                     }
                     if want_static {
-                        // The core is C++; meson does not put the C++
-                        // runtime in Libs.private.
-                        println!("cargo:rustc-link-lib={cxx_lib}");
+                        require_archive(&lib.link_paths, &lib_name);
+                        for dir in &lib.link_paths {
+                            println!("cargo:rustc-link-search=native={}", dir.display());
+                        }
+                        for l in &lib.libs {
+                            if *l == lib_name {
+                                println!("cargo:rustc-link-lib=static={l}");
+                            } else {
+                                println!("cargo:rustc-link-lib={l}");
+                            }
+                        }
                     }
                     return;
                 }
@@ -81,9 +100,28 @@ fn main() {
         println!("cargo:lib_dir={}", dir.display());
     }
     if want_static {
+        if let Some(dir) = &lib_dir {
+            require_archive(&[PathBuf::from(dir)], &lib_name);
+        }
         println!("cargo:rustc-link-lib=static={lib_name}");
+        for dep in ["netfilter_log", "nfnetlink", "mnl", "cjson"] {
+            println!("cargo:rustc-link-lib={dep}");
+        }
         println!("cargo:rustc-link-lib={cxx_lib}");
     } else {
         println!("cargo:rustc-link-lib=dylib={lib_name}");
+    }
+}
+
+/// SHIELDWATCH_STATIC=1 must link the archive: pkg-config's `--static` mode
+/// quietly falls back to the shared object when no `.a` sits in its library
+/// directories, so check first.
+fn require_archive(dirs: &[PathBuf], lib_name: &str) {
+    let file = format!("lib{lib_name}.a");
+    if !dirs.iter().any(|d| d.join(&file).is_file()) {
+        panic!(
+            "\n\nshieldwatch-sys: SHIELDWATCH_STATIC=1 but no {file} in {dirs:?}.\n\
+             Build libshieldwatch with -Ddefault_library=static (or both).\n"
+        );
     }
 }

@@ -38,6 +38,23 @@ pub const SW_SOURCE_DNS: u32 = 1;
 pub const SW_SOURCE_AUDIT: u32 = 2;
 pub const SW_SOURCE_NFLOG: u32 = 4;
 pub const SW_SOURCE_ALL: u32 = 7;
+pub const SW_EVENT_SOURCE_DNS: &[u8; 4] = b"dns\0";
+pub const SW_EVENT_SOURCE_AUDIT: &[u8; 6] = b"audit\0";
+pub const SW_EVENT_SOURCE_NFLOG: &[u8; 6] = b"nflog\0";
+pub const SW_EVENT_SOURCE_WATCH: &[u8; 6] = b"watch\0";
+pub const SW_ACTION_BLOCKED_QUERY: &[u8; 14] = b"blocked_query\0";
+pub const SW_ACTION_QUEUED_CONNECTION: &[u8; 18] = b"queued_connection\0";
+pub const SW_ACTION_BLOCKED_CONNECTION: &[u8; 19] = b"blocked_connection\0";
+pub const SW_ACTION_PRIVATE_RANGE: &[u8; 14] = b"private_range\0";
+pub const SW_ACTION_ALLOWED_CONNECTION: &[u8; 19] = b"allowed_connection\0";
+pub const SW_ACTION_BYPASS_CONNECTION: &[u8; 18] = b"bypass_connection\0";
+pub const SW_ACTION_NFLOG_UNAVAILABLE: &[u8; 18] = b"nflog_unavailable\0";
+pub const SW_ACTION_LOST: &[u8; 5] = b"lost\0";
+pub const SW_ACTION_LINE_TOO_LONG: &[u8; 14] = b"line_too_long\0";
+pub const SW_ACTION_SETUP: &[u8; 6] = b"setup\0";
+pub const SW_ACTION_TEARDOWN: &[u8; 9] = b"teardown\0";
+pub const SW_ACTION_ALLOW: &[u8; 6] = b"allow\0";
+pub const SW_ACTION_DENY: &[u8; 5] = b"deny\0";
 pub const SW_DEDUP_WINDOW: u32 = 0;
 pub const SW_DEDUP_ONCE: u32 = 1;
 pub mod sw_stat_id {
@@ -196,7 +213,7 @@ extern "C" {
     pub fn sw_host_stat(h: *const sw_host, id: sw_stat_id::Type) -> u64;
     #[doc = " ---- Events ----"]
     pub fn sw_event_free(ev: *mut sw_event);
-    #[doc = " Field accessors. Strings are borrowed from ev and never NULL (\"\" when the\n field is empty): ts is RFC 3339 UTC with microseconds, source is \"dns\",\n \"audit\", \"nflog\" or \"watch\"."]
+    #[doc = " Field accessors. Strings are borrowed from ev and never NULL (\"\" when the\n field is empty): ts is RFC 3339 UTC with microseconds, source is one of\n SW_EVENT_SOURCE_*, action one of SW_ACTION_* (audit: any string)."]
     pub fn sw_event_ts(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     pub fn sw_event_source(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     pub fn sw_event_action(ev: *const sw_event) -> *const ::std::os::raw::c_char;

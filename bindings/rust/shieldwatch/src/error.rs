@@ -15,12 +15,13 @@ pub const ERR_TIER: i32 = sys::SW_ETIER;
 
 /// A library-specific condition carried inside an [`io::Error`].
 ///
-/// Plain errno failures become [`io::Error::from_raw_os_error`], so
-/// [`io::Error::raw_os_error`] and [`io::Error::kind`] work as usual. Only
-/// codes for which libshieldwatch has its own description (today just
-/// [`ERR_TIER`]) are wrapped in this type, so that the message is the
-/// library's; use [`error_code`] to get the errno back from any error this
-/// crate returns.
+/// Failures the library explains (every [`Watcher::open`](crate::Watcher::open)
+/// error: "…/dns.tier says 'other', not 'dnsmasq'", "inotify_init1: Too many
+/// open files (raise sysctl fs.inotify.max_user_instances, …)") and its own
+/// [`ERR_TIER`] are wrapped in this type, so the message is the library's
+/// one-line reason; [`io::Error::kind`] still follows the errno. Other
+/// failures are plain [`io::Error::from_raw_os_error`]. Use [`error_code`]
+/// to get the errno back from any error this crate returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LibError {
     code: i32,
@@ -33,7 +34,8 @@ impl LibError {
         self.code
     }
 
-    /// The library's description, from `sw_strerror`.
+    /// The library's one-line reason (or `sw_strerror`'s description when
+    /// it gave none).
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -41,7 +43,7 @@ impl LibError {
 
 impl fmt::Display for LibError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (libshieldwatch error {})", self.message, self.code)
+        write!(f, "{} (errno {})", self.message, self.code)
     }
 }
 
@@ -81,24 +83,24 @@ pub(crate) fn from_ret(ret: c_int) -> io::Error {
     from_ret_explained(ret, None)
 }
 
-/// Like [`from_ret`], with the reason `sw_open_explain` gave: a
-/// [`LibError`] carries it as its message (plain errno failures stay raw OS
-/// errors, so [`io::Error::raw_os_error`] keeps working).
+/// Like [`from_ret`], with the reason the library gave (`sw_open_explain`):
+/// a non-empty reason is carried in a [`LibError`] (the errno stays
+/// available through [`error_code`] and the error's kind); `SW_ETIER`
+/// always gets a `LibError`, other codes without a reason stay raw OS
+/// errors.
 pub(crate) fn from_ret_explained(ret: c_int, reason: Option<String>) -> io::Error {
     let code = ret.checked_neg().unwrap_or(libc::EINVAL);
-    if code == ERR_TIER {
-        io::Error::new(
-            io::ErrorKind::Unsupported,
-            LibError {
-                code,
-                message: reason
-                    .filter(|r| !r.is_empty())
-                    .unwrap_or_else(|| strerror(code)),
-            },
-        )
-    } else {
-        io::Error::from_raw_os_error(code)
+    let reason = reason.filter(|r| !r.is_empty());
+    if code != ERR_TIER && reason.is_none() {
+        return io::Error::from_raw_os_error(code);
     }
+    let kind = if code == ERR_TIER {
+        io::ErrorKind::Unsupported
+    } else {
+        io::Error::from_raw_os_error(code).kind()
+    };
+    let message = reason.unwrap_or_else(|| strerror(code));
+    io::Error::new(kind, LibError { code, message })
 }
 
 /// `Ok(ret)` for a non-negative return, the mapped error otherwise.

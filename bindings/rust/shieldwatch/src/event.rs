@@ -3,8 +3,11 @@
 use std::ffi::CStr;
 use std::fmt;
 use std::os::raw::c_char;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shieldwatch_sys as sys;
+
+use crate::{Action, SourceName};
 
 /// One event: a blocked DNS query, an audit record, a dropped packet, or a
 /// notice from the watcher itself.
@@ -12,11 +15,14 @@ use shieldwatch_sys as sys;
 /// An `Event` is a plain owned value: every field, and the library's JSON
 /// rendering, is copied out of the C event before that is freed, so an
 /// `Event` never points into library memory.
+///
+/// With the `serde` feature it implements `serde::Serialize` as the library's
+/// JSON object: the same keys, in the same order, with the same omissions.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Event {
     ts: String,
-    source: String,
-    action: String,
+    source: SourceName,
+    action: Action,
     container: String,
     domain: String,
     query_type: String,
@@ -60,8 +66,8 @@ impl Event {
         };
         Event {
             ts: copy_str(sys::sw_event_ts(ev)),
-            source: copy_str(sys::sw_event_source(ev)),
-            action: copy_str(sys::sw_event_action(ev)),
+            source: SourceName::from(copy_str(sys::sw_event_source(ev))),
+            action: Action::from(copy_str(sys::sw_event_action(ev))),
             container: copy_str(sys::sw_event_container(ev)),
             domain: copy_str(sys::sw_event_domain(ev)),
             query_type: copy_str(sys::sw_event_query_type(ev)),
@@ -97,14 +103,22 @@ impl Event {
     pub fn ts(&self) -> &str {
         &self.ts
     }
-    /// Where it came from: `"dns"`, `"audit"`, `"nflog"` or `"watch"` (the
-    /// watcher's own notices, such as `"nflog_unavailable"` or
-    /// `"line_too_long"`).
-    pub fn source(&self) -> &str {
+    /// [`ts`](Self::ts) parsed: RFC 3339 with the offset written `Z` or
+    /// `+00:00` (or any other `±hh:mm`). `None` when it does not parse (an
+    /// audit line may carry any `ts`).
+    pub fn timestamp(&self) -> Option<SystemTime> {
+        parse_rfc3339(&self.ts)
+    }
+    /// Where it came from: [`SourceName::Dns`], `Audit`, `Nflog` or `Watch`
+    /// (the watcher's own notices, such as [`Action::NflogUnavailable`] or
+    /// [`Action::LineTooLong`]). Compares equal to its string.
+    pub fn source(&self) -> &SourceName {
         &self.source
     }
-    /// What happened, for example `"blocked_query"` or `"setup"`.
-    pub fn action(&self) -> &str {
+    /// What happened, for example [`Action::BlockedQuery`] or
+    /// [`Action::Setup`]; an audit action the header does not name is
+    /// [`Action::Other`]. Compares equal to its string.
+    pub fn action(&self) -> &Action {
         &self.action
     }
     /// The container the event belongs to.
@@ -166,5 +180,156 @@ impl Event {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.json)
+    }
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±hh:mm)`.
+fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u64> {
+        let part = b.get(r)?;
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos: u64 = 0;
+    if b[i] == b'.' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        for (k, d) in b[start..i].iter().take(9).enumerate() {
+            nanos += u64::from(d - b'0') * 10u64.pow(8 - k as u32);
+        }
+    }
+    let offset: i64 = match b.get(i..)? {
+        b"Z" | b"z" => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let digits = [h1, h2, m1, m2];
+            if !digits.iter().all(|d| d.is_ascii_digit()) {
+                return None;
+            }
+            let h = i64::from((h1 - b'0') * 10 + (h2 - b'0'));
+            let m = i64::from((m1 - b'0') * 10 + (m2 - b'0'));
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let off = h * 3600 + m * 60;
+            if *sign == b'-' {
+                -off
+            } else {
+                off
+            }
+        }
+        _ => return None,
+    };
+    // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+    // days_from_civil).
+    let (y, m, d) = (
+        year as i64 - i64::from(month <= 2),
+        month as i64,
+        day as i64,
+    );
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + (hour * 3600 + min * 60 + sec) as i64 - offset;
+    let secs = u64::try_from(secs).ok()?;
+    UNIX_EPOCH.checked_add(Duration::new(secs, nanos as u32))
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Event {
+    /// The library's object: `ts`, `source`, `action`, `container`, then the
+    /// non-empty ones of `domain`, `query_type`, `dest`, `detail`, `port`,
+    /// `proto`, `uid`, `gid`, `icmp_type`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("ts", &self.ts)?;
+        m.serialize_entry("source", &self.source)?;
+        m.serialize_entry("action", &self.action)?;
+        m.serialize_entry("container", &self.container)?;
+        for (key, value) in [
+            ("domain", &self.domain),
+            ("query_type", &self.query_type),
+            ("dest", &self.dest),
+            ("detail", &self.detail),
+        ] {
+            if !value.is_empty() {
+                m.serialize_entry(key, value)?;
+            }
+        }
+        if self.port != 0 {
+            m.serialize_entry("port", &self.port)?;
+        }
+        if self.proto != 0 {
+            m.serialize_entry("proto", &self.proto)?;
+        }
+        if let Some(v) = self.uid {
+            m.serialize_entry("uid", &v)?;
+        }
+        if let Some(v) = self.gid {
+            m.serialize_entry("gid", &v)?;
+        }
+        if let Some(v) = self.icmp_type {
+            m.serialize_entry("icmp_type", &v)?;
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rfc3339;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn rfc3339_z_and_offset_forms() {
+        // 2026-11-22T13:30:01.123456Z
+        let want = UNIX_EPOCH + Duration::new(1_795_354_201, 123_456_000);
+        for ts in [
+            "2026-11-22T13:30:01.123456Z",
+            "2026-11-22T13:30:01.123456+00:00",
+            "2026-11-22T15:30:01.123456+02:00",
+            "2026-11-22T12:00:01.123456-01:30",
+        ] {
+            assert_eq!(parse_rfc3339(ts), Some(want), "{ts}");
+        }
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(UNIX_EPOCH));
+        assert_eq!(
+            parse_rfc3339("2000-03-01T00:00:00Z"),
+            Some(UNIX_EPOCH + Duration::from_secs(951_868_800))
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-11-22T13:30:01",
+            "2026-11-22T13:30:01.Z",
+            "2026-13-22T13:30:01Z",
+            "2026-11-22T13:30:01+0000",
+            "2026-11-22T13:30:01Zjunk",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 }

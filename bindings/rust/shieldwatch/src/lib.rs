@@ -19,9 +19,15 @@
 //!
 //! * Events are owned copies ([`Event`]); nothing borrows library memory.
 //! * Errors are [`std::io::Error`]s built from the library's negative errno
-//!   values ([`io::Error::raw_os_error`](std::io::Error::raw_os_error) works),
-//!   except the library's own `SW_ETIER`, which carries the library's message
-//!   in a [`LibError`]; see [`error_code`] and [`is_tier_error`].
+//!   values. When the library explains a failure (every [`Watcher::open`]
+//!   error, and always for its own `SW_ETIER`) the error carries that one-line
+//!   reason in a [`LibError`]; [`error_code`] gives the errno of any error
+//!   ([`io::Error::kind`](std::io::Error::kind) works too), [`is_tier_error`]
+//!   tests for `SW_ETIER`.
+//! * [`Event::source`] and [`Event::action`] are enums generated from the
+//!   C header's vocabulary ([`SourceName`], [`Action`], with `as_str` and an
+//!   `Other` variant); [`Event::timestamp`] parses `ts`; the `serde` feature
+//!   makes [`Event`] `Serialize` as the library's JSON object.
 //! * For event loops, [`Watcher`] implements [`AsFd`](std::os::fd::AsFd):
 //!   wait for readability, then call [`Watcher::next_event`] until it
 //!   returns `Ok(None)`.
@@ -34,6 +40,7 @@ mod audit;
 mod error;
 mod event;
 mod host;
+mod names;
 mod options;
 #[cfg(feature = "tokio")]
 mod stream;
@@ -43,6 +50,7 @@ pub use audit::AuditLog;
 pub use error::{error_code, is_tier_error, strerror, LibError, ERR_TIER};
 pub use event::Event;
 pub use host::Host;
+pub use names::{Action, SourceName};
 pub use options::{Options, Sources};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]

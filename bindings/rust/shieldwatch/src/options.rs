@@ -140,10 +140,12 @@ impl Options {
     /// the last is delivered with [`Event::suppressed`](crate::Event::suppressed) counting the others,
     /// so `1 + suppressed` summed over events equals the occurrences. Zero
     /// (the default) disables it. With [`Options::dedup_once`] this is the
-    /// report period instead. Rounded down to milliseconds and capped at
-    /// `u32::MAX` ms.
+    /// report period instead. The library counts whole milliseconds: `window`
+    /// is rounded up (500 µs is 1 ms) and capped at `u32::MAX` ms, so only
+    /// zero disables it; the Go binding applies the same rule.
     pub fn dedup_window(mut self, window: Duration) -> Options {
-        self.dedup_window_ms = Some(u32::try_from(window.as_millis()).unwrap_or(u32::MAX));
+        let ms = window.as_nanos().div_ceil(1_000_000);
+        self.dedup_window_ms = Some(u32::try_from(ms).unwrap_or(u32::MAX));
         self
     }
 

@@ -86,7 +86,7 @@ fn open_appends_and_never_truncates() {
         .write("c1", "second", None, None)
         .expect("write");
     let all = AuditLog::tail(&path, 10).expect("tail");
-    let actions: Vec<&str> = all.iter().map(|e| e.action()).collect();
+    let actions: Vec<&str> = all.iter().map(|e| e.action().as_str()).collect();
     assert_eq!(actions, ["first", "second"]);
 }
 

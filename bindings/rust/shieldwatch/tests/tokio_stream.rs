@@ -60,7 +60,7 @@ async fn stream_delivers_dns_and_audit_events() {
         next_item(&mut w).await.expect("event"),
     ];
     writer.await.expect("writer");
-    got.sort_by(|a, b| a.source().cmp(b.source()));
+    got.sort_by(|a, b| a.source().as_str().cmp(b.source().as_str()));
     assert_eq!(got[0].source(), "audit", "{got:?}");
     assert_eq!(got[0].action(), "setup");
     assert_eq!(got[0].container(), "c1");
@@ -143,7 +143,8 @@ async fn async_open_errors_are_io_errors() {
     let err = AsyncWatcher::open(dir.path(), "c1", dns_and_audit()).unwrap_err();
     assert!(shieldwatch::is_tier_error(&err), "{err:?}");
     let err = AsyncWatcher::open(dir.file("nope"), "c1", dns_and_audit()).unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+    assert_eq!(shieldwatch::error_code(&err), Some(libc::ENOENT), "{err}");
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
 }
 
 // ---- NFLOG: a real dropped packet, in a network namespace of our own ----
