@@ -22,9 +22,18 @@
 //
 // Failures from the library are returned as *[Error], which wraps the
 // syscall.Errno the library reported: errors.Is(err, syscall.ENOENT) works.
+// Open failures carry the library's one-line reason (Error.Reason), naming
+// the file or step that failed.
 // A state directory whose dns.tier is missing or not "dnsmasq" gives an
 // error matching [ErrTier] (and syscall.EMEDIUMTYPE, the library's
 // SW_ETIER). Operations on a closed Watcher or AuditLog give [ErrClosed].
+//
+// # Vocabulary
+//
+// [Event.Source] and [Event.Action] are typed strings whose constants
+// ([EventSourceDNS], [ActionBlockedQuery], ...) and the [Stat] ids are
+// generated from the C header (vocab_gen.go). [Event.JSON] and
+// json.Marshal give the library's own JSON line.
 package shieldwatch
 
 //go:generate sh generate.sh
