@@ -36,7 +36,7 @@ TEST(InotifyLimit, EmfileReasonNamesTheSysctl) {
     // each EMFILE failure on inotify_init1.
     close(pipefd[0]);
     struct rlimit rl = {64, 64};
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) _exit(3);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) _exit(77);  // e.g. under valgrind
     std::vector<int> held;
     for (int fd; (fd = dup(0)) >= 0;) held.push_back(fd);
     sw_options* opts = sw_options_new();
@@ -62,9 +62,12 @@ TEST(InotifyLimit, EmfileReasonNamesTheSysctl) {
   close(pipefd[0]);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   unlink(tier.c_str());
   rmdir(dir);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+    GTEST_SKIP() << "setrlimit(RLIMIT_NOFILE) refused (valgrind fakes it)";
+  }
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   ASSERT_FALSE(report.empty()) << "sw_open never failed with EMFILE at inotify_init1";
   EXPECT_NE(report.find("fs.inotify.max_user_instances"), std::string::npos) << report;
 }
