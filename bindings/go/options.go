@@ -68,14 +68,20 @@ func WithDedupWindow(d time.Duration) Option {
 			s.fail("dedup_window", "negative duration")
 			return
 		}
-		ms := uint64((d + time.Millisecond - 1) / time.Millisecond)
-		if ms > math.MaxUint32 {
-			ms = math.MaxUint32
-		}
+		ms := dedupMillis(d)
 		s.add("dedup_window", func(o swc.Struct_SS_sw_options) int {
 			return swc.Sw_options_set_dedup_window_ms(o, uint(ms))
 		})
 	}
+}
+
+// dedupMillis is the rule shared with the Rust binding: whole milliseconds,
+// rounded up, capped at 2^32-1. d is not negative.
+func dedupMillis(d time.Duration) uint64 {
+	if d > math.MaxInt64-time.Millisecond { // d + 1ms - 1 would overflow
+		return math.MaxUint32
+	}
+	return min(uint64((d+time.Millisecond-1)/time.Millisecond), math.MaxUint32)
 }
 
 // WithDedupOnce delivers each key's first occurrence only (for

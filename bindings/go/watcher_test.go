@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -335,6 +336,15 @@ func TestErrors(t *testing.T) {
 		}
 		t.Logf("max_line 10: %v", err)
 	})
+	t.Run("required NFLOG in a missing netns", func(t *testing.T) {
+		s := newStateDir(t)
+		bad := filepath.Join(t.TempDir(), "no-such-netns")
+		_, err := Open(s.dir, "c1", WithNflogRequired(true), WithNetns(bad))
+		if err == nil || !strings.Contains(err.Error(), bad) {
+			t.Fatalf("err = %v, want the library's reason naming %s", err, bad)
+		}
+		t.Logf("bad netns: %v", err)
+	})
 	t.Run("option rejected by Go", func(t *testing.T) {
 		s := newStateDir(t)
 		if _, err := Open(s.dir, "c1", WithDedupWindow(-time.Second)); !errors.Is(err, syscall.EINVAL) {
@@ -488,27 +498,24 @@ func TestNflogUnavailable(t *testing.T) {
 	}
 }
 
-// A sub-millisecond dedup window is rounded up to 1 ms, never to "off":
-// two identical queries in one write give one event (the Rust binding's
-// test checks the same rule).
-func TestDedupWindowRoundsUp(t *testing.T) {
-	s := newStateDir(t)
-	w := openWatcher(t, s, "c1", fileSources, WithDedupWindow(500*time.Microsecond))
-	line := "Nov 22 13:30:01 dnsmasq[9605]: query[A] twice.example.com from 127.0.0.1\n"
-	f, err := os.OpenFile(s.path("dnsmasq.log"), os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.WriteString(line + line)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ev := nextWithin(t, w, 5*time.Second); ev.Domain != "twice.example.com" {
-		t.Fatalf("got %s", ev.JSON())
-	}
-	expectNone(t, w, 200*time.Millisecond)
-	if n := w.Stat(StatDeduped); n != 1 {
-		t.Errorf("Stat(StatDeduped) = %d, want 1 (500µs must not mean off)", n)
+// The dedup rule shared with the Rust binding (same table as its
+// dedup_window_rounds_up_to_milliseconds): whole milliseconds, rounded up,
+// capped at 2^32-1, so only 0 means off.
+func TestDedupWindowRounding(t *testing.T) {
+	for _, tc := range []struct {
+		d  time.Duration
+		ms uint64
+	}{
+		{0, 0},
+		{time.Nanosecond, 1},
+		{500 * time.Microsecond, 1},
+		{time.Millisecond, 1},
+		{1001 * time.Microsecond, 2},
+		{1500 * time.Millisecond, 1500},
+		{math.MaxInt64, math.MaxUint32},
+	} {
+		if got := dedupMillis(tc.d); got != tc.ms {
+			t.Errorf("dedupMillis(%v) = %d, want %d", tc.d, got, tc.ms)
+		}
 	}
 }

@@ -144,8 +144,7 @@ impl Options {
     /// is rounded up (500 µs is 1 ms) and capped at `u32::MAX` ms, so only
     /// zero disables it; the Go binding applies the same rule.
     pub fn dedup_window(mut self, window: Duration) -> Options {
-        let ms = window.as_nanos().div_ceil(1_000_000);
-        self.dedup_window_ms = Some(u32::try_from(ms).unwrap_or(u32::MAX));
+        self.dedup_window_ms = Some(window_ms(window));
         self
     }
 
@@ -262,6 +261,12 @@ impl Options {
     }
 }
 
+/// The dedup rule shared with the Go binding: whole milliseconds, rounded
+/// up, capped at `u32::MAX`.
+fn window_ms(window: Duration) -> u32 {
+    u32::try_from(window.as_nanos().div_ceil(1_000_000)).unwrap_or(u32::MAX)
+}
+
 /// An owned `sw_options`, freed on drop.
 pub(crate) struct RawOptions(NonNull<sys::sw_options>);
 
@@ -280,4 +285,26 @@ impl Drop for RawOptions {
 
 pub(crate) fn path_cstring(path: &Path, what: &str) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes()).map_err(|_| nul_error(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_ms;
+    use std::time::Duration;
+
+    /// The same table as the Go binding's TestDedupWindowRounding.
+    #[test]
+    fn dedup_window_rounds_up_to_milliseconds() {
+        for (window, ms) in [
+            (Duration::ZERO, 0),
+            (Duration::from_nanos(1), 1),
+            (Duration::from_micros(500), 1),
+            (Duration::from_millis(1), 1),
+            (Duration::from_micros(1001), 2),
+            (Duration::from_millis(1500), 1500),
+            (Duration::from_secs(u64::MAX / 1000), u32::MAX),
+        ] {
+            assert_eq!(window_ms(window), ms, "{window:?}");
+        }
+    }
 }

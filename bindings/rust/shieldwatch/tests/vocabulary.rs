@@ -1,13 +1,13 @@
 //! One behaviour across C, Go and Rust: the event vocabulary comes from the
-//! C header, timestamps parse, the dedup window rounds up, and (feature
-//! `serde`) serialization gives the library's JSON object.
+//! C header, timestamps parse, and (feature `serde`) serialization gives the
+//! library's JSON object. (The dedup rounding rule is tested in options.rs.)
 
 mod common;
 
 use std::time::{Duration, SystemTime};
 
 use common::StateDir;
-use shieldwatch::{Action, Event, SourceName, Options, Sources, Stat, Watcher};
+use shieldwatch::{Action, Event, SourceName, Options, Sources, Watcher};
 
 fn next(w: &mut Watcher) -> Event {
     w.next_event_timeout(Some(Duration::from_secs(10)))
@@ -68,21 +68,6 @@ fn events_carry_typed_names_and_a_timestamp() {
     assert_eq!(ev.action(), &Action::Other("custom_thing".into()));
     assert_eq!(ev.action().as_str(), "custom_thing");
     assert!(ev.timestamp().is_some(), "{ev:?}"); // 2026-11-22T13:30:01Z
-}
-
-/// 500 µs rounds up to 1 ms (the Go binding's rule too), never to "off":
-/// two identical queries in one write give one event.
-#[test]
-fn dedup_window_below_a_millisecond_rounds_up() {
-    let dir = StateDir::new();
-    let opts = files_only().dedup_window(Duration::from_micros(500));
-    let mut w = Watcher::open(dir.path(), "c1", opts).expect("open");
-    let line = common::dns_query_line("twice.example.com", "A");
-    dir.append("dnsmasq.log", &format!("{line}{line}"));
-    dir.query("after.example.com", "A");
-    assert_eq!(next(&mut w).domain(), "twice.example.com");
-    assert_eq!(next(&mut w).domain(), "after.example.com");
-    assert_eq!(w.stat(Stat::Deduped), 1);
 }
 
 #[cfg(feature = "serde")]

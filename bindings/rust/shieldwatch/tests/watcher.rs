@@ -203,6 +203,17 @@ fn wrong_dns_tier_is_tier_error() {
 }
 
 #[test]
+fn required_nflog_in_missing_netns_names_the_netns() {
+    let dir = StateDir::new();
+    let bad = dir.file("no-such-netns");
+    let opts = Options::new().nflog_required(true).netns(&bad);
+    let err = Watcher::open(dir.path(), "c1", opts).unwrap_err();
+    let bad = bad.to_string_lossy().into_owned();
+    assert!(err.to_string().contains(&bad), "{err}");
+    assert_eq!(error_code(&err), Some(libc::ENOENT), "{err}");
+}
+
+#[test]
 fn invalid_options_are_einval() {
     let dir = StateDir::new();
     let err = Watcher::open(dir.path(), "c1", no_nflog().max_line(10)).unwrap_err();
