@@ -22,6 +22,7 @@ fail=0
 awk '
   /^[[:space:]]*#/ { next }
   /^[[:space:]]*LIBSHIELDWATCH_[0-9.]+[[:space:]]*\{/ { node = $1; sub(/\{.*/, "", node); section = ""; next }
+  /^[[:space:]]*\}/ { section = ""; next }
   /global:/ { section = "global"; next }
   /local:/ { section = "local"; next }
   section == "global" && /[a-zA-Z_*?]/ {

@@ -12,7 +12,7 @@
 //!   pkg-config (`--static`) its private dependencies come from the `.pc`
 //!   (`Requires.private`, `Libs.private`, which include the C++ runtime);
 //!   with `SHIELDWATCH_LIB_DIR` they are linked by name: libmnl,
-//!   libnetfilter_log, libcjson and the C++ runtime (`SHIELDWATCH_CXX_LIB`,
+//!   libnetfilter_log and the C++ runtime (`SHIELDWATCH_CXX_LIB`,
 //!   default `stdc++`). Fails the build when no archive is found rather than
 //!   silently linking the shared object.
 //! * `SHIELDWATCH_NO_PKG_CONFIG` – `1` never asks pkg-config; the linker's
@@ -104,7 +104,7 @@ fn main() {
             require_archive(&[PathBuf::from(dir)], &lib_name);
         }
         println!("cargo:rustc-link-lib=static={lib_name}");
-        for dep in ["netfilter_log", "nfnetlink", "mnl", "cjson"] {
+        for dep in ["netfilter_log", "nfnetlink", "mnl"] {
             println!("cargo:rustc-link-lib={dep}");
         }
         println!("cargo:rustc-link-lib={cxx_lib}");
