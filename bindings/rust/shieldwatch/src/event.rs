@@ -261,7 +261,7 @@ fn parse_rfc3339(s: &str) -> Option<SystemTime> {
 impl serde::Serialize for Event {
     /// The library's object: `ts`, `source`, `action`, `container`, then the
     /// non-empty ones of `domain`, `query_type`, `dest`, `detail`, `port`,
-    /// `proto`, `uid`, `gid`, `icmp_type`.
+    /// `proto`, `uid`, `gid`, `icmp_type`, `suppressed`.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(None)?;
@@ -293,6 +293,9 @@ impl serde::Serialize for Event {
         }
         if let Some(v) = self.icmp_type {
             m.serialize_entry("icmp_type", &v)?;
+        }
+        if self.suppressed != 0 {
+            m.serialize_entry("suppressed", &self.suppressed)?;
         }
         m.end()
     }
