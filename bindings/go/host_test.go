@@ -22,7 +22,7 @@ func newHost(t testing.TB) *Host {
 }
 
 // nextAction returns the next event whose action is action, or fails.
-func nextAction(t testing.TB, h *Host, action string, d time.Duration) Event {
+func nextAction(t testing.TB, h *Host, action Action, d time.Duration) Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
