@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::StateDir;
-use shieldwatch::{Action, Event, SourceName, Options, Sources, Watcher};
+use shieldwatch::{Action, Event, Options, SourceName, Sources, Watcher};
 
 fn next(w: &mut Watcher) -> Event {
     w.next_event_timeout(Some(Duration::from_secs(10)))
@@ -35,10 +35,7 @@ fn header_names(prefix: &str) -> Vec<String> {
 
 #[test]
 fn enums_list_exactly_the_header_vocabulary() {
-    let sources: Vec<&str> = SourceName::known()
-        .iter()
-        .map(SourceName::as_str)
-        .collect();
+    let sources: Vec<&str> = SourceName::known().iter().map(SourceName::as_str).collect();
     let actions: Vec<&str> = Action::known().iter().map(Action::as_str).collect();
     assert_eq!(sources, header_names("EVENT_SOURCE"));
     assert_eq!(actions, header_names("ACTION"));
