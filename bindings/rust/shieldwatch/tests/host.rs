@@ -69,7 +69,10 @@ fn follow_and_blocking_iterator() {
     std::fs::create_dir(&dir).expect("mkdir");
     std::fs::write(dir.join("dns.tier"), "dnsmasq\n").expect("tier");
     let ev = h.events().next().expect("an item").expect("an event");
-    assert_eq!((ev.action().as_str(), ev.container()), ("container_added", "late"));
+    assert_eq!(
+        (ev.action().as_str(), ev.container()),
+        ("container_added", "late")
+    );
     assert_eq!(h.len(), 1);
 }
 
