@@ -35,7 +35,7 @@ fn members_errors_and_removal() {
     h.add(b.path(), "beta", Some(dns_and_audit()))
         .expect("add beta");
     let dup = h.add(b.path(), "beta", None).expect_err("duplicate");
-    assert_eq!(dup.raw_os_error(), Some(libc::EEXIST), "{dup}");
+    assert_eq!(shieldwatch::error_code(&dup), Some(libc::EEXIST), "{dup}");
     assert_eq!(h.len(), 2);
 
     b.query("evil.example.com", "A");
@@ -45,7 +45,7 @@ fn members_errors_and_removal() {
     h.remove("beta").expect("remove");
     assert_eq!(next_action(&mut h, "container_removed").container(), "beta");
     let gone = h.remove("beta").expect_err("remove again");
-    assert_eq!(gone.raw_os_error(), Some(libc::ENOENT));
+    assert_eq!(shieldwatch::error_code(&gone), Some(libc::ENOENT));
     b.query("after.removal.example", "A");
     a.query("from.alpha.example", "A");
     let ev = next_action(&mut h, "blocked_query");
