@@ -39,10 +39,22 @@ class CheckingSink : public sw::EventSink {
     events.push_back(std::move(ev));
   }
   sw::Stats& stats() override { return stats_; }
+  size_t queued() const override { return events.size(); }
   std::vector<sw::Event> events;
 
  private:
   sw::Stats stats_;
+};
+
+// The container side the source sees: the checking sink, nothing scheduled
+// (no Start(): no watches are ever registered in the loop).
+struct FuzzHost : sw::SourceHost {
+  void Wake(sw::Source*) override {}
+  sw::EventSink& sink() override { return events; }
+  sw::Dispatch& loop() override { return dispatch; }
+  std::string LookupDomain(const sw::IpAddr&, bool) override { return {}; }
+  CheckingSink events;
+  sw::Dispatch dispatch;
 };
 
 void WriteFile(const std::string& path, const char* text) {
@@ -97,10 +109,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   sw::Options opts;
   opts.domain_map_size = 4;  // exercise eviction
-  CheckingSink sink;
-  // No inotify fd and no Start(): lines are fed the way the tailer feeds them.
-  sw::DnsSource source(g_state_dir, kContainer, opts, /*inotify_fd=*/-1,
-                       /*report_queries=*/true, sink);
+  FuzzHost host;
+  CheckingSink& sink = host.events;
+  // No Start(): lines are fed the way the tailer feeds them.
+  sw::DnsSource source(g_state_dir, kContainer, opts, /*report_queries=*/true, host);
   if (!source.ReloadAllowlist().ok()) abort();
   FUZZ_CHECK(source.allowlist().size() == g_allowlist.size());
 

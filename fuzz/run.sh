@@ -24,9 +24,10 @@ for tool in clang clang++ meson ninja; do
 done
 
 if [[ ! -f $build/build.ninja ]]; then
-  CC=clang CXX=clang++ meson setup "$build" -Dfuzz=true -Dtests=false >/dev/null
+  CC=clang CXX=clang++ meson setup "$build" -Dfuzz=true -Dtests=disabled >/dev/null
 fi
-ninja -C "$build" >/dev/null
+ninja -C "$build" >"${TMPDIR:-/tmp}/sw-fuzz-ninja.log" 2>&1 ||
+  { tail -n 40 "${TMPDIR:-/tmp}/sw-fuzz-ninja.log"; echo "fuzz/run.sh: build failed" >&2; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sw-fuzz.XXXXXX")
 failed=()

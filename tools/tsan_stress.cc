@@ -202,7 +202,8 @@ void ReaperLoop(Reaper* reaper) {
       sw_event* ev = reaper->queue.front();
       reaper->queue.pop_front();
       lock.unlock();
-      if (strlen(sw_event_ts(ev)) != 27) Die("bad ts %s", sw_event_ts(ev));
+      // Generated: "YYYY-MM-DDTHH:MM:SS.uuuuuu+00:00".
+      if (strlen(sw_event_ts(ev)) != 32) Die("bad ts %s", sw_event_ts(ev));
       (void)sw_event_json(ev, nullptr);
       sw_event_free(ev);
       lock.lock();
