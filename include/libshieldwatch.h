@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define SW_VERSION_MAJOR 1
-#define SW_VERSION_MINOR 0
+#define SW_VERSION_MINOR 1
 #define SW_VERSION_PATCH 0
 
 /* The state directory's dns.tier is missing or not "dnsmasq". */

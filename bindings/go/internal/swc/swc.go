@@ -441,7 +441,7 @@ func Swc_open_explain(arg1 string, arg2 string, arg3 Struct_SS_sw_options, arg4 
 }
 
 const SW_VERSION_MAJOR int = 1
-const SW_VERSION_MINOR int = 0
+const SW_VERSION_MINOR int = 1
 const SW_VERSION_PATCH int = 0
 
 func _swig_getSW_SOURCE_DNS() (_swig_ret uint) {

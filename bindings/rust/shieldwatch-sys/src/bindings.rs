@@ -32,7 +32,7 @@ pub struct sw_host {
     _unused: [u8; 0],
 }
 pub const SW_VERSION_MAJOR: u32 = 1;
-pub const SW_VERSION_MINOR: u32 = 0;
+pub const SW_VERSION_MINOR: u32 = 1;
 pub const SW_VERSION_PATCH: u32 = 0;
 pub const SW_SOURCE_DNS: u32 = 1;
 pub const SW_SOURCE_AUDIT: u32 = 2;
