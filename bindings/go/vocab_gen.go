@@ -24,6 +24,14 @@ const (
 	ActionNflogUnavailable  = Action(swc.SW_ACTION_NFLOG_UNAVAILABLE)
 	ActionLost              = Action(swc.SW_ACTION_LOST)
 	ActionLineTooLong       = Action(swc.SW_ACTION_LINE_TOO_LONG)
+	ActionSourceError       = Action(swc.SW_ACTION_SOURCE_ERROR)
+	ActionNflogRecovered    = Action(swc.SW_ACTION_NFLOG_RECOVERED)
+	ActionContainerAdded    = Action(swc.SW_ACTION_CONTAINER_ADDED)
+	ActionContainerRemoved  = Action(swc.SW_ACTION_CONTAINER_REMOVED)
+	ActionStateDirRemoved   = Action(swc.SW_ACTION_STATE_DIR_REMOVED)
+	ActionStateDirRestored  = Action(swc.SW_ACTION_STATE_DIR_RESTORED)
+	ActionTierNotDnsmasq    = Action(swc.SW_ACTION_TIER_NOT_DNSMASQ)
+	ActionTierDnsmasq       = Action(swc.SW_ACTION_TIER_DNSMASQ)
 	ActionSetup             = Action(swc.SW_ACTION_SETUP)
 	ActionTeardown          = Action(swc.SW_ACTION_TEARDOWN)
 	ActionAllow             = Action(swc.SW_ACTION_ALLOW)
@@ -60,6 +68,14 @@ var actions = [...]Action{
 	ActionNflogUnavailable,
 	ActionLost,
 	ActionLineTooLong,
+	ActionSourceError,
+	ActionNflogRecovered,
+	ActionContainerAdded,
+	ActionContainerRemoved,
+	ActionStateDirRemoved,
+	ActionStateDirRestored,
+	ActionTierNotDnsmasq,
+	ActionTierDnsmasq,
 	ActionSetup,
 	ActionTeardown,
 	ActionAllow,

@@ -35,6 +35,22 @@ names! {
         Lost = SW_ACTION_LOST,
         /// `"line_too_long"`
         LineTooLong = SW_ACTION_LINE_TOO_LONG,
+        /// `"source_error"`
+        SourceError = SW_ACTION_SOURCE_ERROR,
+        /// `"nflog_recovered"`
+        NflogRecovered = SW_ACTION_NFLOG_RECOVERED,
+        /// `"container_added"`
+        ContainerAdded = SW_ACTION_CONTAINER_ADDED,
+        /// `"container_removed"`
+        ContainerRemoved = SW_ACTION_CONTAINER_REMOVED,
+        /// `"state_dir_removed"`
+        StateDirRemoved = SW_ACTION_STATE_DIR_REMOVED,
+        /// `"state_dir_restored"`
+        StateDirRestored = SW_ACTION_STATE_DIR_RESTORED,
+        /// `"tier_not_dnsmasq"`
+        TierNotDnsmasq = SW_ACTION_TIER_NOT_DNSMASQ,
+        /// `"tier_dnsmasq"`
+        TierDnsmasq = SW_ACTION_TIER_DNSMASQ,
         /// `"setup"`
         Setup = SW_ACTION_SETUP,
         /// `"teardown"`
