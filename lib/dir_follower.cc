@@ -35,7 +35,10 @@ void DirFollower::Consider(const std::string& name) {
     if (!host_.loop().Watch(path, kDirWatchMask, this, &ref).ok()) return;
     waiting_by_wd_[ref.wd()] = name;
     waiting_.emplace(name, std::move(ref));
-    return;
+    // dns.tier may have been written between the check and the watch: look
+    // once more, or its events are already gone and it would wait forever.
+    s = host_.Attach(name, path);
+    if (s.code() == SW_ETIER) return;
   }
   Forget(name);  // attached (or already a member, or failing for good)
 }
