@@ -132,7 +132,7 @@ swcat_under_valgrind() {
 
 # ---- 3. TSan ------------------------------------------------------------------------
 step_tsan() {
-  setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dtests=false
+  setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dtests=disabled
   g++ -std=c++20 -fsanitize=thread -g -O1 -Wall -Wextra -Werror -Iinclude tools/tsan_stress.cc \
     -Lbuild-tsan -lshieldwatch -Wl,-rpath,"$root/build-tsan" -pthread -o build-tsan/tsan_stress
   # TSan needs a fixed address-space layout: run without ASLR when possible
