@@ -14,7 +14,7 @@ use shieldwatch_sys as sys;
 
 use crate::error::{check, from_ret_explained, nul_error};
 use crate::options::path_cstring;
-use crate::watcher::{next_event_timeout, wait_readable};
+use crate::watcher::{next_event_timeout, take_queued, wait_readable};
 use crate::{Event, EventSource, Events, Options, Stat};
 
 /// Follows many containers with one epoll fd and one inotify instance (so
@@ -125,26 +125,14 @@ impl Host {
 
     /// Takes the oldest queued event without processing new input.
     pub fn next_queued(&mut self) -> io::Result<Option<Event>> {
-        let mut ev: *mut sys::sw_event = ptr::null_mut();
         // SAFETY: live handle, exclusive access.
-        let r = check(unsafe { sys::sw_host_next_event(self.raw.as_ptr(), &mut ev) })?;
-        if r == 0 || ev.is_null() {
-            return Ok(None);
-        }
-        // SAFETY: sw_host_next_event handed us ownership of `ev`.
-        Ok(Some(unsafe { Event::take(ev) }))
+        take_queued(|ev| unsafe { sys::sw_host_next_event(self.raw.as_ptr(), ev) })
     }
 
     /// The next event, never blocking (as
     /// [`Watcher::next_event`](crate::Watcher::next_event)).
     pub fn next_event(&mut self) -> io::Result<Option<Event>> {
-        if let Some(ev) = self.next_queued()? {
-            return Ok(Some(ev));
-        }
-        if self.poll()? == 0 {
-            return Ok(None);
-        }
-        self.next_queued()
+        EventSource::next_event(self)
     }
 
     /// Waits until the fd is readable or `timeout` passes.
@@ -170,8 +158,11 @@ impl Host {
 }
 
 impl EventSource for Host {
-    fn next_event(&mut self) -> io::Result<Option<Event>> {
-        Host::next_event(self)
+    fn poll(&mut self) -> io::Result<usize> {
+        Host::poll(self)
+    }
+    fn next_queued(&mut self) -> io::Result<Option<Event>> {
+        Host::next_queued(self)
     }
 }
 

@@ -154,14 +154,8 @@ impl Watcher {
 
     /// Takes the oldest queued event without processing new input.
     pub fn next_queued(&mut self) -> io::Result<Option<Event>> {
-        let mut ev: *mut sys::sw_event = ptr::null_mut();
         // SAFETY: live handle, exclusive access.
-        let r = check(unsafe { sys::sw_next_event(self.raw.as_ptr(), &mut ev) })?;
-        if r == 0 || ev.is_null() {
-            return Ok(None);
-        }
-        // SAFETY: sw_next_event handed us ownership of `ev`.
-        Ok(Some(unsafe { Event::take(ev) }))
+        take_queued(|ev| unsafe { sys::sw_next_event(self.raw.as_ptr(), ev) })
     }
 
     /// The next event, never blocking: takes a queued one, or else processes
@@ -169,13 +163,7 @@ impl Watcher {
     /// `Ok(None)` means nothing is ready now; wait for the fd to become
     /// readable (or use [`wait`](Self::wait)) and call again.
     pub fn next_event(&mut self) -> io::Result<Option<Event>> {
-        if let Some(ev) = self.next_queued()? {
-            return Ok(Some(ev));
-        }
-        if self.poll()? == 0 {
-            return Ok(None);
-        }
-        self.next_queued()
+        EventSource::next_event(self)
     }
 
     /// Waits with poll(2) until the watcher's fd is readable or `timeout`
@@ -256,14 +244,43 @@ impl fmt::Debug for Watcher {
 /// What the blocking helpers and the tokio stream drive: a [`Watcher`] or a
 /// [`Host`](crate::Host) (one pollable fd, a never-blocking next event).
 pub trait EventSource: AsRawFd {
+    /// Processes what is ready without blocking; the events now queued.
+    fn poll(&mut self) -> io::Result<usize>;
+    /// Takes the oldest queued event without processing new input.
+    fn next_queued(&mut self) -> io::Result<Option<Event>>;
     /// The next event, never blocking; `Ok(None)` when nothing is ready.
-    fn next_event(&mut self) -> io::Result<Option<Event>>;
+    fn next_event(&mut self) -> io::Result<Option<Event>> {
+        if let Some(ev) = self.next_queued()? {
+            return Ok(Some(ev));
+        }
+        if self.poll()? == 0 {
+            return Ok(None);
+        }
+        self.next_queued()
+    }
 }
 
 impl EventSource for Watcher {
-    fn next_event(&mut self) -> io::Result<Option<Event>> {
-        Watcher::next_event(self)
+    fn poll(&mut self) -> io::Result<usize> {
+        Watcher::poll(self)
     }
+    fn next_queued(&mut self) -> io::Result<Option<Event>> {
+        Watcher::next_queued(self)
+    }
+}
+
+/// Takes one queued event through `next` (`sw_next_event` or
+/// `sw_host_next_event` bound to a live handle), owning what it hands out.
+pub(crate) fn take_queued(
+    next: impl FnOnce(*mut *mut sys::sw_event) -> libc::c_int,
+) -> io::Result<Option<Event>> {
+    let mut ev: *mut sys::sw_event = ptr::null_mut();
+    let r = check(next(&mut ev))?;
+    if r == 0 || ev.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: the library handed us ownership of `ev`.
+    Ok(Some(unsafe { Event::take(ev) }))
 }
 
 /// Waits with poll(2) until `fd` is readable or `timeout` passes.
