@@ -28,29 +28,9 @@ using swtest::StateDir;
 // the timeout passes.
 template <typename Done>
 std::vector<Ev> CollectUntil(sw_host* h, Done done, int timeout_ms = 5000) {
-  std::vector<Ev> out;
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event reg = {};
-  reg.events = EPOLLIN | EPOLLET;
-  epoll_ctl(ep, EPOLL_CTL_ADD, sw_host_fd(h), &reg);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  bool first = true;
-  while (!done(out)) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) break;
-    struct epoll_event got;
-    if (!first && epoll_wait(ep, &got, 1, static_cast<int>(left)) <= 0) continue;
-    first = false;
-    if (sw_host_poll(h) < 0) break;
-    sw_event* e;
-    while (sw_host_next_event(h, &e) == 1) {
-      out.push_back(swtest::Convert(e));
-      sw_event_free(e);
-    }
-  }
-  ::close(ep);
-  return out;
+  return swtest::CollectWith(
+      sw_host_fd(h), [h] { return sw_host_poll(h); },
+      [h](sw_event** e) { return sw_host_next_event(h, e); }, done, timeout_ms);
 }
 
 std::vector<Ev> Collect(sw_host* h, size_t want, int timeout_ms = 5000) {

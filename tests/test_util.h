@@ -68,17 +68,19 @@ inline Ev Convert(const sw_event* e) {
   return ev;
 }
 
-// An edge-triggered epoll host: waits for sw_fd, then sw_poll and drains.
-// Collects until `want` events arrived or `timeout_ms` passed.
-inline std::vector<Ev> Collect(sw_watcher* w, size_t want, int timeout_ms = 3000) {
+// An edge-triggered epoll host: waits for `fd`, then `poll()` and drains
+// with `next(&e)` (a watcher's or a host's pair). Collects until
+// `done(events)` or `timeout_ms` passed.
+template <typename Poll, typename Next, typename Done>
+std::vector<Ev> CollectWith(int fd, Poll poll, Next next, Done done, int timeout_ms) {
   std::vector<Ev> out;
   int ep = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event reg = {};
   reg.events = EPOLLIN | EPOLLET;
-  epoll_ctl(ep, EPOLL_CTL_ADD, sw_fd(w), &reg);
+  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &reg);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   bool first = true;
-  while (out.size() < want) {
+  while (!done(out)) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0) break;
@@ -87,15 +89,22 @@ inline std::vector<Ev> Collect(sw_watcher* w, size_t want, int timeout_ms = 3000
     // registered; after that only readiness edges wake us.
     if (!first && epoll_wait(ep, &got, 1, static_cast<int>(left)) <= 0) continue;
     first = false;
-    if (sw_poll(w) < 0) break;
+    if (poll() < 0) break;
     sw_event* e;
-    while (sw_next_event(w, &e) == 1) {
+    while (next(&e) == 1) {
       out.push_back(Convert(e));
       sw_event_free(e);
     }
   }
   ::close(ep);
   return out;
+}
+
+// A watcher's events until `want` arrived or `timeout_ms` passed.
+inline std::vector<Ev> Collect(sw_watcher* w, size_t want, int timeout_ms = 3000) {
+  return CollectWith(
+      sw_fd(w), [w] { return sw_poll(w); }, [w](sw_event** e) { return sw_next_event(w, e); },
+      [want](const std::vector<Ev>& v) { return v.size() >= want; }, timeout_ms);
 }
 
 // Every event of source `source`.
