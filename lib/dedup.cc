@@ -61,10 +61,14 @@ bool Dedup::Offer(Event ev, int64_t now_ms, std::deque<Event>* out) {
   if (index_.size() >= max_keys_) Drop(entries_.begin(), out);
   Entry e;
   e.key_bytes = std::move(key);
+  e.container = ev.container;
   e.deadline = now_ms + window_ms_;
   e.seq = next_seq_++;
   entries_.push_back(std::move(e));
-  index_.emplace(entries_.back().key_bytes, std::prev(entries_.end()));
+  List::iterator it = std::prev(entries_.end());
+  index_.emplace(it->key_bytes, it);
+  Members& members = by_container_[it->container];
+  it->member = members.insert(members.end(), it);
   out->push_back(std::move(ev));
   return true;
 }
@@ -95,7 +99,17 @@ void Dedup::Report(Entry& e, std::deque<Event>* out) {
 void Dedup::Drop(List::iterator it, std::deque<Event>* out) {
   if (it->held > 0) Report(*it, out);
   index_.erase(it->key_bytes);
+  auto members = by_container_.find(it->container);
+  members->second.erase(it->member);
+  if (members->second.empty()) by_container_.erase(members);
   entries_.erase(it);
+}
+
+void Dedup::Flush(const std::string& container, std::deque<Event>* out) {
+  // Each Drop unlinks the entry; the map node goes with the last one.
+  for (auto m = by_container_.find(container); m != by_container_.end();
+       m = by_container_.find(container))
+    Drop(m->second.front(), out);
 }
 
 Status DedupTimer::Open() {

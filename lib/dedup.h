@@ -62,17 +62,26 @@ class Dedup {
   // while nothing is held, so a timer need not be armed.
   std::optional<int64_t> NextDeadline() const;
 
+  // Reports and forgets every key of `container` (it is leaving the
+  // stream): what they hold comes before whatever the caller appends next.
+  // Costs the number of that container's keys.
+  void Flush(const std::string& container, std::deque<Event>* out);
+
   size_t keys() const { return index_.size(); }
 
  private:
+  struct Entry;
+  using List = std::list<Entry>;
+  using Members = std::list<List::iterator>;  // one container's entries
   struct Entry {
     std::string key_bytes;  // index key
+    std::string container;  // its by_container_ key
+    Members::iterator member;  // its place there
     Event last;             // the last repeat held
     uint64_t held = 0;      // repeats held since the last report
     int64_t deadline = 0;   // window close (window mode) / report time (once)
     uint64_t seq = 0;       // tie-break for equal deadlines
   };
-  using List = std::list<Entry>;
   using DueKey = std::pair<int64_t, uint64_t>;  // (deadline, seq)
 
   void Report(Entry& e, std::deque<Event>* out);
@@ -89,6 +98,8 @@ class Dedup {
   std::unordered_map<std::string_view, List::iterator> index_;
   // Entries with held > 0, by deadline: the only ones the timer needs.
   std::map<DueKey, List::iterator> due_;
+  // Entries by container, so a leaving container is flushed without a scan.
+  std::unordered_map<std::string, Members> by_container_;
 };
 
 // The timerfd that closes a Dedup's windows (CLOCK_MONOTONIC, in the

@@ -74,6 +74,10 @@ Status Host::Remove(const std::string& name) {
 
 void Host::Bury(Member m, const std::string& why) {
   by_id_.erase(m.container->id());
+  // Repeats still held for it belong before its removal in the stream.
+  size_t before = queue_.size();
+  dedup_.Flush(m.container->name(), &queue_);
+  stats_.events += queue_.size() - before;
   Emit(WatchEvent(m.container->name(), "container_removed", why));
   if (in_poll_) graveyard_.push_back(std::move(m.container));
   // else: destroyed here, with its watches and claims

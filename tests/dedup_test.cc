@@ -27,6 +27,30 @@ std::string KeyOf(const Event& ev) {
          std::to_string(ev.proto);
 }
 
+TEST(Dedup, FlushReportsAndForgetsOneContainersKeysOnly) {
+  for (DedupMode mode : {DedupMode::kWindow, DedupMode::kOnce}) {
+    Dedup d(mode, 10000);
+    std::deque<Event> out;
+    for (int i = 0; i < 3; ++i) d.Offer(Query("x.com", "leaving"), 1000 + i, &out);
+    d.Offer(Query("y.com", "leaving"), 1000, &out);
+    for (int i = 0; i < 2; ++i) d.Offer(Query("x.com", "staying"), 1000 + i, &out);
+    ASSERT_EQ(out.size(), 3u);  // the first of each key
+    d.Flush("leaving", &out);
+    ASSERT_EQ(out.size(), 4u) << "x.com's two held repeats, as one event";
+    EXPECT_EQ(out[3].container, "leaving");
+    EXPECT_EQ(out[3].suppressed, 1u);
+    EXPECT_EQ(d.keys(), 1u) << "only staying's key is left";
+    d.Flush("leaving", &out);
+    d.Flush("never.seen", &out);
+    EXPECT_EQ(out.size(), 4u);
+    EXPECT_TRUE(d.Offer(Query("x.com", "leaving"), 1010, &out)) << "a fresh key after a flush";
+    d.Expire(100000, &out);
+    ASSERT_EQ(out.size(), 6u);
+    EXPECT_EQ(out[5].container, "staying");
+    EXPECT_EQ(out[5].suppressed, 0u);
+  }
+}
+
 TEST(Dedup, WindowEmitsFirstThenTheLastRepeatWithTheCount) {
   Dedup d(DedupMode::kWindow, 100);
   std::deque<Event> out;

@@ -186,6 +186,29 @@ TEST(Host, RemoveDeliversWhatIsQueuedThenNothingMore) {
   sw_host_close(h);
 }
 
+TEST(Host, HeldRepeatsOfARemovedContainerComeBeforeItsRemoval) {
+  sw_options* o = DnsAuditOptions();
+  ASSERT_EQ(sw_options_set_dedup_window_ms(o, 60000), 0);
+  sw_host* h = nullptr;
+  ASSERT_EQ(sw_host_new(o, &h), 0);
+  sw_options_free(o);
+  StateDir a;
+  ASSERT_EQ(sw_host_add(h, a.path().c_str(), "a", nullptr), 0);
+  Settle(h);
+  a.Append("dnsmasq.log", QueryLine("again.example") + QueryLine("again.example") +
+                              QueryLine("again.example"));
+  auto first = Collect(h, 1);
+  ASSERT_EQ(first.size(), 1u);
+  Settle(h);  // the repeats are read and held by the 60 s window
+  ASSERT_EQ(sw_host_remove(h, "a"), 0);
+  auto evs = Settle(h);
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0].domain, "again.example");
+  EXPECT_NE(evs[0].json.find("\"suppressed\":1"), std::string::npos) << evs[0].json;
+  EXPECT_EQ(evs[1].action, "container_removed");
+  sw_host_close(h);
+}
+
 TEST(Host, TwoOwnersOfOneDirectoryShareItsWatches) {
   sw_host* h = NewHost();
   StateDir a;
