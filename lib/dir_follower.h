@@ -2,13 +2,14 @@
 // ROOT/containers. A directory that appears (created or renamed in) is
 // attached when its dns.tier says dnsmasq; otherwise it waits, watched, until
 // dns.tier is written. A directory deleted or renamed away is detached. One
-// scan of ROOT/containers at the start (and after an inotify overflow), none
-// per event.
+// scan of ROOT/containers at the start and after an inotify overflow (which
+// also detaches what vanished while events were lost), none per event.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "dispatch.h"
 #include "status.h"
@@ -33,12 +34,16 @@ class DirFollower : public DispatchOwner {
   Status Start();
 
   void OnInotify(int wd, uint32_t mask, std::string_view name) override;
-  void OnOverflow() override { Scan(); }
+  void OnOverflow() override;
 
  private:
-  void Scan();
+  // Considers every directory; collects their names into *present if set.
+  void Scan(std::unordered_set<std::string>* present = nullptr);
   void Consider(const std::string& name);
+  // Stops waiting for name's tier.
   void Forget(const std::string& name);
+  // Forgets name and detaches it when this follower attached it.
+  void Leave(const std::string& name, const std::string& why);
 
   std::string dir_;
   FollowerHost& host_;
@@ -46,6 +51,8 @@ class DirFollower : public DispatchOwner {
   // Directories waiting for their tier: name -> watch, and wd -> name.
   std::unordered_map<std::string, WatchRef> waiting_;
   std::unordered_map<int, std::string> waiting_by_wd_;
+  // What this follower attached (and so may detach).
+  std::unordered_set<std::string> attached_;
 };
 
 }  // namespace sw

@@ -314,6 +314,41 @@ TEST(Host, FollowAttachesAndDetachesLive) {
   sw_host_close(h);
 }
 
+TEST(Host, FollowDetachesWhatVanishedWhileInotifyOverflowed) {
+  StateRoot r;
+  r.Make("busy");
+  r.Make("doomed");
+  r.Make("waiting", nullptr);
+  sw_host* h = NewHost();
+  ASSERT_EQ(sw_host_follow(h, r.root.c_str()), 0);
+  Collect(h, 2);
+  // More events than fs.inotify.max_queued_events (16384 by default) while
+  // the host does not read, then the deletions: their events are lost.
+  int max_queued = 16384;
+  if (FILE* f = fopen("/proc/sys/fs/inotify/max_queued_events", "r")) {
+    if (fscanf(f, "%d", &max_queued) != 1) max_queued = 16384;
+    fclose(f);
+  }
+  for (int i = 0; i <= max_queued / 2 + 1; ++i) {
+    std::string p = r.dir("busy") + "/f" + std::to_string(i);
+    ::close(::open(p.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+    ::unlink(p.c_str());
+  }
+  std::filesystem::remove_all(r.dir("doomed"));
+  std::filesystem::remove_all(r.dir("waiting"));
+  auto evs = CollectUntil(h, [](const std::vector<Ev>& v) { return Has(v, "doomed", "container_removed"); });
+  EXPECT_GE(sw_host_stat(h, SW_STAT_RESCANS), 1u) << "the queue did not overflow";
+  EXPECT_TRUE(Has(evs, "doomed", "container_removed"));
+  EXPECT_FALSE(Has(evs, "busy", "container_removed"));
+  EXPECT_EQ(sw_host_size(h), 1u);
+  // The directory waiting for its tier is forgotten too: recreated, it is
+  // attached again once its tier is written.
+  r.Make("waiting");
+  evs = CollectUntil(h, [](const std::vector<Ev>& v) { return Has(v, "waiting", "container_added"); });
+  EXPECT_TRUE(Has(evs, "waiting", "container_added"));
+  sw_host_close(h);
+}
+
 TEST(Host, FollowCreateDeleteCyclesLeaveNothingBehind) {
   StateRoot r;
   sw_host* h = NewHost();
