@@ -5,19 +5,13 @@ swcat="$1"
 tmp=$(mktemp -d /tmp/swcat-features.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-pass=0; fail=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi
-}
-query() { printf 'Nov 22 13:30:01 dnsmasq[1]: query[A] %s from 127.0.0.1\n' "$1"; }
+. "$(dirname "$0")/sh_util.sh"
 # Sum over the JSON lines of FILE of 1 + suppressed.
 occurrences() { python3 -c '
 import json, sys
 print(sum(1 + json.loads(l).get("suppressed", 0) for l in open(sys.argv[1]) if l.strip()))' "$1"; }
 # Waits until FILE stands for at least N occurrences (up to 5 s).
 wait_occ() { for _ in $(seq 100); do [ "$(occurrences "$1")" -ge "$2" ] && return 0; sleep 0.05; done; return 1; }
-wait_lines() { for _ in $(seq 100); do [ "$(wc -l < "$1")" -ge "$2" ] && return 0; sleep 0.05; done; return 1; }
 stop() { kill -TERM "$1"; wait "$1"; }
 
 dir="$tmp/web"; mkdir -p "$dir"; echo dnsmasq > "$dir/dns.tier"; echo github.com > "$dir/profile.domains"
@@ -32,7 +26,7 @@ JSON
 # ---- dedup: randomised bursts, exact totals ----
 out="$tmp/dedup"
 "$swcat" --state "$dir" --source dns --dedup 150 web > "$out" & pid=$!; pids+=($pid)
-sleep 0.3
+wait_ready $pid
 total=0
 for round in 1 2 3; do
   lines=""
@@ -50,7 +44,7 @@ check "--dedup: some event carries a suppressed count" grep -q '"suppressed":' "
 
 out="$tmp/once"
 "$swcat" --state "$dir" --source dns --dedup-once --dedup 150 web > "$out" & pid=$!; pids+=($pid)
-sleep 0.3
+wait_ready $pid
 { query once.example; query once.example; query once.example; } >> "$dir/dnsmasq.log"
 wait_occ "$out" 3; sleep 0.5
 { query once.example; query once.example; } >> "$dir/dnsmasq.log"
@@ -76,7 +70,7 @@ check "-n honours --source (no audit lines with --source dns)" [ ! -s "$tmp/f6" 
 check "-n with --source audit prints the history" [ "$(wc -l < "$tmp/f7")" -eq 5 ]
 out="$tmp/f8"
 "$swcat" --state "$dir" --source dns --domain 'keep.*' web > "$out" & pid=$!; pids+=($pid)
-sleep 0.3; { query drop.example; query keep.example; } >> "$dir/dnsmasq.log"
+wait_ready $pid; { query drop.example; query keep.example; } >> "$dir/dnsmasq.log"
 wait_lines "$out" 1; sleep 0.2; stop $pid
 check "filters apply to the live stream" bash -c "[ \$(wc -l < '$out') -eq 1 ] && grep -q keep.example '$out'"
 "$swcat" --state "$dir" --action '' web 2>/dev/null; check "--action '' exits 2" [ $? -eq 2 ]
@@ -108,7 +102,7 @@ assert [x['dest'] for x in d] == ['10.0.0.2', '10.0.0.1'], d"
 
 out="$tmp/s3"
 "$swcat" --state "$dir" --summary --dedup 100 web > "$out" & pid=$!; pids+=($pid)
-sleep 0.3
+wait_ready $pid
 for _ in $(seq 7); do query live.example; done >> "$dir/dnsmasq.log"
 sleep 1.5; stop $pid
 check "--summary following: live events counted with their suppressed repeats" python3 -c "

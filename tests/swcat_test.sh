@@ -5,14 +5,7 @@ set -uo pipefail
 swcat="$1"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi
-}
-query() { printf 'Nov 22 13:30:01 dnsmasq[1]: query[A] %s from 127.0.0.1\n' "$1"; }
-# Waits until FILE has at least N lines (up to 5 s).
-wait_lines() { for _ in $(seq 100); do [ "$(wc -l < "$1")" -ge "$2" ] && return 0; sleep 0.05; done; return 1; }
+. "$(dirname "$0")/sh_util.sh"
 
 root="$tmp/root"; dir="$root/containers/web"
 mkdir -p "$dir"; echo dnsmasq > "$dir/dns.tier"; echo github.com > "$dir/profile.domains"
@@ -50,7 +43,7 @@ check "output is valid JSON lines" python3 -c "import json,sys; [json.loads(l) f
 # $TEROK_SHIELD_STATE_DIR and --state; text output without color when not a TTY.
 out="$tmp/out2"
 TEROK_SHIELD_STATE_DIR="$root" NO_COLOR=1 "$swcat" -o text --source dns web > "$out" &
-pid=$!; sleep 0.3
+pid=$!; wait_ready $pid
 query text.example >> "$dir/dnsmasq.log"
 wait_lines "$out" 1; kill -TERM $pid; wait $pid; rc=$?
 check "TEROK_SHIELD_STATE_DIR is the default root; SIGTERM exits 0" [ $rc -eq 0 ]
@@ -64,7 +57,7 @@ check "closed stdout exits 0" [ "${PIPESTATUS[0]}" -eq 0 ]
 mkdir -p "$root/containers/db"; echo dnsmasq > "$root/containers/db/dns.tier"
 out="$tmp/out3"
 NO_COLOR=1 "$swcat" --state-dir "$root" -o text web db > "$out" &
-pid=$!; sleep 0.3
+pid=$!; wait_ready $pid
 query from.web >> "$dir/dnsmasq.log"
 query from.db >> "$root/containers/db/dnsmasq.log"
 wait_lines "$out" 4; kill -INT $pid; wait $pid
@@ -72,7 +65,7 @@ check "swcat A B: text names each event's container" bash -c "grep -q 'blocked_q
 "$swcat" --all web 2>/dev/null; check "--all with a CONTAINER exits 2" [ $? -eq 2 ]
 out="$tmp/out4"
 "$swcat" --state-dir "$root" --all > "$out" &
-pid=$!; sleep 0.3
+pid=$!; wait_ready $pid
 mkdir -p "$root/containers/late"; echo dnsmasq > "$root/containers/late/dns.tier"
 wait_lines "$out" 3
 query from.late >> "$root/containers/late/dnsmasq.log"
