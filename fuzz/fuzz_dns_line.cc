@@ -39,7 +39,6 @@ class CheckingSink : public sw::EventSink {
     events.push_back(std::move(ev));
   }
   sw::Stats& stats() override { return stats_; }
-  size_t queued() const override { return events.size(); }
   std::vector<sw::Event> events;
 
  private:

@@ -79,12 +79,14 @@ typedef struct sw_audit_log sw_audit_log;
 #define SW_ACTION_ALLOWED_CONNECTION "allowed_connection"
 #define SW_ACTION_BYPASS_CONNECTION  "bypass_connection"
 /* watch: NFLOG could not be set up (detail says why), messages were lost,
- * a line longer than max_line was dropped; a state-dir file could not be
- * read (detail names it); host membership and state-dir/tier changes. */
+ * a line longer than max_line was dropped; a state-dir file is refused or
+ * unreadable (detail names it and the reason, once per reason) and later
+ * followed again; host membership and state-dir/tier changes. */
 #define SW_ACTION_NFLOG_UNAVAILABLE "nflog_unavailable"
 #define SW_ACTION_LOST              "lost"
 #define SW_ACTION_LINE_TOO_LONG     "line_too_long"
 #define SW_ACTION_SOURCE_ERROR      "source_error"
+#define SW_ACTION_SOURCE_RECOVERED  "source_recovered"
 #define SW_ACTION_NFLOG_RECOVERED   "nflog_recovered"
 #define SW_ACTION_CONTAINER_ADDED   "container_added"
 #define SW_ACTION_CONTAINER_REMOVED "container_removed"

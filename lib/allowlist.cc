@@ -78,12 +78,12 @@ Status Allowlist::Load(const std::string& dir, Allowlist* out) {
   Allowlist list;
   for (const char* name : {"profile.domains", "live.domains"}) {
     std::string text;
-    Status s = ReadWholeFile(dir + "/" + name, &text);
+    Status s = ReadOptionalFileAt(dir, name, kMaxFileBytes, &text);
     if (!s.ok()) return s;
     list.AddText(text);
   }
   std::string denied;
-  Status s = ReadWholeFile(dir + "/denied.domains", &denied);
+  Status s = ReadOptionalFileAt(dir, "denied.domains", kMaxFileBytes, &denied);
   if (!s.ok()) return s;
   list.RemoveText(denied);
   *out = std::move(list);

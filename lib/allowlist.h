@@ -23,8 +23,14 @@ class Allowlist {
   // Removes the entries of a list file's text.
   void RemoveText(std::string_view text);
 
+  // Each list file is read only up to this size (16 MiB, ~700k entries):
+  // a larger one fails the load with EFBIG instead of filling memory.
+  static constexpr size_t kMaxFileBytes = 16 << 20;
+
   // Loads profile.domains, live.domains and denied.domains from dir; a
-  // missing file counts as empty.
+  // missing file counts as empty. A file that is a symlink, not regular,
+  // unreadable or over kMaxFileBytes fails the load (message names it) and
+  // leaves *out unchanged.
   static Status Load(const std::string& dir, Allowlist* out);
 
   // True when the name or any parent domain is in the set (case-insensitive,

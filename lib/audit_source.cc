@@ -27,9 +27,16 @@ void AuditSource::OnLine(std::string_view line) {
   sink_.Emit(std::move(ev));
 }
 
-void AuditSource::OnLineTooLong(uint64_t bytes) {
-  ++sink_.stats().lines_too_long;
-  sink_.Emit(LineTooLongEvent(container_, "audit.jsonl", bytes, max_line_));
+Status AuditSource::Start(bool fresh_dir) {
+  Status s = tailer_.Start(fresh_dir);
+  // A refused file is reported by the first Drain, not by failing the open.
+  if (s.ok() && !tailer_.file_error().ok()) host_.Wake(this);
+  return s;
+}
+
+void AuditSource::OnLineTooLong(uint64_t bytes, uint64_t unreported) {
+  sink_.stats().lines_too_long += 1 + unreported;
+  sink_.Emit(LineTooLongEvent(container_, "audit.jsonl", bytes, unreported, max_line_));
 }
 
 }  // namespace sw

@@ -16,7 +16,7 @@ class AuditSource : public Source, public LineSink {
   AuditSource(const std::string& state_dir, const std::string& container,
               const Options& opts, SourceHost& host);
 
-  Status Start(bool fresh_dir) override { return tailer_.Start(fresh_dir); }
+  Status Start(bool fresh_dir) override;
   void OnDirEntry(std::string_view name) override {
     if (name == "audit.jsonl") host_.Wake(this);
   }
@@ -28,7 +28,7 @@ class AuditSource : public Source, public LineSink {
   const FileTailer& tailer() const { return tailer_; }
 
   void OnLine(std::string_view line) override;
-  void OnLineTooLong(uint64_t bytes) override;
+  void OnLineTooLong(uint64_t bytes, uint64_t unreported) override;
 
  private:
   std::string container_;

@@ -38,6 +38,7 @@ Status Container::StartSources(bool fresh_dir) {
     if (kinds[i].bit == SW_SOURCE_DNS) dns_ = static_cast<DnsSource*>(src.get());
     sources_.push_back(std::move(src));
     bits_.push_back(kinds[i].bit);
+    errors_.emplace_back();
   }
   return Status::Ok();
 }
@@ -57,8 +58,14 @@ void Container::Run(size_t budget, bool* more) {
     dirty_ &= ~(1u << i);
     bool again = false;
     Status s = sources_[i]->Drain(budget, &again);
-    if (!s.ok()) sink().Emit(WatchEvent(name_, "source_error", s.message()));
-    else if (again) dirty_ |= 1u << i;
+    Status& last = errors_[i];
+    if (!s.ok() && s.message() != last.message()) {
+      sink().Emit(WatchEvent(name_, "source_error", s.message()));
+    } else if (s.ok() && !last.ok()) {
+      sink().Emit(WatchEvent(name_, "source_recovered", "followed again (was: " + last.message() + ")"));
+    }
+    last = s;
+    if (again) dirty_ |= 1u << i;
   }
   *more = dirty_ != 0;
 }
@@ -66,8 +73,11 @@ void Container::Run(size_t budget, bool* more) {
 int Container::SourceStatus(unsigned bit) const {
   if (bit != SW_SOURCE_DNS && bit != SW_SOURCE_AUDIT && bit != SW_SOURCE_NFLOG) return EINVAL;
   if (!(opts_.sources & bit)) return ENOTCONN;
-  for (size_t i = 0; i < sources_.size(); ++i)
-    if (bits_[i] == bit) return sources_[i]->status();
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    if (bits_[i] != bit) continue;
+    if (int own = sources_[i]->status()) return own;
+    return errors_[i].code();
+  }
   return ENOENT;  // the state directory is gone
 }
 
@@ -108,6 +118,7 @@ void Container::OnDirGone() {
   if (!follow_path_) return;  // a directory follower decides
   sources_.clear();
   bits_.clear();
+  errors_.clear();
   dns_ = nullptr;
   dirty_ = 0;
   dir_watch_.reset();

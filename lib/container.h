@@ -46,7 +46,8 @@ class Container : public SourceHost, public DispatchOwner {
   Status Start();
   // Drains the sources that were woken, about `budget` bytes each. *more
   // when one stopped early. A failing source becomes a "source_error" watch
-  // event: it never stops the other sources or containers.
+  // event, once per distinct reason, and "source_recovered" when it drains
+  // cleanly again: it never stops the other sources or containers.
   void Run(size_t budget, bool* more);
   // 0 when the source (one SW_SOURCE_* bit) runs, else a positive errno.
   int SourceStatus(unsigned bit) const;
@@ -81,6 +82,7 @@ class Container : public SourceHost, public DispatchOwner {
   WatchRef parent_watch_;  // only while the state directory is gone
   std::vector<std::unique_ptr<Source>> sources_;
   std::vector<unsigned> bits_;  // SW_SOURCE_* of each source
+  std::vector<Status> errors_;  // the failure last reported of each source
   uint32_t dirty_ = 0;          // bit i: sources_[i] has work
   DnsSource* dns_ = nullptr;    // among sources_, for NFLOG enrichment
   bool tier_ok_ = true;

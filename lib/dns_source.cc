@@ -5,11 +5,20 @@
 
 namespace sw {
 
+namespace {
+
+// Enough lines for the IP -> domain map on an NFLOG miss, never a whole log.
+constexpr size_t kLookupRefreshBytes = 1 << 20;
+
+}  // namespace
+
 Event LineTooLongEvent(const std::string& container, const std::string& file,
-                       uint64_t bytes, uint32_t limit) {
-  return WatchEvent(container, "line_too_long",
-                    file + ": dropped a line of " + std::to_string(bytes) +
-                        " bytes (limit " + std::to_string(limit) + ")");
+                       uint64_t bytes, uint64_t unreported, uint32_t limit) {
+  std::string detail = file + ": dropped a line of " + std::to_string(bytes) +
+                       " bytes (limit " + std::to_string(limit) + ")";
+  if (unreported > 0)
+    detail += " and " + std::to_string(unreported) + " more since the last report";
+  return WatchEvent(container, "line_too_long", std::move(detail));
 }
 
 Status DnsSource::Make(const SourceContext& ctx, std::unique_ptr<Source>* out) {
@@ -32,9 +41,11 @@ DnsSource::DnsSource(const std::string& state_dir, const std::string& container,
       domain_map_(opts.domain_map_size) {}
 
 Status DnsSource::Start(bool fresh_dir) {
-  Status s = ReloadAllowlist();
-  if (!s.ok()) return s;
-  return tailer_.Start(fresh_dir, [this](int fd, off_t offset) { Seed(fd, offset); });
+  ReloadAllowlist();
+  Status s = tailer_.Start(fresh_dir, [this](int fd, off_t offset) { Seed(fd, offset); });
+  // A refused file is reported by the first Drain, not by failing the open.
+  if (s.ok() && (!allowlist_error_.ok() || !tailer_.file_error().ok())) host_.Wake(this);
+  return s;
 }
 
 // A packet to an address resolved before the watcher started is still named:
@@ -68,16 +79,25 @@ void DnsSource::OnOverflow() {
 
 Status DnsSource::Drain(size_t byte_budget, bool* more) {
   if (allowlist_dirty_) {
-    bool unused;
-    Status s = tailer_.Drain(*this, SIZE_MAX, &unused);
-    if (s.ok()) s = ReloadAllowlist();
-    if (!s.ok()) return s;
+    // Lines logged before the change are judged by the old list: read them
+    // first (within the budget; the reload waits for the rest).
+    Status s = tailer_.Drain(*this, byte_budget, more);
+    if (!s.ok() || *more) return s;
+    ReloadAllowlist();
     allowlist_dirty_ = false;
   }
-  return tailer_.Drain(*this, byte_budget, more);
+  Status s = tailer_.Drain(*this, byte_budget, more);
+  return s.ok() ? allowlist_error_ : s;
 }
 
-Status DnsSource::ReloadAllowlist() { return Allowlist::Load(state_dir_, &allowlist_); }
+const Status& DnsSource::ReloadAllowlist() {
+  Status s = Allowlist::Load(state_dir_, &allowlist_);
+  // On failure the previous set stays (empty at the start: every query is
+  // reported, the safe side).
+  allowlist_error_ =
+      s.ok() ? s : Status::Error(s.code(), s.message() + " (keeping the previous allowlist)");
+  return allowlist_error_;
+}
 
 void DnsSource::OnLine(std::string_view line) {
   ++sink_.stats().dns_lines;
@@ -133,15 +153,15 @@ void DnsSource::OnAnswer(const DnsLine& answer) {
   else domain_map_.Put(*ip, NormalizeDomain(name));
 }
 
-void DnsSource::OnLineTooLong(uint64_t bytes) {
-  ++sink_.stats().lines_too_long;
-  sink_.Emit(LineTooLongEvent(container_, "dnsmasq.log", bytes, max_line_));
+void DnsSource::OnLineTooLong(uint64_t bytes, uint64_t unreported) {
+  sink_.stats().lines_too_long += 1 + unreported;
+  sink_.Emit(LineTooLongEvent(container_, "dnsmasq.log", bytes, unreported, max_line_));
 }
 
 std::string DnsSource::LookupDomain(const IpAddr& ip, bool refresh) {
   if (const std::string* d = domain_map_.Find(ip)) return *d;
   bool more = false;
-  if (!refresh || !tailer_.Drain(*this, SIZE_MAX, &more).ok()) return {};
+  if (!refresh || !tailer_.Drain(*this, kLookupRefreshBytes, &more).ok()) return {};
   const std::string* d = domain_map_.Find(ip);
   return d ? *d : std::string();
 }

@@ -29,8 +29,11 @@ class DnsSource : public Source, public LineSink {
   void OnInotify(int wd, uint32_t mask, std::string_view name) override;
   void OnOverflow() override;
   // Lines logged before the allowlist changed are judged by the old list.
+  // Returns (each time, until it is readable again) why an allowlist file
+  // or the log cannot be read; the log's lines still come.
   Status Drain(size_t byte_budget, bool* more) override;
-  Status ReloadAllowlist();
+  // Loads the lists; on failure keeps the previous set and returns why.
+  const Status& ReloadAllowlist();
   // The domain last resolved to ip, "" when unknown. With `refresh`, a miss
   // first reads the newly appended log lines (never the whole file).
   std::string LookupDomain(const IpAddr& ip, bool refresh);
@@ -40,7 +43,7 @@ class DnsSource : public Source, public LineSink {
   const DomainMap& domain_map() const { return domain_map_; }
 
   void OnLine(std::string_view line) override;
-  void OnLineTooLong(uint64_t bytes) override;
+  void OnLineTooLong(uint64_t bytes, uint64_t unreported) override;
 
  private:
   void OnAnswer(const DnsLine& answer);
@@ -56,6 +59,7 @@ class DnsSource : public Source, public LineSink {
   bool allowlist_dirty_ = false;
   FileTailer tailer_;
   Allowlist allowlist_;
+  Status allowlist_error_;  // why the last load failed; Ok when it did not
   DomainMap domain_map_;
   // CNAME chains: "reply a is <CNAME>" is followed by the target's answers,
   // whose IPs belong to the name the client asked for (a).

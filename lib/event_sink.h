@@ -25,12 +25,11 @@ class EventSink {
   virtual ~EventSink() = default;
   virtual void Emit(Event ev) = 0;
   virtual Stats& stats() = 0;
-  // Events queued and not yet taken.
-  virtual size_t queued() const = 0;
 };
 
-// The watch event for a dropped over-long line of `file`.
+// The watch event for a dropped over-long line of `file` and `unreported`
+// more dropped since the previous such event.
 Event LineTooLongEvent(const std::string& container, const std::string& file,
-                       uint64_t bytes, uint32_t limit);
+                       uint64_t bytes, uint64_t unreported, uint32_t limit);
 
 }  // namespace sw

@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+
+#include "event.h"
+#include "safe_open.h"
 
 namespace sw {
 
@@ -15,6 +19,7 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kFingerprint = 64;
+constexpr int64_t kTooLongReportMs = 1000;
 // Directory entries looked at to find a rotated inode: bounded, since the
 // directory's content is not trusted.
 constexpr int kMaxRotationScan = 4096;
@@ -26,7 +31,11 @@ constexpr uint32_t kInodeEvents =
 
 FileTailer::FileTailer(std::string path, uint32_t max_line, Dispatch& loop,
                        DispatchOwner* owner)
-    : path_(std::move(path)), max_line_(max_line), loop_(loop), owner_(owner) {}
+    : path_(std::move(path)), max_line_(max_line), loop_(loop), owner_(owner) {
+  size_t slash = path_.rfind('/');
+  dir_ = slash == std::string::npos ? "." : path_.substr(0, slash == 0 ? 1 : slash);
+  name_ = path_.substr(slash + 1);
+}
 
 FileTailer::~FileTailer() = default;
 
@@ -39,14 +48,16 @@ Status FileTailer::Start(bool from_start,
 }
 
 Status FileTailer::OpenCurrent(bool at_end) {
-  UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return Status::Ok();  // not there yet
-    return Status::FromErrno("open " + path_);
-  }
+  UniqueFd fd;
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("fstat " + path_);
-  if (!S_ISREG(st.st_mode)) return Status::Ok();  // not a log: as if absent
+  Status opened = SafeOpenAt(dir_, name_, O_RDONLY, 0, &fd, &st);
+  if (!opened.ok()) {
+    // Absent is normal (not written yet); anything else is refused and
+    // retried when the name changes. Neither fails the handle.
+    file_error_ = opened.code() == ENOENT ? Status::Ok() : opened;
+    return Status::Ok();
+  }
+  file_error_ = Status::Ok();
   offset_ = 0;
   discarding_ = discard_silently_ = false;
   if (at_end && st.st_size > 0) {
@@ -92,19 +103,19 @@ Status FileTailer::Reopen(bool* found) {
     fd_ = std::move(fd);
     return true;
   };
-  if ((*found = adopt(UniqueFd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)))))
+  UniqueFd by_name;
+  if (SafeOpenAt(dir_, name_, O_RDONLY, 0, &by_name).ok() && (*found = adopt(std::move(by_name))))
     return Status::Ok();
   // The name moved on: look for the inode where a rotation renamed it.
-  size_t slash = path_.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash);
-  DIR* d = opendir(dir.c_str());
+  DIR* d = opendir(dir_.c_str());
   if (d == nullptr) return Status::Ok();
   int seen = 0;
   while (struct dirent* e = readdir(d)) {
     if (++seen > kMaxRotationScan) break;
     if (e->d_ino != ino_) continue;
     if ((*found = adopt(UniqueFd(openat(dirfd(d), e->d_name,
-                                        O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)))))
+                                        O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW |
+                                            O_NOCTTY)))))
       break;
   }
   closedir(d);
@@ -121,11 +132,22 @@ void FileTailer::CloseCurrent(LineSink& sink) {
 
 void FileTailer::FlushPartial(LineSink& sink) {
   // No more bytes can follow in this file: an unfinished line is final.
-  if (discarding_ && !discard_silently_) sink.OnLineTooLong(discarded_bytes_);
+  if (discarding_ && !discard_silently_) ReportLineTooLong(sink);
   else if (!partial_.empty()) sink.OnLine(partial_);
   partial_.clear();
   discarding_ = discard_silently_ = false;
   discarded_bytes_ = 0;
+}
+
+void FileTailer::ReportLineTooLong(LineSink& sink) {
+  int64_t now = MonotonicMs();
+  if (too_long_reported_ms_ >= 0 && now - too_long_reported_ms_ < kTooLongReportMs) {
+    ++too_long_unreported_;
+    return;
+  }
+  sink.OnLineTooLong(discarded_bytes_, too_long_unreported_);
+  too_long_reported_ms_ = now;
+  too_long_unreported_ = 0;
 }
 
 bool FileTailer::WasRewritten(const struct stat& st) {
@@ -166,7 +188,7 @@ void FileTailer::Consume(LineSink& sink, std::string_view data) {
     if (nl == std::string_view::npos) return;
     // End of line.
     if (discarding_) {
-      if (!discard_silently_) sink.OnLineTooLong(discarded_bytes_);
+      if (!discard_silently_) ReportLineTooLong(sink);
       discarding_ = discard_silently_ = false;
       discarded_bytes_ = 0;
     } else if (!partial_.empty()) {
@@ -187,7 +209,10 @@ Status FileTailer::ReadChunk(LineSink& sink, bool* eof, size_t* read_bytes) {
     // pread at our offset: a reopened fd starts at 0.
     n = ::pread(fd_.get(), buf_.data(), buf_.size(), offset_);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return Status::FromErrno("read " + path_);
+  if (n < 0) {
+    int err = errno;
+    return Status::Error(err, path_ + ": read: " + std::strerror(err));
+  }
   *eof = n == 0;
   if (n > 0) {
     offset_ += n;
@@ -222,7 +247,8 @@ Status FileTailer::DrainOpen(LineSink& sink, size_t byte_budget, bool* more) {
     }
     if (!fd_.valid()) {
       Status s = OpenCurrent(/*at_end=*/false);  // created after Start: all new
-      if (!s.ok() || !fd_.valid()) return s;
+      if (!s.ok()) return s;
+      if (!fd_.valid()) return file_error_;
     }
     struct stat st;
     if (fstat(fd_.get(), &st) != 0) return Status::FromErrno("fstat " + path_);
@@ -243,10 +269,14 @@ Status FileTailer::DrainOpen(LineSink& sink, size_t byte_budget, bool* more) {
       if (!s.ok()) return s;
       spent += n;
     }
-    // The old file is drained; has the name moved on to a new file?
+    // The old file is drained; has the name moved on to a new file? lstat:
+    // a symlink put in its place is a new (refused) file, never followed.
     struct stat now;
-    if (stat(path_.c_str(), &now) != 0) {
-      if (errno != ENOENT) return Status::FromErrno("stat " + path_);
+    if (lstat(path_.c_str(), &now) != 0) {
+      if (errno != ENOENT) {
+        int err = errno;
+        return Status::Error(err, path_ + ": " + std::strerror(err));
+      }
       // Renamed away or deleted: keep reading the old inode until a new
       // file takes the name, unless it is gone for good.
       if (st.st_nlink == 0) CloseCurrent(sink);

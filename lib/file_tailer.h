@@ -8,6 +8,11 @@
 // name when woken, checking the inode. After a rename rotation the old inode
 // is found again in the directory (e.g. dnsmasq.log.1) to drain its rest.
 // So a host following 1,000 containers holds no fd per file.
+//
+// The file is opened with SafeOpenAt: a symlink, a FIFO, a directory or any
+// other non-regular file is refused without blocking, and Drain() returns the
+// reason (naming the file, never quoting it) until a regular file takes the
+// name again.
 #pragma once
 
 #include <sys/stat.h>
@@ -28,8 +33,10 @@ class LineSink {
  public:
   virtual ~LineSink() = default;
   virtual void OnLine(std::string_view line) = 0;
-  // A line of `bytes` bytes exceeded the limit and was dropped.
-  virtual void OnLineTooLong(uint64_t bytes) = 0;
+  // A line of `bytes` bytes exceeded the limit and was dropped; `unreported`
+  // more such lines were dropped since the previous call (at most one call
+  // per second per file, so a stream without newlines is not a flood).
+  virtual void OnLineTooLong(uint64_t bytes, uint64_t unreported) = 0;
 };
 
 class FileTailer {
@@ -43,7 +50,8 @@ class FileTailer {
   // Notes the file's current end (or, with from_start, its beginning: a
   // directory that was just recreated holds only new lines). `while_open`,
   // when set and the file exists, runs with its fd and that offset before
-  // the fd is closed (e.g. to read what came before).
+  // the fd is closed (e.g. to read what came before). A file that cannot be
+  // followed is not an error here: Drain() reports it (see file_error()).
   Status Start(bool from_start = false,
                const std::function<void(int fd, off_t offset)>& while_open = nullptr);
   // Delivers complete lines until the file (and any successor at the same
@@ -52,6 +60,9 @@ class FileTailer {
   Status Drain(LineSink& sink, size_t byte_budget, bool* more);
 
   const std::string& path() const { return path_; }
+  // Why the file at the name cannot be followed now; Ok when it can (or is
+  // simply absent).
+  const Status& file_error() const { return file_error_; }
 
  private:
   Status DrainOpen(LineSink& sink, size_t byte_budget, bool* more);
@@ -66,8 +77,11 @@ class FileTailer {
   void FlushPartial(LineSink& sink);
   bool WasRewritten(const struct stat& st);
   void Remember(std::string_view data);
+  void ReportLineTooLong(LineSink& sink);
 
   std::string path_;
+  std::string dir_;   // path_ split for SafeOpenAt
+  std::string name_;
   uint32_t max_line_;
   Dispatch& loop_;
   DispatchOwner* owner_;
@@ -83,6 +97,9 @@ class FileTailer {
   bool discarding_ = false;  // inside a line that is being dropped
   bool discard_silently_ = false;  // the line began before Start()
   uint64_t discarded_bytes_ = 0;
+  Status file_error_;  // set while the name holds a file we refuse
+  int64_t too_long_reported_ms_ = -1;  // last OnLineTooLong call
+  uint64_t too_long_unreported_ = 0;
 };
 
 }  // namespace sw

@@ -1,5 +1,6 @@
 #include "host.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "libshieldwatch.h"
@@ -11,10 +12,18 @@ namespace {
 
 // Queue bound: beyond it Poll stops reading files (they wait on disk) so an
 // absent consumer cannot grow memory without limit.
+// Bytes too: 4096 events of 64 KiB audit lines would be 256 MiB.
 constexpr size_t kQueueHighWater = 4096;
+constexpr size_t kQueueHighWaterBytes = 16 << 20;
 constexpr size_t kDrainBudget = 1 << 20;  // bytes per source per run
 // Containers run per Poll: the rest waits on the ready list, fd readable.
 constexpr size_t kMaxRunsPerPoll = 1024;
+
+size_t ApproxBytes(const Event& ev) {
+  return sizeof(Event) + ev.ts.size() + ev.source.size() + ev.action.size() +
+         ev.container.size() + ev.domain.size() + ev.query_type.size() + ev.dest.size() +
+         ev.detail.size();
+}
 
 }  // namespace
 
@@ -53,7 +62,10 @@ Status Host::Add(const std::string& state_dir, const std::string& name, const Op
   s = c->Start();
   if (!s.ok()) {
     stats_.events -= queue_.size() - before;
-    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(before), queue_.end());
+    while (queue_.size() > before) {
+      queue_bytes_ -= ApproxBytes(queue_.back());
+      queue_.pop_back();
+    }
     return s;
   }
   by_id_[c->id()] = c.get();
@@ -77,7 +89,7 @@ void Host::Bury(Member m, const std::string& why) {
   // Repeats still held for it belong before its removal in the stream.
   size_t before = queue_.size();
   dedup_.Flush(m.container->name(), &queue_);
-  stats_.events += queue_.size() - before;
+  Account(before);
   Emit(WatchEvent(m.container->name(), "container_removed", why));
   if (in_poll_) graveyard_.push_back(std::move(m.container));
   // else: destroyed here, with its watches and claims
@@ -121,7 +133,12 @@ void Host::Schedule(Container* c) {
 void Host::Emit(Event ev) {
   size_t before = queue_.size();
   if (!dedup_.Offer(std::move(ev), MonotonicMs(), &queue_)) ++stats_.deduped;
+  Account(before);
+}
+
+void Host::Account(size_t before) {
   stats_.events += queue_.size() - before;
+  for (size_t i = before; i < queue_.size(); ++i) queue_bytes_ += ApproxBytes(queue_[i]);
 }
 
 Status Host::Poll(size_t* queued) {
@@ -134,8 +151,12 @@ Status Host::Poll(size_t* queued) {
     for (auto& [name, m] : members_) m.container->OnOverflow();
     for (auto& f : followers_) f->OnOverflow();
   }
-  for (size_t runs = 0; runs < kMaxRunsPerPoll && !ready_.empty() &&
-                        queue_.size() < kQueueHighWater;) {
+  // Each container ready now runs once: one rescheduled because its budget
+  // ran out waits for the next Poll, so a never-ending file cannot hold
+  // the caller.
+  size_t runnable = std::min(ready_.size(), kMaxRunsPerPoll);
+  for (size_t runs = 0; runs < runnable && !ready_.empty() &&
+                        queue_.size() < kQueueHighWater && queue_bytes_ < kQueueHighWaterBytes;) {
     uint64_t id = ready_.front();
     ready_.pop_front();
     auto it = by_id_.find(id);
@@ -147,7 +168,9 @@ Status Host::Poll(size_t* queued) {
     if (more) Schedule(c);
     ++runs;
   }
-  stats_.events += dedup_timer_.Service(dedup_, &queue_);
+  size_t before = queue_.size();
+  dedup_timer_.Service(dedup_, &queue_);
+  Account(before);
   graveyard_.clear();
   in_poll_ = false;
   UpdateReadiness();
@@ -159,6 +182,7 @@ std::optional<Event> Host::Next() {
   if (queue_.empty()) return std::nullopt;
   Event ev = std::move(queue_.front());
   queue_.pop_front();
+  queue_bytes_ -= ApproxBytes(ev);
   if (queue_.empty()) UpdateReadiness();
   return ev;
 }

@@ -4,8 +4,9 @@
 //
 // Poll() does work proportional to what is ready: the dispatch table routes
 // each kernel report to its owner, owners put their container on the ready
-// list, and Poll() runs at most kMaxRunsPerPoll containers and stops filling
-// the queue at kQueueHighWater; what is left keeps the fd readable.
+// list, and Poll() runs each ready container at most once (each source reads
+// about 1 MiB at most) and stops filling the queue at kQueueHighWater events
+// or kQueueHighWaterBytes bytes; what is left keeps the fd readable.
 #pragma once
 
 #include <deque>
@@ -58,7 +59,6 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   void Emit(Event ev) override;
   Stats& stats() override { return stats_; }
   const Stats& stats() const { return stats_; }
-  size_t queued() const override { return queue_.size(); }
 
  private:
   struct Member {
@@ -71,6 +71,8 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
         dedup_(defaults_.dedup_once ? DedupMode::kOnce : DedupMode::kWindow,
                defaults_.dedup_window_ms) {}
   void UpdateReadiness();
+  // Counts what was appended to queue_ since it held `before` events.
+  void Account(size_t before);
   void Bury(Member m, const std::string& why);
 
   // ContainerHost
@@ -97,6 +99,7 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   bool in_poll_ = false;
   std::vector<std::unique_ptr<DirFollower>> followers_;
   std::deque<Event> queue_;
+  size_t queue_bytes_ = 0;    // what queue_ holds, roughly (strings + fixed)
   Dedup dedup_;               // one table for the stream; keys include the container
   DedupTimer dedup_timer_;    // opened only when dedup is enabled
   FdRef dedup_timer_ref_;

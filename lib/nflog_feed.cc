@@ -4,14 +4,6 @@
 
 namespace sw {
 
-namespace {
-
-// NFLOG is not read past this: the kernel then drops and reports ENOBUFS,
-// which surfaces as a "lost" event rather than unbounded memory.
-constexpr size_t kQueueHardLimit = 1 << 20;
-
-}  // namespace
-
 Status NflogFeed::Make(const SourceContext& ctx, std::unique_ptr<Source>* out) {
   *out = std::make_unique<NflogFeed>(ctx);
   return Status::Ok();
@@ -62,7 +54,7 @@ Status NflogFeed::Start(bool) {
   return Status::Ok();
 }
 
-Status NflogFeed::Drain(size_t, bool* more) {
+Status NflogFeed::Drain(size_t budget, bool* more) {
   *more = false;
   if (!nflog_) {
     // Woken by the registry: the container holding the group went away.
@@ -73,8 +65,10 @@ Status NflogFeed::Drain(size_t, bool* more) {
     host_.sink().Emit(WatchEvent(container_, "nflog_recovered",
                                  "nflog: group " + std::to_string(opts_.nflog_group) + " is read now"));
   }
+  // The host stops running sources while its queue is full (in bytes):
+  // NFLOG then waits in the socket, and what the kernel drops there comes
+  // back as a counted "lost" event rather than as memory.
   EventSink& sink = host_.sink();
-  if (sink.queued() >= kQueueHardLimit) return Status::Ok();
   uint64_t packets = nflog_->packets(), lost = nflog_->lost();
   // A miss may mean the answer was logged after the DNS source drained:
   // read the log again, but once per drain, not per packet (a flood to IPs
@@ -87,7 +81,7 @@ Status NflogFeed::Drain(size_t, bool* more) {
         refreshed = refreshed || domain.empty();
         return domain;
       },
-      [&sink](Event ev) { sink.Emit(std::move(ev)); });
+      [&sink](Event ev) { sink.Emit(std::move(ev)); }, budget, more);
   sink.stats().nflog_packets += nflog_->packets() - packets;
   sink.stats().nflog_lost += nflog_->lost() - lost;
   if (!s.ok()) {

@@ -249,22 +249,29 @@ void NflogSource::SetQueueThreshold(uint32_t threshold) {
     burst_mode_ = threshold > kQuietThreshold;
 }
 
-Status NflogSource::Drain(const std::string& container,
-                          const DomainLookup& lookup, const Emit& emit) {
+Status NflogSource::Drain(const std::string& container, const DomainLookup& lookup,
+                          const Emit& emit, size_t byte_budget, bool* more) {
+  bool unused = false;
+  if (more == nullptr) more = &unused;
+  *more = false;
   drain_start_ = packets_;
-  Status st = DrainSocket(container, lookup, emit);
+  Status st = DrainSocket(container, lookup, emit, byte_budget, more);
   if (burst_mode_ && packets_ - drain_start_ < kBurstLeavePackets)
     SetQueueThreshold(kQuietThreshold);
   return st;
 }
 
-Status NflogSource::DrainSocket(const std::string& container,
-                                const DomainLookup& lookup, const Emit& emit) {
+Status NflogSource::DrainSocket(const std::string& container, const DomainLookup& lookup,
+                                const Emit& emit, size_t byte_budget, bool* more) {
   try {
     for (const auto& d : pending_)
       HandleDatagram(d.data(), d.size(), container, lookup, emit);
     pending_.clear();
-    for (;;) {
+    for (size_t spent = 0;; ) {
+      if (spent >= byte_budget) {
+        *more = true;
+        return Status::Ok();
+      }
       sockaddr_nl from{};
       socklen_t fromlen = sizeof from;
       // MSG_TRUNC: n is the datagram's real length even if it did not fit.
@@ -289,6 +296,7 @@ Status NflogSource::DrainSocket(const std::string& container,
         len = buf_.size();
       }
       HandleDatagram(buf_.data(), len, container, lookup, emit);
+      spent += len;
       // Under a flood this loop may not see EAGAIN for a long time: switch
       // to batches as soon as the burst shows, not when it ends.
       if (!burst_mode_ && packets_ - drain_start_ >= kBurstEnterPackets)

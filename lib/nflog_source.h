@@ -54,10 +54,11 @@ class NflogSource {
   ~NflogSource();
 
   int fd() const { return sock_.get(); }
-  // Reads until EAGAIN; emits one event per packet and one watch/"lost"
-  // event per detected loss (ENOBUFS or a sequence gap).
+  // Reads until EAGAIN or about `byte_budget` bytes (then *more is set, so
+  // a flood never holds the caller); emits one event per packet and one
+  // watch/"lost" event per detected loss (ENOBUFS or a sequence gap).
   Status Drain(const std::string& container, const DomainLookup& lookup,
-               const Emit& emit);
+               const Emit& emit, size_t byte_budget = SIZE_MAX, bool* more = nullptr);
   uint64_t packets() const { return packets_; }
   uint64_t lost() const { return lost_; }
   // Messages that failed validation (never turned into events).
@@ -68,7 +69,7 @@ class NflogSource {
   Status Configure(uint16_t group);
   Status WaitForAck(uint32_t seq);
   Status DrainSocket(const std::string& container, const DomainLookup& lookup,
-                     const Emit& emit);
+                     const Emit& emit, size_t byte_budget, bool* more);
   void SetQueueThreshold(uint32_t threshold);
   void HandleDatagram(const uint8_t* data, size_t len,
                       const std::string& container, const DomainLookup& lookup,

@@ -1,4 +1,5 @@
-// The DNS tier of a state directory: the library follows dnsmasq's log only.
+// The dns.tier check: watching needs a state dir whose dns.tier says
+// "dnsmasq". Shared by the per-container watcher and host mode.
 #pragma once
 
 #include <string>
@@ -7,8 +8,10 @@
 
 namespace sw {
 
-// Ok when state_dir is a directory whose dns.tier says "dnsmasq"
-// (whitespace trimmed); SW_ETIER when it is missing or says something else.
+// Ok when state_dir is a directory and its dns.tier (a regular file, not a
+// symlink) says "dnsmasq", whitespace trimmed. Otherwise SW_ETIER (or the
+// state dir's own errno). Reads at most a few bytes of dns.tier and quotes
+// at most a short word of it, and only when it is a plain lowercase word.
 Status CheckTier(const std::string& state_dir);
 
 }  // namespace sw

@@ -77,7 +77,6 @@ TEST(TailLines, LinesAcrossChunksAndLongLinesSkipped) {
 struct CollectSink : EventSink {
   void Emit(Event ev) override { events.push_back(std::move(ev)); }
   Stats& stats() override { return st; }
-  size_t queued() const override { return events.size(); }
   std::vector<Event> events;
   Stats st;
 };

@@ -25,6 +25,7 @@ const (
 	ActionLost              = Action(swc.SW_ACTION_LOST)
 	ActionLineTooLong       = Action(swc.SW_ACTION_LINE_TOO_LONG)
 	ActionSourceError       = Action(swc.SW_ACTION_SOURCE_ERROR)
+	ActionSourceRecovered   = Action(swc.SW_ACTION_SOURCE_RECOVERED)
 	ActionNflogRecovered    = Action(swc.SW_ACTION_NFLOG_RECOVERED)
 	ActionContainerAdded    = Action(swc.SW_ACTION_CONTAINER_ADDED)
 	ActionContainerRemoved  = Action(swc.SW_ACTION_CONTAINER_REMOVED)
@@ -69,6 +70,7 @@ var actions = [...]Action{
 	ActionLost,
 	ActionLineTooLong,
 	ActionSourceError,
+	ActionSourceRecovered,
 	ActionNflogRecovered,
 	ActionContainerAdded,
 	ActionContainerRemoved,

@@ -52,6 +52,7 @@ pub const SW_ACTION_NFLOG_UNAVAILABLE: &[u8; 18] = b"nflog_unavailable\0";
 pub const SW_ACTION_LOST: &[u8; 5] = b"lost\0";
 pub const SW_ACTION_LINE_TOO_LONG: &[u8; 14] = b"line_too_long\0";
 pub const SW_ACTION_SOURCE_ERROR: &[u8; 13] = b"source_error\0";
+pub const SW_ACTION_SOURCE_RECOVERED: &[u8; 17] = b"source_recovered\0";
 pub const SW_ACTION_NFLOG_RECOVERED: &[u8; 16] = b"nflog_recovered\0";
 pub const SW_ACTION_CONTAINER_ADDED: &[u8; 16] = b"container_added\0";
 pub const SW_ACTION_CONTAINER_REMOVED: &[u8; 18] = b"container_removed\0";

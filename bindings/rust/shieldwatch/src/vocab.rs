@@ -37,6 +37,8 @@ names! {
         LineTooLong = SW_ACTION_LINE_TOO_LONG,
         /// `"source_error"`
         SourceError = SW_ACTION_SOURCE_ERROR,
+        /// `"source_recovered"`
+        SourceRecovered = SW_ACTION_SOURCE_RECOVERED,
         /// `"nflog_recovered"`
         NflogRecovered = SW_ACTION_NFLOG_RECOVERED,
         /// `"container_added"`
