@@ -39,14 +39,22 @@ Status Container::StartSources(bool fresh_dir) {
     sources_.push_back(std::move(src));
     bits_.push_back(kinds[i].bit);
     errors_.emplace_back();
+    if (woken_while_starting_) dirty_ |= 1u << (sources_.size() - 1);
+    woken_while_starting_ = false;
   }
   return Status::Ok();
 }
 
 void Container::Wake(Source* s) {
+  bool found = false;
   for (size_t i = 0; i < sources_.size(); ++i) {
-    if (sources_[i].get() == s) dirty_ |= 1u << i;
+    if (sources_[i].get() == s) {
+      dirty_ |= 1u << i;
+      found = true;
+    }
   }
+  // Not listed yet: the source is waking itself from its Start().
+  if (!found) woken_while_starting_ = true;
   host_.Schedule(this);
 }
 

@@ -84,6 +84,7 @@ class Container : public SourceHost, public DispatchOwner {
   std::vector<unsigned> bits_;  // SW_SOURCE_* of each source
   std::vector<Status> errors_;  // the failure last reported of each source
   uint32_t dirty_ = 0;          // bit i: sources_[i] has work
+  bool woken_while_starting_ = false;  // the source being started has work
   DnsSource* dns_ = nullptr;    // among sources_, for NFLOG enrichment
   bool tier_ok_ = true;
 };
