@@ -154,7 +154,8 @@ int sw_options_set_nflog_required(sw_options *opts, int required);
 int sw_options_set_nflog_action(sw_options *opts, const char *prefix,
                                 const char *action);
 /* Longest log line kept, in bytes (default 65536, minimum 256). Longer lines
- * are dropped and reported with a "line_too_long" watch event. */
+ * are dropped and reported with a "line_too_long" watch event (at most one
+ * per file per second; its detail counts the lines dropped in between). */
 int sw_options_set_max_line(sw_options *opts, uint32_t bytes);
 /* Entries kept in the IP -> domain map (default 65536, at least 1; the least
  * recently updated entry is evicted). */
@@ -169,8 +170,11 @@ int sw_options_set_dns_seed_bytes(sw_options *opts, uint64_t bytes);
 
 /* Watches state_dir for `container`. opts may be NULL for defaults. On success
  * stores a new handle in *out and returns 0. Returns -SW_ETIER when dns.tier is
- * absent or not "dnsmasq", -ENOENT / -ENOTDIR for a bad state_dir. Only lines
- * appended after this call are reported. */
+ * absent, not a regular file (a symlink is refused) or not "dnsmasq",
+ * -ENOENT / -ENOTDIR for a bad state_dir. Never blocks (FIFOs are refused).
+ * A log or list file that cannot be used is no error here: it is reported
+ * as a "source_error" watch event. Only lines appended after this call are
+ * reported. */
 int sw_open(const char *state_dir, const char *container,
             const sw_options *opts, sw_watcher **out);
 /* sw_open() that also explains a failure: when it returns an error and
@@ -186,11 +190,17 @@ void sw_close(sw_watcher *w);
  * life; never close it. Readable while sw_poll() has work to do or events are
  * queued. Returns the fd or -EINVAL. */
 int sw_fd(const sw_watcher *w);
-/* Processes everything ready without blocking and queues the events. Returns
- * the number of events now queued, or a negative errno. Log files are read
- * until about 4096 events are queued (memory stays bounded when the host
- * falls behind); the rest waits on disk, the fd stays readable, and draining
- * the queue raises a fresh edge, so call sw_poll() again when it fires. */
+/* Processes what is ready without blocking and queues the events. Returns
+ * the number of events now queued, or a negative errno for an error of the
+ * handle itself only: a file of the state dir that is a symlink, not a
+ * regular file, unreadable or oversized is a "source_error" watch event
+ * (once per reason; "source_recovered" when it is usable again) and the
+ * other sources go on. Work per call is bounded (about 1 MiB per source),
+ * and sources are read until about 4096 events or 16 MiB of events are
+ * queued (memory stays bounded when the host falls behind; NFLOG then
+ * waits in its socket, and what the kernel drops there is a counted "lost"
+ * event); the rest waits, the fd stays readable, and draining the queue
+ * raises a fresh edge, so call sw_poll() again when it fires. */
 int sw_poll(sw_watcher *w);
 /* Takes the oldest queued event: returns 1 and stores it in *ev (free it with
  * sw_event_free), 0 when the queue is empty, or a negative errno. */
@@ -315,18 +325,25 @@ void sw_event_list_free(sw_event_list *list);
 
 /* ---- Audit log writer ---- */
 
-/* Opens (creating, mode 0600) an audit log for appending. Enabled at start. */
+/* Opens (creating, mode 0600) an audit log for appending. Enabled at start.
+ * Refuses a symlink (-ELOOP) and anything but a regular file (-EISDIR,
+ * -EINVAL); never blocks. An unterminated line left by a writer that died is
+ * ended with a newline, so the next line stands alone. */
 int sw_audit_open(const char *path, sw_audit_log **out);
 void sw_audit_close(sw_audit_log *log);
 /* While disabled, sw_audit_write() succeeds without writing. */
 int sw_audit_set_enabled(sw_audit_log *log, int enabled);
 /* Appends one line {"ts","container","action","dest"?,"detail"?} with a
  * single write(2) (O_APPEND; never truncates). container and action are
- * required; dest and detail may be NULL or "". */
+ * required; dest and detail may be NULL or "". A full disk gives -ENOSPC;
+ * a fragment a failed write left is ended before the next line. */
 int sw_audit_write(sw_audit_log *log, const char *container, const char *action,
                    const char *dest, const char *detail);
 /* Reads the last n audit events of the file at path (oldest first) into a
- * new list in *out. A missing file gives an empty list. */
+ * new list in *out. A missing file gives an empty list; a symlink or a
+ * non-regular file is refused. Reads backwards in blocks (linear, bounded
+ * memory); invalid lines, an unterminated last line and lines over 1 MiB
+ * are skipped. */
 int sw_audit_tail(const char *path, size_t n, sw_event_list **out);
 
 #ifdef __cplusplus

@@ -128,7 +128,7 @@ extern "C" {
         prefix: *const ::std::os::raw::c_char,
         action: *const ::std::os::raw::c_char,
     ) -> ::std::os::raw::c_int;
-    #[doc = " Longest log line kept, in bytes (default 65536, minimum 256). Longer lines\n are dropped and reported with a \"line_too_long\" watch event."]
+    #[doc = " Longest log line kept, in bytes (default 65536, minimum 256). Longer lines\n are dropped and reported with a \"line_too_long\" watch event (at most one\n per file per second; its detail counts the lines dropped in between)."]
     pub fn sw_options_set_max_line(opts: *mut sw_options, bytes: u32) -> ::std::os::raw::c_int;
     #[doc = " Entries kept in the IP -> domain map (default 65536, at least 1; the least\n recently updated entry is evicted)."]
     pub fn sw_options_set_domain_map_size(
@@ -140,7 +140,7 @@ extern "C" {
         opts: *mut sw_options,
         bytes: u64,
     ) -> ::std::os::raw::c_int;
-    #[doc = " Watches state_dir for `container`. opts may be NULL for defaults. On success\n stores a new handle in *out and returns 0. Returns -SW_ETIER when dns.tier is\n absent or not \"dnsmasq\", -ENOENT / -ENOTDIR for a bad state_dir. Only lines\n appended after this call are reported."]
+    #[doc = " Watches state_dir for `container`. opts may be NULL for defaults. On success\n stores a new handle in *out and returns 0. Returns -SW_ETIER when dns.tier is\n absent, not a regular file (a symlink is refused) or not \"dnsmasq\",\n -ENOENT / -ENOTDIR for a bad state_dir. Never blocks (FIFOs are refused).\n A log or list file that cannot be used is no error here: it is reported\n as a \"source_error\" watch event. Only lines appended after this call are\n reported."]
     pub fn sw_open(
         state_dir: *const ::std::os::raw::c_char,
         container: *const ::std::os::raw::c_char,
@@ -160,7 +160,7 @@ extern "C" {
     pub fn sw_close(w: *mut sw_watcher);
     #[doc = " The pollable fd (epoll, O_CLOEXEC), owned by the handle and stable for its\n life; never close it. Readable while sw_poll() has work to do or events are\n queued. Returns the fd or -EINVAL."]
     pub fn sw_fd(w: *const sw_watcher) -> ::std::os::raw::c_int;
-    #[doc = " Processes everything ready without blocking and queues the events. Returns\n the number of events now queued, or a negative errno. Log files are read\n until about 4096 events are queued (memory stays bounded when the host\n falls behind); the rest waits on disk, the fd stays readable, and draining\n the queue raises a fresh edge, so call sw_poll() again when it fires."]
+    #[doc = " Processes what is ready without blocking and queues the events. Returns\n the number of events now queued, or a negative errno for an error of the\n handle itself only: a file of the state dir that is a symlink, not a\n regular file, unreadable or oversized is a \"source_error\" watch event\n (once per reason; \"source_recovered\" when it is usable again) and the\n other sources go on. Work per call is bounded (about 1 MiB per source),\n and sources are read until about 4096 events or 16 MiB of events are\n queued (memory stays bounded when the host falls behind; NFLOG then\n waits in its socket, and what the kernel drops there is a counted \"lost\"\n event); the rest waits, the fd stays readable, and draining the queue\n raises a fresh edge, so call sw_poll() again when it fires."]
     pub fn sw_poll(w: *mut sw_watcher) -> ::std::os::raw::c_int;
     #[doc = " Takes the oldest queued event: returns 1 and stores it in *ev (free it with\n sw_event_free), 0 when the queue is empty, or a negative errno."]
     pub fn sw_next_event(w: *mut sw_watcher, ev: *mut *mut sw_event) -> ::std::os::raw::c_int;
@@ -246,7 +246,7 @@ extern "C" {
     #[doc = " The i-th event, borrowed from the list; NULL when out of range."]
     pub fn sw_event_list_get(list: *const sw_event_list, i: usize) -> *const sw_event;
     pub fn sw_event_list_free(list: *mut sw_event_list);
-    #[doc = " Opens (creating, mode 0600) an audit log for appending. Enabled at start."]
+    #[doc = " Opens (creating, mode 0600) an audit log for appending. Enabled at start.\n Refuses a symlink (-ELOOP) and anything but a regular file (-EISDIR,\n -EINVAL); never blocks. An unterminated line left by a writer that died is\n ended with a newline, so the next line stands alone."]
     pub fn sw_audit_open(
         path: *const ::std::os::raw::c_char,
         out: *mut *mut sw_audit_log,
@@ -257,7 +257,7 @@ extern "C" {
         log: *mut sw_audit_log,
         enabled: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
-    #[doc = " Appends one line {\"ts\",\"container\",\"action\",\"dest\"?,\"detail\"?} with a\n single write(2) (O_APPEND; never truncates). container and action are\n required; dest and detail may be NULL or \"\"."]
+    #[doc = " Appends one line {\"ts\",\"container\",\"action\",\"dest\"?,\"detail\"?} with a\n single write(2) (O_APPEND; never truncates). container and action are\n required; dest and detail may be NULL or \"\". A full disk gives -ENOSPC;\n a fragment a failed write left is ended before the next line."]
     pub fn sw_audit_write(
         log: *mut sw_audit_log,
         container: *const ::std::os::raw::c_char,
@@ -265,7 +265,7 @@ extern "C" {
         dest: *const ::std::os::raw::c_char,
         detail: *const ::std::os::raw::c_char,
     ) -> ::std::os::raw::c_int;
-    #[doc = " Reads the last n audit events of the file at path (oldest first) into a\n new list in *out. A missing file gives an empty list."]
+    #[doc = " Reads the last n audit events of the file at path (oldest first) into a\n new list in *out. A missing file gives an empty list; a symlink or a\n non-regular file is refused. Reads backwards in blocks (linear, bounded\n memory); invalid lines, an unterminated last line and lines over 1 MiB\n are skipped."]
     pub fn sw_audit_tail(
         path: *const ::std::os::raw::c_char,
         n: usize,
