@@ -74,5 +74,56 @@ check "--all attaches the existing containers" bash -c "grep -q '\"action\":\"co
 check "--all picks up a container created live" bash -c "grep -q '\"blocked_query\",\"container\":\"late\",\"domain\":\"from.late\"' '$out'"
 check "--all never attaches a non-dnsmasq tier" bash -c "! grep -q '\"container\":\"bind\"' '$out'"
 
+# A reader that never reads (stdout a FIFO nobody drains): SIGTERM still ends
+# swcat within a second.
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    for i in range(100000): f.write('{\"action\":\"bulk%d\",\"container\":\"web\"}\n' % i)
+" "$dir/audit.jsonl"
+mkfifo "$tmp/stuck"
+exec 3<>"$tmp/stuck"   # holds the read end open, never reads
+# 20,000 lines (~900 KB) overfill the pipe: swcat ends up waiting in poll
+# for stdout, where the signal must find it.
+"$swcat" --state "$dir" --source audit -n 20000 web > "$tmp/stuck" &
+pid=$!; wait_ready $pid
+kill -TERM $pid
+gone=1; for _ in $(seq 20); do kill -0 $pid 2>/dev/null || { gone=0; break; }; sleep 0.05; done
+check "SIGTERM ends swcat blocked on a stalled stdout within 1 s" [ $gone -eq 0 ]
+kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null; exec 3>&-
+
+# An O_NONBLOCK stdout pipe: every line arrives (or a non-zero exit), never a
+# silent drop.
+check "O_NONBLOCK stdout delivers every line" python3 - "$swcat" "$dir" <<'PY'
+import fcntl, os, signal, subprocess, sys, time
+swcat, d = sys.argv[1], sys.argv[2]
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen([swcat, "--state", d, "--source", "audit", "-n", "100000", "web"], stdout=w)
+os.close(w)
+time.sleep(0.5)  # let the pipe fill: swcat sees EAGAIN
+data, deadline = b"", time.time() + 60
+while data.count(b"\n") < 100000 and time.time() < deadline:
+    chunk = os.read(r, 1 << 16)
+    if not chunk: break
+    data += chunk
+p.send_signal(signal.SIGTERM); rc = p.wait()
+n = data.count(b"\n")
+print("lines", n, "rc", rc)
+sys.exit(0 if n == 100000 else 1)
+PY
+
+# Text output escapes control bytes: no raw ESC/CR/LF from a detail, so no
+# forged line and no terminal control.
+printf '{"action":"x","container":"web","detail":"evil\\u001b[2J\\r\\nFAKE\\u009b1m"}\n' > "$dir/audit.jsonl"
+timeout -s TERM 1 "$swcat" --state "$dir" --source audit -o text -n 1 web > "$tmp/text"
+check "text output escapes control bytes" bash -c "[ \$(wc -l < '$tmp/text') -eq 1 ] && ! grep -q \$'\\033' '$tmp/text' && ! grep -q \$'\\r' '$tmp/text' && ! grep -q \$'\\xc2\\x9b' '$tmp/text' && grep -qF 'evil\\x1b[2J\\x0d\\x0aFAKE\\u009b1m' '$tmp/text'"
+
+# Error messages name the file.
+rm -f "$dir/audit.jsonl"; mkfifo "$dir/audit.jsonl"
+timeout 5 "$swcat" --state "$dir" --source audit -n 1 web > /dev/null 2> "$tmp/err"; rc=$?
+check "a refused audit.jsonl is named in the error, exit 1" bash -c "[ $rc -eq 1 ] && grep -q 'audit.jsonl' '$tmp/err'"
+rm -f "$dir/audit.jsonl"
+
 echo "swcat: $pass passed, $fail failed"
 [ $fail -eq 0 ]

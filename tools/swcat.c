@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -104,10 +105,52 @@ static int parse_sources(const char *list, unsigned *out) {
   return 0;
 }
 
-/* Writes the whole buffer; 0 on success, -1 when stdout is gone. */
-static int put(const char *s, size_t len) {
-  if (fwrite(s, 1, len, stdout) != len) return -1;
-  return 0;
+/* Output goes through write(2) in chunks of at most PIPE_BUF bytes, each
+ * after poll() says stdout can take it, while also watching the signalfd: a
+ * reader that stalls never keeps swcat from ending on SIGINT/SIGTERM, and an
+ * O_NONBLOCK stdout (EAGAIN) waits instead of dropping lines. */
+enum { OUT_OK = 0, OUT_GONE = -1, OUT_ERROR = -2, OUT_SIGNAL = -3 };
+static int g_sigfd = -1;
+
+static int out_write(const char *s, size_t len) {
+  struct pollfd fds[2] = {{.fd = STDOUT_FILENO, .events = POLLOUT},
+                          {.fd = g_sigfd, .events = POLLIN}};
+  while (len > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      fprintf(stderr, "swcat: waiting for stdout: %s\n", strerror(errno));
+      return OUT_ERROR;
+    }
+    if (fds[1].revents & POLLIN) return OUT_SIGNAL;
+    if (fds[0].revents & POLLNVAL) {
+      fputs("swcat: stdout is not open\n", stderr);
+      return OUT_ERROR;
+    }
+    if (fds[0].revents & POLLERR) return OUT_GONE;
+    if (!(fds[0].revents & (POLLOUT | POLLHUP))) continue;
+    ssize_t n = write(STDOUT_FILENO, s, len < PIPE_BUF ? len : PIPE_BUF);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      if (errno == EPIPE) return OUT_GONE;
+      fprintf(stderr, "swcat: writing to stdout: %s\n", strerror(errno));
+      return OUT_ERROR;
+    }
+    s += n;
+    len -= (size_t)n;
+  }
+  return OUT_OK;
+}
+
+/* Untrusted text for a terminal or a log line: control bytes (C0, DEL, and
+ * C1 as UTF-8) and backslashes become escapes, so a domain or a detail can
+ * neither move the cursor nor forge a line. */
+static void put_escaped(FILE *out, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '\\') fputs("\\\\", out);
+    else if (*p < 0x20 || *p == 0x7f) fprintf(out, "\\x%02x", *p);
+    else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) fprintf(out, "\\u%04x", *++p);
+    else fputc(*p, out);
+  }
 }
 
 /* The text line of ev, with a newline, on out. */
@@ -126,57 +169,76 @@ static int write_text(FILE *out, int use_color, const sw_event *ev) {
      * kept verbatim may lack the fraction or carry another offset. */
     const char *clock = strlen(ts) >= 19 ? ts + 11 : ts;
     int clock_len = (int)strspn(clock, "0123456789:.");
-    fprintf(out, "%-12.*s %s%-6s %-18s%s %s", clock_len < 12 ? clock_len : 12, clock, color,
-            sw_event_source(ev), action, use_color ? "\033[0m" : "",
-            sw_event_container(ev));
-    if (*sw_event_domain(ev)) fprintf(out, " %s", sw_event_domain(ev));
-    if (*sw_event_query_type(ev)) fprintf(out, " [%s]", sw_event_query_type(ev));
-    if (*sw_event_dest(ev)) fprintf(out, " -> %s", sw_event_dest(ev));
+    fprintf(out, "%-12.*s %s%-6s ", clock_len < 12 ? clock_len : 12, clock, color,
+            sw_event_source(ev));
+    long at = ftell(out);
+    put_escaped(out, action);
+    for (long w = at >= 0 ? ftell(out) - at : 18; w < 18; w++) fputc(' ', out);
+    fputs(use_color ? "\033[0m " : " ", out);
+    put_escaped(out, sw_event_container(ev));
+    if (*sw_event_domain(ev)) { fputc(' ', out); put_escaped(out, sw_event_domain(ev)); }
+    if (*sw_event_query_type(ev)) {
+      fputs(" [", out);
+      put_escaped(out, sw_event_query_type(ev));
+      fputc(']', out);
+    }
+    if (*sw_event_dest(ev)) { fputs(" -> ", out); put_escaped(out, sw_event_dest(ev)); }
     if (sw_event_port(ev)) fprintf(out, ":%d", sw_event_port(ev));
     if (sw_event_proto(ev)) fprintf(out, " proto=%d", sw_event_proto(ev));
-    if (*sw_event_detail(ev)) fprintf(out, " (%s)", sw_event_detail(ev));
+    if (*sw_event_detail(ev)) { fputs(" (", out); put_escaped(out, sw_event_detail(ev)); fputc(')', out); }
     if (sw_event_suppressed(ev)) fprintf(out, " (+%llu more)", (unsigned long long)sw_event_suppressed(ev));
     if (fputc('\n', out) == EOF) return -1;
   }
   return 0;
 }
 
+/* The text line of ev (with its newline) in a new string, or NULL. */
+static char *text_line(int use_color, const sw_event *ev, size_t *len) {
+  char *line = NULL;
+  FILE *mem = open_memstream(&line, len);
+  if (!mem) return NULL;
+  int bad = write_text(mem, use_color, ev);
+  if (fclose(mem) != 0 || bad) { free(line); return NULL; }
+  return line;
+}
+
 /* Hands ev to the export, its message being the text line. */
 static int export_event(const struct config *cfg, const sw_event *ev) {
-  char *line = NULL;
   size_t len = 0;
-  FILE *mem = open_memstream(&line, &len);
-  if (!mem) return -ENOMEM;
-  int bad = write_text(mem, 0, ev);
-  if (fclose(mem) != 0 || bad) { free(line); return -ENOMEM; }
+  char *line = text_line(0, ev, &len);
+  if (!line) return -ENOMEM;
   if (len && line[len - 1] == '\n') line[len - 1] = 0;
   int r = swcat_export_event(cfg->export, ev, line);
   free(line);
   return r;
 }
 
-/* 0, or -1 when stdout is gone; an export failure ends swcat with a reason
- * (-2). Events the filters drop are skipped; with --summary they are only
- * counted. */
+/* OUT_OK, OUT_GONE (stdout's reader left), OUT_SIGNAL, or OUT_ERROR after
+ * saying why (an export or a write failed). Events the filters drop are
+ * skipped; with --summary they are only counted. */
 static int print_event(const struct config *cfg, const sw_event *ev) {
-  if (!swcat_filter_match(&cfg->filter, ev)) return 0;
+  if (!swcat_filter_match(&cfg->filter, ev)) return OUT_OK;
   if (cfg->summary) {
     swcat_summary_add(cfg->summary, ev);
-    return 0;
+    return OUT_OK;
   }
   if (cfg->export) {
     int r = export_event(cfg, ev);
-    if (r < 0) { fprintf(stderr, "swcat: export: %s\n", sw_strerror(r)); return -2; }
-    return 0;
+    if (r < 0) { fprintf(stderr, "swcat: export: %s\n", sw_strerror(r)); return OUT_ERROR; }
+    return OUT_OK;
   }
   if (cfg->json) {
     size_t len;
-    const char *line = sw_event_json(ev, &len);
-    if (put(line, len) || put("\n", 1)) return -1;
-  } else if (write_text(stdout, cfg->color, ev)) {
-    return -1;
+    const char *json = sw_event_json(ev, &len);
+    int r = out_write(json, len);
+    return r == OUT_OK ? out_write("\n", 1) : r;
   }
-  return fflush(stdout) == 0 ? 0 : -1;
+  size_t len = 0;
+  char *line = text_line(cfg->color, ev, &len);
+  if (!line) { fputs("swcat: out of memory\n", stderr); return OUT_ERROR; }
+  int r = out_write(line, len);
+  free(line);
+  return r;
 }
 
 /* The state root: --state-dir, $TEROK_SHIELD_STATE_DIR, or the XDG default. */
@@ -212,45 +274,46 @@ static int stream_next(struct stream *s, sw_event **ev) {
   return s->w ? sw_next_event(s->w, ev) : sw_host_next_event(s->h, ev);
 }
 
+/* An OUT_* value; OUT_ERROR after saying why. */
 static int print_tail(const struct config *cfg, const char *dir) {
   char *path;
-  if (asprintf(&path, "%s/audit.jsonl", dir) < 0) return die("tail", ENOMEM);
+  if (asprintf(&path, "%s/audit.jsonl", dir) < 0) { die("tail", ENOMEM); return OUT_ERROR; }
   sw_event_list *list = NULL;
   int r = sw_audit_tail(path, (size_t)cfg->tail, &list);
-  free(path);
-  if (r < 0) return die("reading audit.jsonl", r);
-  int out = 0;
-  for (size_t i = 0; i < sw_event_list_size(list) && !out; i++) {
-    int r = print_event(cfg, sw_event_list_get(list, i));
-    out = r == -2 ? 1 : r ? 2 : 0;
+  if (r < 0) {
+    die(path, r);
+    free(path);
+    return OUT_ERROR;
   }
+  free(path);
+  int out = OUT_OK;
+  for (size_t i = 0; i < sw_event_list_size(list) && out == OUT_OK; i++)
+    out = print_event(cfg, sw_event_list_get(list, i));
   sw_event_list_free(list);
   return out;
 }
 
+/* The exit status for an OUT_* value: a signal or a reader that left is a
+ * normal end. */
+static int exit_status(int out) { return out == OUT_ERROR ? 1 : 0; }
+
 /* Returns the exit status: 0 on a signal or a closed stdout. */
 static int run(const struct config *cfg, struct stream *w) {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-  if (sfd < 0) return die("signalfd", errno);
   /* stdout with no events requested: a pipe whose reader left reports
    * POLLERR, so swcat ends even while no events arrive. */
   struct pollfd fds[3] = {{.fd = stream_fd(w), .events = POLLIN},
-                          {.fd = sfd, .events = POLLIN},
+                          {.fd = g_sigfd, .events = POLLIN},
                           {.fd = STDOUT_FILENO, .events = 0}};
   int status = 0;
   for (;;) {
+    /* Fails only for the handle itself; a bad file is a watch event. */
     int r = stream_poll(w);
     if (r < 0) { status = die("poll", r); break; }
     sw_event *ev;
     while ((r = stream_next(w, &ev)) == 1) {
-      int gone = print_event(cfg, ev);
+      int out = print_event(cfg, ev);
       sw_event_free(ev);
-      if (gone == -2) status = 1;
-      if (gone) goto out; /* reader went away: a normal end */
+      if (out != OUT_OK) { status = exit_status(out); goto out; }
     }
     if (r < 0) { status = die("next event", r); break; }
     if (cfg->no_follow) break;
@@ -262,7 +325,6 @@ static int run(const struct config *cfg, struct stream *w) {
   }
 out:
   if (cfg->summary && status == 0) swcat_summary_flush(cfg->summary, stdout, !cfg->json);
-  close(sfd);
   return status;
 }
 
@@ -280,10 +342,9 @@ static int run_watcher(const struct config *cfg, const sw_options *opts) {
     free(dir);
     return 1;
   }
-  int status = cfg->tail > 0 ? print_tail(cfg, dir) : 0;
+  int out = cfg->tail > 0 ? print_tail(cfg, dir) : OUT_OK;
   free(dir);
-  if (status == 0) status = run(cfg, &st);
-  else if (status == 2) status = 0; /* stdout closed while printing the tail */
+  int status = out == OUT_OK ? run(cfg, &st) : exit_status(out);
   sw_close(st.w);
   return status;
 }
@@ -293,7 +354,7 @@ static int run_host(const struct config *cfg, const sw_options *opts) {
   struct stream st = {0};
   int r = sw_host_new(opts, &st.h);
   if (r < 0) return die("host", r);
-  int status = 0;
+  int status = 0, out = OUT_OK;
   if (cfg->all) {
     char *root = state_root_for(cfg);
     r = root ? sw_host_follow(st.h, root) : -ENOMEM;
@@ -308,13 +369,12 @@ static int run_host(const struct config *cfg, const sw_options *opts) {
     if (r < 0) {
       fprintf(stderr, "swcat: cannot watch %s: %s\n", cfg->containers[i], dir ? why : "out of memory");
       status = 1;
-    } else if (cfg->tail > 0) {
-      status = print_tail(cfg, dir);
+    } else if (cfg->tail > 0 && out == OUT_OK) {
+      out = print_tail(cfg, dir);
     }
     free(dir);
   }
-  if (status == 0) status = run(cfg, &st);
-  else if (status == 2) status = 0;
+  if (status == 0) status = out == OUT_OK ? run(cfg, &st) : exit_status(out);
   sw_host_close(st.h);
   return status;
 }
@@ -447,6 +507,8 @@ int main(int argc, char **argv) {
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGTERM);
   sigprocmask(SIG_BLOCK, &mask, NULL);
+  g_sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (g_sigfd < 0) return die("signalfd", errno);
 
   sw_options *opts = sw_options_new();
   if (!opts) return die("options", ENOMEM);
@@ -460,5 +522,6 @@ int main(int argc, char **argv) {
   swcat_export_close(cfg.export);
   swcat_summary_free(cfg.summary);
   swcat_filter_free(&cfg.filter);
+  close(g_sigfd);
   return status;
 }
