@@ -14,6 +14,7 @@ NflogFeed::NflogFeed(const SourceContext& ctx)
 
 NflogFeed::~NflogFeed() {
   fd_ref_.reset();
+  timer_ref_.reset();
   nflog_.reset();  // the socket closes before the group is offered again
   if (waiting_) registry_.StopWaiting(this);
   if (claimed_) registry_.Release(key_);
@@ -26,7 +27,10 @@ Status NflogFeed::Connect() {
   claimed_ = true;
   s = NflogSource::Open(opts_, &nflog_);
   if (s.ok()) s = host_.loop().AddFd(nflog_->fd(), this, &fd_ref_);
+  if (s.ok()) s = host_.loop().AddFd(nflog_->timer_fd(), this, &timer_ref_);
   if (!s.ok()) {
+    fd_ref_.reset();
+    timer_ref_.reset();
     nflog_.reset();
     registry_.Release(key_);
     claimed_ = false;
@@ -87,6 +91,7 @@ Status NflogFeed::Drain(size_t budget, bool* more) {
   if (!s.ok()) {
     // One broken socket never stops the other sources.
     fd_ref_.reset();
+    timer_ref_.reset();
     nflog_.reset();
     registry_.Release(key_);
     claimed_ = false;

@@ -37,6 +37,7 @@ class NflogFeed : public Source {
   bool waiting_ = false;
   std::unique_ptr<NflogSource> nflog_;
   FdRef fd_ref_;
+  FdRef timer_ref_;  // the loss-count timer: OnReadable drains too
   int status_ = ENOTCONN;  // positive errno; 0 when running
 };
 

@@ -12,7 +12,9 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <sched.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 
 #include <arpa/inet.h>
@@ -52,6 +54,19 @@ constexpr int kReceiveBuffer = 16 << 20;
 // Larger than any batch the kernel builds (NLBUFSIZ is at most 128 KiB).
 constexpr size_t kDatagramBuffer = 128 * 1024 + 4096;
 constexpr int kAckTimeoutMs = 2000;
+// After ENOBUFS, how long a quiet socket may leave a loss without its count.
+constexpr long kCountProbeNs = 250 * 1000 * 1000;
+
+// Messages the kernel could not queue on this socket (sk_drops; netlink
+// counts one per dropped skb). 0 when the kernel cannot tell (< 4.12).
+uint64_t SocketDrops(int fd) {
+  uint32_t mem[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof mem;
+  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+      len < sizeof(uint32_t) * (SK_MEMINFO_DROPS + 1))
+    return 0;
+  return mem[SK_MEMINFO_DROPS];
+}
 
 Status CreateSocket(UniqueFd* out) {
   UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -134,6 +149,9 @@ Status NflogSource::Open(const Options& opts,
     if (!st.ok()) return st;
 
     std::unique_ptr<NflogSource> src(new NflogSource());
+    src->timer_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!src->timer_.valid()) return Status::FromErrno("nflog: timerfd_create");
+    src->drops_accounted_ = SocketDrops(fd.get());
     src->sock_ = std::move(fd);
     src->portid_ = portid;
     src->actions_ = opts.nflog_actions;
@@ -258,7 +276,34 @@ Status NflogSource::Drain(const std::string& container, const DomainLookup& look
   Status st = DrainSocket(container, lookup, emit, byte_budget, more);
   if (burst_mode_ && packets_ - drain_start_ < kBurstLeavePackets)
     SetQueueThreshold(kQuietThreshold);
+  // Only a socket read to EAGAIN holds no packet from before the drop, so
+  // only then may the counter stand in for the gap the next packet shows.
+  uint64_t expirations;
+  if (st.ok() && count_pending_ && !*more &&
+      read(timer_.get(), &expirations, sizeof expirations) == sizeof expirations)
+    SettleFromDropCounter(container, emit);
   return st;
+}
+
+void NflogSource::DisarmTimer() {
+  itimerspec off{};
+  timerfd_settime(timer_.get(), 0, &off, nullptr);
+  uint64_t expirations;
+  (void)!read(timer_.get(), &expirations, sizeof expirations);
+}
+
+void NflogSource::SettleFromDropCounter(const std::string& container, const Emit& emit) {
+  count_pending_ = false;
+  uint64_t drops = SocketDrops(sock_.get());
+  uint64_t n = drops > drops_accounted_ ? drops - drops_accounted_ : 0;
+  drops_accounted_ = drops;
+  if (n == 0) return;  // nothing countable: the next packet's gap tells
+  lost_ += n;
+  gap_credit_ += n;
+  if (emit)
+    emit(WatchEvent(container, "lost",
+                    "nflog: " + std::to_string(n) +
+                        " messages lost (receive buffer overflowed, ENOBUFS)"));
 }
 
 Status NflogSource::DrainSocket(const std::string& container, const DomainLookup& lookup,
@@ -281,7 +326,7 @@ Status NflogSource::DrainSocket(const std::string& container, const DomainLookup
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return Status::Ok();
         if (errno == ENOBUFS) {  // the kernel dropped batches; keep reading
-          ReportOverflow(container, emit);
+          ReportOverflow();
           continue;
         }
         return Status::FromErrno("nflog: recv");
@@ -314,7 +359,6 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
   std::vector<NflogPacket> packets = ParseNflogDatagram(data, len, &bad);
   malformed_ += bad;
   for (NflogPacket& p : packets) {
-    overflow_reported_ = false;
     CheckSequence(p.seq, container, emit);
     Event ev;
     ev.ts = NowRfc3339();
@@ -347,25 +391,35 @@ void NflogSource::CheckSequence(int64_t seq, const std::string& container,
     // Netlink keeps order, so a "negative" jump means the instance was
     // recreated (sequence restarted), not a loss.
     if (gap != 0 && gap < 0x80000000u) {
-      lost_ += gap;
-      if (emit)
-        emit(WatchEvent(container, "lost", "nflog: " + std::to_string(gap) +
+      // Part of it may have been counted already from the drop counter.
+      uint64_t fresh = gap - std::min<uint64_t>(gap, gap_credit_);
+      gap_credit_ = 0;
+      if (count_pending_) {
+        count_pending_ = false;
+        DisarmTimer();
+      }
+      drops_accounted_ = SocketDrops(sock_.get());
+      lost_ += fresh;
+      if (fresh > 0 && emit)
+        emit(WatchEvent(container, "lost", "nflog: " + std::to_string(fresh) +
                                            " messages lost"));
+    } else {
+      gap_credit_ = 0;  // the counted drops were not packets of ours
     }
   }
   next_seq_ = static_cast<int64_t>((static_cast<uint32_t>(seq) + 1u));
 }
 
-// ENOBUFS says the kernel dropped at least one batch. The exact count shows
-// up as a sequence gap with the next packet and is added to lost_ then.
-void NflogSource::ReportOverflow(const std::string& container,
-                                 const Emit& emit) {
-  if (overflow_reported_) return;
-  overflow_reported_ = true;
-  if (emit)
-    emit(WatchEvent(
-        container, "lost",
-        "nflog: receive buffer overflowed (ENOBUFS), count unknown"));
+// ENOBUFS says the kernel dropped at least one message. The event waits for
+// its count: the sequence gap of the next packet, or, if the socket stays
+// quiet, the drop counter when the timer fires (kCountProbeNs), so no "lost"
+// event ever goes out without a number.
+void NflogSource::ReportOverflow() {
+  if (count_pending_) return;
+  count_pending_ = true;
+  itimerspec at{};
+  at.it_value.tv_nsec = kCountProbeNs;
+  timerfd_settime(timer_.get(), 0, &at, nullptr);
 }
 
 }  // namespace sw

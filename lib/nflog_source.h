@@ -54,6 +54,9 @@ class NflogSource {
   ~NflogSource();
 
   int fd() const { return sock_.get(); }
+  // A timerfd, readable while a loss count is due: poll it with fd() and
+  // call Drain() when either is readable.
+  int timer_fd() const { return timer_.get(); }
   // Reads until EAGAIN or about `byte_budget` bytes (then *more is set, so
   // a flood never holds the caller); emits one event per packet and one
   // watch/"lost" event per detected loss (ENOBUFS or a sequence gap).
@@ -76,7 +79,9 @@ class NflogSource {
                       const Emit& emit);
   void CheckSequence(int64_t seq, const std::string& container,
                      const Emit& emit);
-  void ReportOverflow(const std::string& container, const Emit& emit);
+  void ReportOverflow();
+  void SettleFromDropCounter(const std::string& container, const Emit& emit);
+  void DisarmTimer();
 
   UniqueFd sock_;
   uint32_t portid_ = 0;
@@ -91,8 +96,14 @@ class NflogSource {
   uint64_t malformed_ = 0;
   // Packet datagrams that arrived while Open() waited for the config ACK.
   std::vector<std::vector<uint8_t>> pending_;
-  // One ENOBUFS event per overflow: set when reported, cleared by a packet.
-  bool overflow_reported_ = false;
+  // Loss counting after ENOBUFS. The exact count is the sequence gap at the
+  // next packet; if none comes, the timer (armed only while a count is
+  // pending) settles it from the socket's drop counter (SO_MEMINFO), and
+  // the next packet's gap adds only what the counter missed (batches).
+  UniqueFd timer_;
+  bool count_pending_ = false;
+  uint64_t drops_accounted_ = 0;  // socket drop counter at the last settle
+  uint64_t gap_credit_ = 0;       // reported from the counter, not yet seen as a gap
 };
 
 }  // namespace sw
