@@ -29,6 +29,24 @@
  * and is released with the matching *_free/_close call. `const char *`
  * returned by an accessor is borrowed from the object passed in and stays
  * valid until that object is freed. All strings handed out are valid UTF-8.
+ *
+ * Cursors and resume (sd-journal style, since 1.1): every event from a file
+ * source (dns, audit) carries a cursor, an opaque printable string naming the
+ * position right after its line (sw_event_cursor). A host that stores it and
+ * passes it back with sw_options_set_cursor() on the next sw_open() (or
+ * sw_host_add()) resumes right there: the rest of the file, also when it was
+ * rotated meanwhile (by rename or copytruncate: the rotated file is drained
+ * first, then any later rotated files, oldest first, up to 64, then the new
+ * one from its start). Delivery guarantee: no event is lost between the last
+ * cursor the host saved and the resume; an event is repeated only when it
+ * came after that cursor (at-least-once). A host that saves the cursor of
+ * each event as it handles it, atomically with its effect, gets exactly-once.
+ * When a cursor cannot be honoured (the file and every rotated copy of it are
+ * gone, truncated or rewritten, or the string is not a cursor of this
+ * source), the source reads its current file from the start and the stream
+ * carries one watch event "gap" whose detail names the source and the reason.
+ * NFLOG has no history: after a resume the stream carries one watch "gap"
+ * event saying packets logged while the host was down are unknown.
  */
 #ifndef LIBSHIELDWATCH_H
 #define LIBSHIELDWATCH_H
@@ -94,6 +112,9 @@ typedef struct sw_audit_log sw_audit_log;
 #define SW_ACTION_STATE_DIR_RESTORED "state_dir_restored"
 #define SW_ACTION_TIER_NOT_DNSMASQ  "tier_not_dnsmasq"
 #define SW_ACTION_TIER_DNSMASQ      "tier_dnsmasq"
+/* watch: a saved cursor could not be honoured, or NFLOG packets while the
+ * host was down are unknown (detail names the source and why). */
+#define SW_ACTION_GAP               "gap"
 /* audit: what the shield tool writes with sw_audit_write(); an audit line
  * may carry any other action too. */
 #define SW_ACTION_SETUP    "setup"
@@ -165,6 +186,18 @@ int sw_options_set_domain_map_size(sw_options *opts, uint32_t entries);
  * is still named (default 8 MiB; 0: none). No events come from these lines.
  * Only done when the NFLOG source is enabled. Since 1.1. */
 int sw_options_set_dns_seed_bytes(sw_options *opts, uint64_t bytes);
+/* Resume `source` (SW_SOURCE_DNS or SW_SOURCE_AUDIT, one bit) right after
+ * `cursor`, a string sw_event_cursor() returned for an event of that source
+ * (see "Cursors and resume" above). Set one per source; a host watching many
+ * containers keeps one per container per source (options of sw_host_add).
+ * NULL or "" clears it: the source then starts at the end of its file (only
+ * new lines are reported). Any other string is accepted here; one that
+ * cannot be honoured gives a "gap" event at sw_open(). Returns -EINVAL for a
+ * NULL opts or another source. Since 1.1. */
+int sw_options_set_cursor(sw_options *opts, unsigned source, const char *cursor);
+/* Nonzero: sw_event_json() ends with a "cursor" key for events that have one.
+ * Default 0: the JSON line has no cursor. Since 1.1. */
+int sw_options_set_json_cursor(sw_options *opts, int enabled);
 
 /* ---- Watcher ---- */
 
@@ -174,7 +207,7 @@ int sw_options_set_dns_seed_bytes(sw_options *opts, uint64_t bytes);
  * -ENOENT / -ENOTDIR for a bad state_dir. Never blocks (FIFOs are refused).
  * A log or list file that cannot be used is no error here: it is reported
  * as a "source_error" watch event. Only lines appended after this call are
- * reported. */
+ * reported, unless opts carry cursors. */
 int sw_open(const char *state_dir, const char *container,
             const sw_options *opts, sw_watcher **out);
 /* sw_open() that also explains a failure: when it returns an error and
@@ -299,6 +332,10 @@ const char *sw_event_domain(const sw_event *ev);
 const char *sw_event_query_type(const sw_event *ev);
 const char *sw_event_dest(const sw_event *ev);
 const char *sw_event_detail(const sw_event *ev);
+/* Where to resume after this event: an opaque printable string (ASCII, at
+ * most 128 bytes) for events of the dns and audit sources, "" for others.
+ * Pass it to sw_options_set_cursor(). Since 1.1. */
+const char *sw_event_cursor(const sw_event *ev);
 /* Integer fields: port and IP protocol number are 0 when absent; uid, gid
  * and icmp_type are -1 when absent. */
 int sw_event_port(const sw_event *ev);
@@ -311,7 +348,8 @@ int sw_event_icmp_type(const sw_event *ev);
 uint64_t sw_event_suppressed(const sw_event *ev);
 /* The event as one JSON object without a newline: keys ts, source, action,
  * container, then domain, query_type, dest, detail, port, proto, uid, gid,
- * icmp_type, suppressed when non-empty, in that order. Borrowed from ev; *len (if not
+ * icmp_type, suppressed when non-empty, in that order (then cursor, when
+ * sw_options_set_json_cursor() asked for it). Borrowed from ev; *len (if not
  * NULL) receives the length. Built when the event is made, so reading it
  * (like every accessor) never modifies the event: threads may share one. */
 const char *sw_event_json(const sw_event *ev, size_t *len);

@@ -1,6 +1,7 @@
 #include "audit_source.h"
 
 #include "audit_line.h"
+#include "resume.h"
 
 namespace sw {
 
@@ -11,7 +12,10 @@ Status AuditSource::Make(const SourceContext& ctx, std::unique_ptr<Source>* out)
 
 AuditSource::AuditSource(const std::string& state_dir, const std::string& container,
                          const Options& opts, SourceHost& host)
-    : container_(container),
+    : state_dir_(state_dir),
+      container_(container),
+      cursor_(opts.audit_cursor),
+      json_cursor_(opts.json_cursor),
       max_line_(opts.max_line),
       host_(host),
       sink_(host.sink()),
@@ -24,13 +28,17 @@ void AuditSource::OnLine(std::string_view line) {
     ++sink_.stats().audit_skipped;
     return;
   }
+  ev.cursor = tailer_.LineCursor("audit");
+  ev.json_cursor = json_cursor_;
   sink_.Emit(std::move(ev));
 }
 
 Status AuditSource::Start(bool fresh_dir) {
-  Status s = tailer_.Start(fresh_dir);
-  // A refused file is reported by the first Drain, not by failing the open.
-  if (s.ok() && !tailer_.file_error().ok()) host_.Wake(this);
+  Status s = StartFileSource(tailer_, state_dir_, "audit.jsonl", "audit", cursor_, fresh_dir,
+                             nullptr, container_, sink_);
+  // A refused file is reported by the first Drain, not by failing the open;
+  // after a resume, what was missed is read at once.
+  if (s.ok() && (!tailer_.file_error().ok() || !cursor_.empty())) host_.Wake(this);
   return s;
 }
 

@@ -31,7 +31,10 @@ class AuditSource : public Source, public LineSink {
   void OnLineTooLong(uint64_t bytes, uint64_t unreported) override;
 
  private:
+  std::string state_dir_;
   std::string container_;
+  std::string cursor_;  // resume point from the options; empty: the end
+  bool json_cursor_;
   uint32_t max_line_;
   SourceHost& host_;
   EventSink& sink_;

@@ -178,6 +178,24 @@ SW_EXPORT int sw_options_set_dns_seed_bytes(sw_options* opts, uint64_t bytes) {
   return 0;
 }
 
+SW_EXPORT int sw_options_set_cursor(sw_options* opts, unsigned source, const char* cursor) {
+  if (!opts) return -EINVAL;
+  std::string* slot = source == SW_SOURCE_DNS     ? &opts->rep.dns_cursor
+                      : source == SW_SOURCE_AUDIT ? &opts->rep.audit_cursor
+                                                  : nullptr;
+  if (!slot) return -EINVAL;
+  return Guard([&] {
+    *slot = cursor ? cursor : "";
+    return 0;
+  });
+}
+
+SW_EXPORT int sw_options_set_json_cursor(sw_options* opts, int enabled) {
+  if (!opts) return -EINVAL;
+  opts->rep.json_cursor = enabled != 0;
+  return 0;
+}
+
 SW_EXPORT int sw_open_explain(const char* state_dir, const char* container,
                               const sw_options* opts, sw_watcher** out,
                               char* errbuf, size_t errlen) {
@@ -321,6 +339,7 @@ SW_EXPORT const char* sw_event_domain(const sw_event* ev) { return Str(ev, &sw::
 SW_EXPORT const char* sw_event_query_type(const sw_event* ev) { return Str(ev, &sw::Event::query_type); }
 SW_EXPORT const char* sw_event_dest(const sw_event* ev) { return Str(ev, &sw::Event::dest); }
 SW_EXPORT const char* sw_event_detail(const sw_event* ev) { return Str(ev, &sw::Event::detail); }
+SW_EXPORT const char* sw_event_cursor(const sw_event* ev) { return Str(ev, &sw::Event::cursor); }
 SW_EXPORT int sw_event_port(const sw_event* ev) { return ev ? ev->rep.port : 0; }
 SW_EXPORT int sw_event_proto(const sw_event* ev) { return ev ? ev->rep.proto : 0; }
 SW_EXPORT int64_t sw_event_uid(const sw_event* ev) { return ev ? ev->rep.uid : -1; }

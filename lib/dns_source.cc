@@ -1,6 +1,7 @@
 #include "dns_source.h"
 
 #include "libshieldwatch.h"
+#include "resume.h"
 #include "tail_lines.h"
 
 namespace sw {
@@ -35,6 +36,9 @@ DnsSource::DnsSource(const std::string& state_dir, const std::string& container,
       // Only NFLOG events look domains up; without them seeding is wasted.
       seed_bytes_((opts.sources & SW_SOURCE_NFLOG) ? opts.dns_seed_bytes : 0),
       report_queries_(report_queries),
+      // Only a reporting DNS source has a position worth resuming.
+      cursor_(report_queries ? opts.dns_cursor : std::string()),
+      json_cursor_(opts.json_cursor),
       host_(host),
       sink_(host.sink()),
       tailer_(state_dir + "/dnsmasq.log", opts.max_line, host.loop(), this),
@@ -42,9 +46,14 @@ DnsSource::DnsSource(const std::string& state_dir, const std::string& container,
 
 Status DnsSource::Start(bool fresh_dir) {
   ReloadAllowlist();
-  Status s = tailer_.Start(fresh_dir, [this](int fd, off_t offset) { Seed(fd, offset); });
-  // A refused file is reported by the first Drain, not by failing the open.
-  if (s.ok() && (!allowlist_error_.ok() || !tailer_.file_error().ok())) host_.Wake(this);
+  Status s = StartFileSource(
+      tailer_, state_dir_, "dnsmasq.log", "dns", cursor_, fresh_dir,
+      [this](int fd, off_t offset) { Seed(fd, offset); }, container_, sink_);
+  // A refused file is reported by the first Drain, not by failing the open;
+  // after a resume, what was missed is on disk now: read it without waiting
+  // for a write.
+  if (s.ok() && (!allowlist_error_.ok() || !tailer_.file_error().ok() || !cursor_.empty()))
+    host_.Wake(this);
   return s;
 }
 
@@ -115,6 +124,8 @@ void DnsSource::OnLine(std::string_view line) {
       if (parsed.name == kUnprintableName) ev.detail = "name unprintable";
       else ev.domain = NormalizeDomain(parsed.name);
       ev.query_type = SanitizeUtf8(parsed.query_type);
+      ev.cursor = tailer_.LineCursor("dns");
+      ev.json_cursor = json_cursor_;
       sink_.Emit(std::move(ev));
       return;
     }

@@ -54,6 +54,8 @@ class DnsSource : public Source, public LineSink {
   uint32_t max_line_;
   uint64_t seed_bytes_;  // 0: no seeding
   bool report_queries_;
+  std::string cursor_;  // resume point from the options; empty: the end
+  bool json_cursor_;
   SourceHost& host_;
   EventSink& sink_;
   bool allowlist_dirty_ = false;

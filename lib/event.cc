@@ -235,6 +235,7 @@ std::string ToJson(const Event& ev) {
   if (ev.gid >= 0) AppendIntField(out, "gid", ev.gid);
   if (ev.icmp_type >= 0) AppendIntField(out, "icmp_type", ev.icmp_type);
   if (ev.suppressed > 0) AppendIntField(out, "suppressed", static_cast<int64_t>(ev.suppressed));
+  if (ev.json_cursor) AppendStringField(out, "cursor", ev.cursor, false);
   out += '}';
   return out;
 }

@@ -22,6 +22,10 @@ struct Event {
   int64_t gid = -1;
   int icmp_type = -1;
   uint64_t suppressed = 0;  // dedup summary: repeats not emitted; 0: absent
+  // File sources: where to resume after this event (see cursor.h). Only in
+  // the JSON on request (json_cursor: the container's options asked for it).
+  std::string cursor;
+  bool json_cursor = false;
 };
 
 // Current wall-clock time as "YYYY-MM-DDTHH:MM:SS.uuuuuu+00:00".
@@ -47,7 +51,8 @@ std::string SanitizeUtf8(std::string_view bytes);
 void AppendJsonString(std::string& out, std::string_view s);
 
 // One JSON object (no newline), fields in the documented order, empty
-// optional fields omitted. String fields must already be valid UTF-8.
+// optional fields omitted; a non-empty cursor last when json_cursor asks.
+// String fields must already be valid UTF-8.
 std::string ToJson(const Event& ev);
 
 }  // namespace sw

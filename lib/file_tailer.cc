@@ -1,6 +1,5 @@
 #include "file_tailer.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -13,16 +12,15 @@
 #include "event.h"
 #include "safe_open.h"
 
+#include "find_inode.h"
+
 namespace sw {
 
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-constexpr size_t kFingerprint = 64;
+constexpr size_t kFingerprint = kCursorFingerprintBytes;
 constexpr int64_t kTooLongReportMs = 1000;
-// Directory entries looked at to find a rotated inode: bounded, since the
-// directory's content is not trusted.
-constexpr int kMaxRotationScan = 4096;
 
 constexpr uint32_t kInodeEvents =
     IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF;
@@ -39,8 +37,7 @@ FileTailer::FileTailer(std::string path, uint32_t max_line, Dispatch& loop,
 
 FileTailer::~FileTailer() = default;
 
-Status FileTailer::Start(bool from_start,
-                         const std::function<void(int fd, off_t offset)>& while_open) {
+Status FileTailer::Start(bool from_start, const WhileOpen& while_open) {
   Status s = OpenCurrent(/*at_end=*/!from_start);
   if (s.ok() && fd_.valid() && while_open) while_open(fd_.get(), offset_);
   fd_.reset();  // idle tailers hold no fd
@@ -58,16 +55,32 @@ Status FileTailer::OpenCurrent(bool at_end) {
     return Status::Ok();
   }
   file_error_ = Status::Ok();
-  offset_ = 0;
-  discarding_ = discard_silently_ = false;
-  if (at_end && st.st_size > 0) {
-    offset_ = st.st_size;
+  Status s = Adopt(std::move(fd), st, at_end ? st.st_size : 0);
+  if (s.ok() && at_end && st.st_size > 0) {
     // A trailing line without its newline began before we looked: skip it.
     char last = '\n';
-    if (pread(fd.get(), &last, 1, st.st_size - 1) == 1 && last != '\n') {
+    if (pread(fd_.get(), &last, 1, st.st_size - 1) == 1 && last != '\n') {
       discarding_ = discard_silently_ = true;
     }
   }
+  return s;
+}
+
+Status FileTailer::StartAt(UniqueFd fd, uint64_t offset, std::vector<FileId> then,
+                           const WhileOpen& while_open) {
+  backlog_ = std::move(then);
+  std::reverse(backlog_.begin(), backlog_.end());  // taken from the back
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("fstat " + path_);
+  Status s = Adopt(std::move(fd), st, static_cast<off_t>(offset));
+  if (s.ok() && while_open) while_open(fd_.get(), offset_);
+  fd_.reset();  // idle tailers hold no fd
+  return s;
+}
+
+Status FileTailer::Adopt(UniqueFd fd, const struct stat& st, off_t offset) {
+  offset_ = offset;
+  discarding_ = discard_silently_ = false;
   fingerprint_.clear();
   if (offset_ > 0) {
     size_t n = static_cast<size_t>(std::min<off_t>(offset_, kFingerprint));
@@ -107,19 +120,48 @@ Status FileTailer::Reopen(bool* found) {
   if (SafeOpenAt(dir_, name_, O_RDONLY, 0, &by_name).ok() && (*found = adopt(std::move(by_name))))
     return Status::Ok();
   // The name moved on: look for the inode where a rotation renamed it.
-  DIR* d = opendir(dir_.c_str());
-  if (d == nullptr) return Status::Ok();
-  int seen = 0;
-  while (struct dirent* e = readdir(d)) {
-    if (++seen > kMaxRotationScan) break;
-    if (e->d_ino != ino_) continue;
-    if ((*found = adopt(UniqueFd(openat(dirfd(d), e->d_name,
-                                        O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW |
-                                            O_NOCTTY)))))
-      break;
-  }
-  closedir(d);
+  std::string name;
+  if (!FindByInode(dir_, dev_, ino_, &name).ok()) return Status::Ok();
+  UniqueFd renamed;
+  if (SafeOpenAt(dir_, name, O_RDONLY, 0, &renamed).ok()) *found = adopt(std::move(renamed));
   return Status::Ok();
+}
+
+Status FileTailer::NextBacklog(bool* found) {
+  *found = false;
+  FileId next = backlog_.back();
+  backlog_.pop_back();
+  dev_ = next.first;
+  ino_ = next.second;
+  offset_ = 0;
+  fingerprint_.clear();
+  discarding_ = discard_silently_ = false;
+  Status s = Reopen(found);
+  if (s.ok() && *found) s = WatchInode();
+  if (!*found) dev_ = 0, ino_ = 0;  // deleted since the resume: nothing to read
+  return s;
+}
+
+std::string FileTailer::LineCursor(std::string_view source) const {
+  Cursor c;
+  c.source = source;
+  c.dev = dev_;
+  c.ino = ino_;
+  // The bytes before the line's end: the tail of what was read before this
+  // chunk (fingerprint_), then the chunk up to the line's end.
+  std::string_view head = chunk_.substr(0, chunk_.empty() ? 0 : line_end_);
+  c.offset = static_cast<uint64_t>(chunk_.empty() ? offset_
+                                                  : chunk_start_ + static_cast<off_t>(line_end_));
+  if (head.size() >= kFingerprint || fingerprint_.empty()) {
+    c.fingerprint = CursorFingerprint(head);
+    return EncodeCursor(c);
+  }
+  char buf[2 * kFingerprint];
+  size_t keep = std::min(fingerprint_.size(), kFingerprint - head.size());
+  fingerprint_.copy(buf, keep, fingerprint_.size() - keep);
+  head.copy(buf + keep, head.size());
+  c.fingerprint = CursorFingerprint(std::string_view(buf, keep + head.size()));
+  return EncodeCursor(c);
 }
 
 void FileTailer::CloseCurrent(LineSink& sink) {
@@ -174,6 +216,8 @@ void FileTailer::Consume(LineSink& sink, std::string_view data) {
   while (!data.empty()) {
     size_t nl = data.find('\n');
     std::string_view piece = data.substr(0, nl);
+    if (nl != std::string_view::npos && !chunk_.empty())
+      line_end_ = static_cast<size_t>(data.data() - chunk_.data()) + nl + 1;
     if (discarding_) {
       discarded_bytes_ += piece.size();
     } else if (partial_.size() + piece.size() > max_line_) {
@@ -215,10 +259,16 @@ Status FileTailer::ReadChunk(LineSink& sink, bool* eof, size_t* read_bytes) {
   }
   *eof = n == 0;
   if (n > 0) {
-    offset_ += n;
     *read_bytes = static_cast<size_t>(n);
-    Remember(std::string_view(buf_.data(), static_cast<size_t>(n)));
-    Consume(sink, std::string_view(buf_.data(), static_cast<size_t>(n)));
+    std::string_view data(buf_.data(), static_cast<size_t>(n));
+    // fingerprint_ still ends at the chunk's start while its lines are
+    // delivered: LineCursor() needs it.
+    chunk_ = data;
+    chunk_start_ = offset_;
+    Consume(sink, data);
+    chunk_ = {};
+    offset_ += n;
+    Remember(data);
   }
   return Status::Ok();
 }
@@ -234,6 +284,15 @@ Status FileTailer::DrainOpen(LineSink& sink, size_t byte_budget, bool* more) {
   size_t spent = 0;
   // Bounded: each round either reads, switches files or returns.
   for (int switches = 0; switches < 4;) {
+    if (!fd_.valid() && ino_ == 0 && !backlog_.empty()) {
+      bool found = false;
+      Status s = NextBacklog(&found);
+      if (!s.ok()) return s;
+      if (!found) {
+        ++switches;
+        continue;
+      }
+    }
     if (!fd_.valid() && ino_ != 0) {
       bool found = false;
       Status s = Reopen(&found);
@@ -271,6 +330,11 @@ Status FileTailer::DrainOpen(LineSink& sink, size_t byte_budget, bool* more) {
     }
     // The old file is drained; has the name moved on to a new file? lstat:
     // a symlink put in its place is a new (refused) file, never followed.
+    if (!backlog_.empty()) {
+      CloseCurrent(sink);
+      ++switches;
+      continue;
+    }
     struct stat now;
     if (lstat(path_.c_str(), &now) != 0) {
       if (errno != ENOENT) {

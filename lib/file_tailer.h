@@ -13,6 +13,8 @@
 // other non-regular file is refused without blocking, and Drain() returns the
 // reason (naming the file, never quoting it) until a regular file takes the
 // name again.
+//
+// Resuming from a cursor starts elsewhere: StartAt().
 #pragma once
 
 #include <sys/stat.h>
@@ -22,7 +24,10 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "cursor.h"
 #include "dispatch.h"
 #include "status.h"
 #include "unique_fd.h"
@@ -52,8 +57,16 @@ class FileTailer {
   // when set and the file exists, runs with its fd and that offset before
   // the fd is closed (e.g. to read what came before). A file that cannot be
   // followed is not an error here: Drain() reports it (see file_error()).
-  Status Start(bool from_start = false,
-               const std::function<void(int fd, off_t offset)>& while_open = nullptr);
+  using WhileOpen = std::function<void(int fd, off_t offset)>;
+  Status Start(bool from_start = false, const WhileOpen& while_open = nullptr);
+  // The file (dev, ino) a rotated or current log may be found under.
+  using FileId = std::pair<dev_t, ino_t>;
+  // Follows `fd` (this file, or the one it was rotated to) from `offset`,
+  // the end of a line; once it is drained, each of `then` (later rotations,
+  // found again by inode) and the file at path() from their start.
+  // `while_open` as for Start().
+  Status StartAt(UniqueFd fd, uint64_t offset, std::vector<FileId> then = {},
+                 const WhileOpen& while_open = nullptr);
   // Delivers complete lines until the file (and any successor at the same
   // path) is exhausted or about `byte_budget` bytes were read. *more is set
   // when the budget ran out before the end.
@@ -64,9 +77,16 @@ class FileTailer {
   // simply absent).
   const Status& file_error() const { return file_error_; }
 
+  // Inside LineSink::OnLine: the cursor of the position right after the
+  // line being delivered, for `source` ("dns", "audit").
+  std::string LineCursor(std::string_view source) const;
+
  private:
   Status DrainOpen(LineSink& sink, size_t byte_budget, bool* more);
   Status OpenCurrent(bool at_end);
+  Status Adopt(UniqueFd fd, const struct stat& st, off_t offset);
+  // Moves to the next rotated file of the resume backlog; *found: it is open.
+  Status NextBacklog(bool* found);
   // Reopens the followed inode (by name, or where a rotation moved it).
   Status Reopen(bool* found);
   Status WatchInode();
@@ -100,6 +120,14 @@ class FileTailer {
   Status file_error_;  // set while the name holds a file we refuse
   int64_t too_long_reported_ms_ = -1;  // last OnLineTooLong call
   uint64_t too_long_unreported_ = 0;
+  // Rotated files still to read from their start before path() (resume),
+  // the next one last.
+  std::vector<FileId> backlog_;
+  // The chunk Consume() is splitting (empty outside it), the file offset of
+  // its first byte, and the end of the line being delivered within it.
+  std::string_view chunk_;
+  off_t chunk_start_ = 0;
+  size_t line_end_ = 0;
 };
 
 }  // namespace sw

@@ -51,6 +51,11 @@ Status NflogFeed::Start(bool) {
   Status s = Connect();
   if (s.ok()) {
     status_ = 0;
+    // Packets have no history to resume from: say so, once.
+    if (!opts_.dns_cursor.empty() || !opts_.audit_cursor.empty())
+      host_.sink().Emit(WatchEvent(container_, "gap",
+                                   "nflog: packets logged while the watcher was down are unknown "
+                                   "(NFLOG keeps no history)"));
     return s;
   }
   if (opts_.nflog_required) return s;

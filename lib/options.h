@@ -27,6 +27,10 @@ struct Options {
   // Bytes at the end of an existing dnsmasq.log read at open to seed the
   // IP -> domain map (0: none).
   uint64_t dns_seed_bytes = 8u << 20;
+  // Saved cursors to resume from; empty: start at the end of the file.
+  std::string dns_cursor;
+  std::string audit_cursor;
+  bool json_cursor = false;  // sw_event_json() includes the cursor
 };
 
 }  // namespace sw

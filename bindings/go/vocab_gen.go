@@ -33,6 +33,7 @@ const (
 	ActionStateDirRestored  = Action(swc.SW_ACTION_STATE_DIR_RESTORED)
 	ActionTierNotDnsmasq    = Action(swc.SW_ACTION_TIER_NOT_DNSMASQ)
 	ActionTierDnsmasq       = Action(swc.SW_ACTION_TIER_DNSMASQ)
+	ActionGap               = Action(swc.SW_ACTION_GAP)
 	ActionSetup             = Action(swc.SW_ACTION_SETUP)
 	ActionTeardown          = Action(swc.SW_ACTION_TEARDOWN)
 	ActionAllow             = Action(swc.SW_ACTION_ALLOW)
@@ -78,6 +79,7 @@ var actions = [...]Action{
 	ActionStateDirRestored,
 	ActionTierNotDnsmasq,
 	ActionTierDnsmasq,
+	ActionGap,
 	ActionSetup,
 	ActionTeardown,
 	ActionAllow,

@@ -43,19 +43,19 @@ typedef _gostring_ swig_type_8;
 typedef long long swig_type_9;
 typedef _gostring_ swig_type_10;
 typedef _gostring_ swig_type_11;
-typedef long long swig_type_12;
-typedef _gostring_ swig_type_13;
+typedef _gostring_ swig_type_12;
+typedef long long swig_type_13;
 typedef _gostring_ swig_type_14;
 typedef _gostring_ swig_type_15;
 typedef _gostring_ swig_type_16;
 typedef _gostring_ swig_type_17;
-typedef long long swig_type_18;
-typedef _gostring_ swig_type_19;
+typedef _gostring_ swig_type_18;
+typedef long long swig_type_19;
 typedef _gostring_ swig_type_20;
-typedef long long swig_type_21;
-typedef _gostring_ swig_type_22;
-typedef long long swig_type_23;
-typedef _gostring_ swig_type_24;
+typedef _gostring_ swig_type_21;
+typedef long long swig_type_22;
+typedef _gostring_ swig_type_23;
+typedef long long swig_type_24;
 typedef _gostring_ swig_type_25;
 typedef _gostring_ swig_type_26;
 typedef _gostring_ swig_type_27;
@@ -63,19 +63,21 @@ typedef _gostring_ swig_type_28;
 typedef _gostring_ swig_type_29;
 typedef _gostring_ swig_type_30;
 typedef _gostring_ swig_type_31;
-typedef long long swig_type_32;
-typedef long long swig_type_33;
+typedef _gostring_ swig_type_32;
+typedef _gostring_ swig_type_33;
 typedef long long swig_type_34;
-typedef _gostring_ swig_type_35;
+typedef long long swig_type_35;
 typedef long long swig_type_36;
-typedef long long swig_type_37;
-typedef _gostring_ swig_type_38;
-typedef _gostring_ swig_type_39;
+typedef _gostring_ swig_type_37;
+typedef long long swig_type_38;
+typedef long long swig_type_39;
 typedef _gostring_ swig_type_40;
 typedef _gostring_ swig_type_41;
 typedef _gostring_ swig_type_42;
 typedef _gostring_ swig_type_43;
-typedef long long swig_type_44;
+typedef _gostring_ swig_type_44;
+typedef _gostring_ swig_type_45;
+typedef long long swig_type_46;
 extern void _wrap_Swig_free_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_swc_83b7e386ff2809f5(swig_intgo arg1);
 extern swig_intgo _wrap_SW_ETIER_swc_83b7e386ff2809f5(void);
@@ -126,7 +128,9 @@ extern swig_intgo _wrap_sw_options_set_nflog_action_swc_83b7e386ff2809f5(uintptr
 extern swig_intgo _wrap_sw_options_set_max_line_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
 extern swig_intgo _wrap_sw_options_set_domain_map_size_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
 extern swig_intgo _wrap_sw_options_set_dns_seed_bytes_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_9 arg2);
-extern swig_intgo _wrap_sw_open_swc_83b7e386ff2809f5(swig_type_10 arg1, swig_type_11 arg2, uintptr_t arg3, uintptr_t arg4);
+extern swig_intgo _wrap_sw_options_set_cursor_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2, swig_type_10 arg3);
+extern swig_intgo _wrap_sw_options_set_json_cursor_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_open_swc_83b7e386ff2809f5(swig_type_11 arg1, swig_type_12 arg2, uintptr_t arg3, uintptr_t arg4);
 extern void _wrap_sw_close_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_fd_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_poll_swc_83b7e386ff2809f5(uintptr_t arg1);
@@ -141,43 +145,44 @@ extern swig_intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_83b7e386ff2809f5(void);
 extern swig_intgo _wrap_SW_STAT_NFLOG_LOST_swc_83b7e386ff2809f5(void);
 extern swig_intgo _wrap_SW_STAT_DEDUPED_swc_83b7e386ff2809f5(void);
 extern swig_intgo _wrap_SW_STAT_RESCANS_swc_83b7e386ff2809f5(void);
-extern swig_type_12 _wrap_sw_stat_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
+extern swig_type_13 _wrap_sw_stat_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
 extern swig_intgo _wrap_sw_host_new_swc_83b7e386ff2809f5(uintptr_t arg1, uintptr_t arg2);
 extern void _wrap_sw_host_close_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_host_fd_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_host_poll_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_host_next_event_swc_83b7e386ff2809f5(uintptr_t arg1, uintptr_t arg2);
-extern swig_intgo _wrap_sw_host_add_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_13 arg2, swig_type_14 arg3, uintptr_t arg4);
-extern swig_intgo _wrap_sw_host_add_explain_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_15 arg2, swig_type_16 arg3, uintptr_t arg4, swig_type_17 arg5, swig_type_18 arg6);
-extern swig_intgo _wrap_sw_host_remove_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_19 arg2);
-extern swig_intgo _wrap_sw_host_follow_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_20 arg2);
-extern swig_type_21 _wrap_sw_host_size_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_host_source_status_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_22 arg2, swig_intgo arg3);
-extern swig_type_23 _wrap_sw_host_stat_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_host_add_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_14 arg2, swig_type_15 arg3, uintptr_t arg4);
+extern swig_intgo _wrap_sw_host_add_explain_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_16 arg2, swig_type_17 arg3, uintptr_t arg4, swig_type_18 arg5, swig_type_19 arg6);
+extern swig_intgo _wrap_sw_host_remove_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_20 arg2);
+extern swig_intgo _wrap_sw_host_follow_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_21 arg2);
+extern swig_type_22 _wrap_sw_host_size_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_intgo _wrap_sw_host_source_status_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_23 arg2, swig_intgo arg3);
+extern swig_type_24 _wrap_sw_host_stat_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
 extern void _wrap_sw_event_free_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_24 _wrap_sw_event_ts_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_25 _wrap_sw_event_source_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_26 _wrap_sw_event_action_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_27 _wrap_sw_event_container_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_28 _wrap_sw_event_domain_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_29 _wrap_sw_event_query_type_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_30 _wrap_sw_event_dest_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_31 _wrap_sw_event_detail_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_25 _wrap_sw_event_ts_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_26 _wrap_sw_event_source_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_27 _wrap_sw_event_action_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_28 _wrap_sw_event_container_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_29 _wrap_sw_event_domain_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_30 _wrap_sw_event_query_type_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_31 _wrap_sw_event_dest_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_32 _wrap_sw_event_detail_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_33 _wrap_sw_event_cursor_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_event_port_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_event_proto_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_32 _wrap_sw_event_uid_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_33 _wrap_sw_event_gid_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_34 _wrap_sw_event_uid_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_35 _wrap_sw_event_gid_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_event_icmp_type_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_34 _wrap_sw_event_suppressed_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_35 _wrap_sw_event_json_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_36 _wrap_sw_event_list_size_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern uintptr_t _wrap_sw_event_list_get_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_37 arg2);
+extern swig_type_36 _wrap_sw_event_suppressed_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_37 _wrap_sw_event_json_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_38 _wrap_sw_event_list_size_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern uintptr_t _wrap_sw_event_list_get_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_39 arg2);
 extern void _wrap_sw_event_list_free_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_audit_open_swc_83b7e386ff2809f5(swig_type_38 arg1, uintptr_t arg2);
+extern swig_intgo _wrap_sw_audit_open_swc_83b7e386ff2809f5(swig_type_40 arg1, uintptr_t arg2);
 extern void _wrap_sw_audit_close_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_audit_set_enabled_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_audit_write_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_39 arg2, swig_type_40 arg3, swig_type_41 arg4, swig_type_42 arg5);
-extern swig_intgo _wrap_sw_audit_tail_swc_83b7e386ff2809f5(swig_type_43 arg1, swig_type_44 arg2, uintptr_t arg3);
+extern swig_intgo _wrap_sw_audit_write_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_41 arg2, swig_type_42 arg3, swig_type_43 arg4, swig_type_44 arg5);
+extern swig_intgo _wrap_sw_audit_tail_swc_83b7e386ff2809f5(swig_type_45 arg1, swig_type_46 arg2, uintptr_t arg3);
 #undef intgo
 */
 import "C"
@@ -498,6 +503,7 @@ const SW_ACTION_STATE_DIR_REMOVED string = "state_dir_removed"
 const SW_ACTION_STATE_DIR_RESTORED string = "state_dir_restored"
 const SW_ACTION_TIER_NOT_DNSMASQ string = "tier_not_dnsmasq"
 const SW_ACTION_TIER_DNSMASQ string = "tier_dnsmasq"
+const SW_ACTION_GAP string = "gap"
 const SW_ACTION_SETUP string = "setup"
 const SW_ACTION_TEARDOWN string = "teardown"
 const SW_ACTION_ALLOW string = "allow"
@@ -630,13 +636,33 @@ func Sw_options_set_dns_seed_bytes(arg1 Struct_SS_sw_options, arg2 uint64) (_swi
 	return swig_r
 }
 
+func Sw_options_set_cursor(arg1 Struct_SS_sw_options, arg2 uint, arg3 string) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_sw_options_set_cursor_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sw_options_set_json_cursor(arg1 Struct_SS_sw_options, arg2 int) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_sw_options_set_json_cursor_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	return swig_r
+}
+
 func Sw_open(arg1 string, arg2 string, arg3 Struct_SS_sw_options, arg4 Struct_SS_sw_watcher) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_sw_open_swc_83b7e386ff2809f5(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_sw_open_swc_83b7e386ff2809f5(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -804,7 +830,7 @@ func Sw_host_add(arg1 Struct_SS_sw_host, arg2 string, arg3 string, arg4 Struct_S
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_sw_host_add_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_sw_host_add_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_15)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -822,7 +848,7 @@ func Sw_host_add_explain(arg1 Struct_SS_sw_host, arg2 string, arg3 string, arg4 
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (int)(C._wrap_sw_host_add_explain_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_15)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_16)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_4)), C.swig_type_18(_swig_i_5)))
+	swig_r = (int)(C._wrap_sw_host_add_explain_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_16)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3), *(*C.swig_type_18)(unsafe.Pointer(&_swig_i_4)), C.swig_type_19(_swig_i_5)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -839,7 +865,7 @@ func Sw_host_remove(arg1 Struct_SS_sw_host, arg2 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_host_remove_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_sw_host_remove_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -850,7 +876,7 @@ func Sw_host_follow(arg1 Struct_SS_sw_host, arg2 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_host_follow_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_sw_host_follow_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_21)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -869,7 +895,7 @@ func Sw_host_source_status(arg1 Struct_SS_sw_host, arg2 string, arg3 uint) (_swi
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_sw_host_source_status_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_22)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
+	swig_r = (int)(C._wrap_sw_host_source_status_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -985,6 +1011,18 @@ func Sw_event_detail(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	return swig_r_1
 }
 
+func Sw_event_cursor(arg1 Struct_SS_sw_event) (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	swig_r_p := C._wrap_sw_event_cursor_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+
+	swig_r_1 = swcCopyString(swig_r)
+
+	return swig_r_1
+}
+
 func Sw_event_port(arg1 Struct_SS_sw_event) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
@@ -1050,7 +1088,7 @@ func Sw_event_list_get(arg1 Struct_SS_sw_event_list, arg2 int64) (_swig_ret Stru
 	var swig_r Struct_SS_sw_event
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_list_get_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_type_37(_swig_i_1))))
+	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_list_get_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_type_39(_swig_i_1))))
 	return swig_r
 }
 
@@ -1063,7 +1101,7 @@ func Sw_audit_open(arg1 string, arg2 Struct_SS_sw_audit_log) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_sw_audit_open_swc_83b7e386ff2809f5(*(*C.swig_type_38)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_audit_open_swc_83b7e386ff2809f5(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1090,7 +1128,7 @@ func Sw_audit_write(arg1 Struct_SS_sw_audit_log, arg2 string, arg3 string, arg4 
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_sw_audit_write_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_40)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_sw_audit_write_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1111,7 +1149,7 @@ func Sw_audit_tail(arg1 string, arg2 int64, arg3 Struct_SS_sw_event_list) (_swig
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_sw_audit_tail_swc_83b7e386ff2809f5(*(*C.swig_type_43)(unsafe.Pointer(&_swig_i_0)), C.swig_type_44(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_sw_audit_tail_swc_83b7e386ff2809f5(*(*C.swig_type_45)(unsafe.Pointer(&_swig_i_0)), C.swig_type_46(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}

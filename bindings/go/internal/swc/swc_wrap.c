@@ -975,6 +975,43 @@ intgo _wrap_sw_options_set_dns_seed_bytes_swc_83b7e386ff2809f5(struct sw_options
 }
 
 
+intgo _wrap_sw_options_set_cursor_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
+  sw_options *arg1 = (sw_options *) 0 ;
+  unsigned int arg2 ;
+  char *arg3 = (char *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_options **)&_swig_go_0; 
+  arg2 = (unsigned int)_swig_go_1; 
+  
+  arg3 = (char *)malloc(_swig_go_2.n + 1);
+  memcpy(arg3, _swig_go_2.p, _swig_go_2.n);
+  arg3[_swig_go_2.n] = '\0';
+  
+  
+  result = (int)sw_options_set_cursor(arg1,arg2,(char const *)arg3);
+  _swig_go_result = result; 
+  free(arg3); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_options_set_json_cursor_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+  sw_options *arg1 = (sw_options *) 0 ;
+  int arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_options **)&_swig_go_0; 
+  arg2 = (int)_swig_go_1; 
+  
+  result = (int)sw_options_set_json_cursor(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
 intgo _wrap_sw_open_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
@@ -1525,6 +1562,19 @@ _gostring_ _wrap_sw_event_detail_swc_83b7e386ff2809f5(struct sw_event *_swig_go_
   arg1 = *(sw_event **)&_swig_go_0; 
   
   result = (char *)sw_event_detail((struct sw_event const *)arg1);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_sw_event_cursor_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+  sw_event *arg1 = (sw_event *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(sw_event **)&_swig_go_0; 
+  
+  result = (char *)sw_event_cursor((struct sw_event const *)arg1);
   _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
   return _swig_go_result;
 }

@@ -60,6 +60,7 @@ pub const SW_ACTION_STATE_DIR_REMOVED: &[u8; 18] = b"state_dir_removed\0";
 pub const SW_ACTION_STATE_DIR_RESTORED: &[u8; 19] = b"state_dir_restored\0";
 pub const SW_ACTION_TIER_NOT_DNSMASQ: &[u8; 17] = b"tier_not_dnsmasq\0";
 pub const SW_ACTION_TIER_DNSMASQ: &[u8; 13] = b"tier_dnsmasq\0";
+pub const SW_ACTION_GAP: &[u8; 4] = b"gap\0";
 pub const SW_ACTION_SETUP: &[u8; 6] = b"setup\0";
 pub const SW_ACTION_TEARDOWN: &[u8; 9] = b"teardown\0";
 pub const SW_ACTION_ALLOW: &[u8; 6] = b"allow\0";
@@ -140,7 +141,18 @@ extern "C" {
         opts: *mut sw_options,
         bytes: u64,
     ) -> ::std::os::raw::c_int;
-    #[doc = " Watches state_dir for `container`. opts may be NULL for defaults. On success\n stores a new handle in *out and returns 0. Returns -SW_ETIER when dns.tier is\n absent, not a regular file (a symlink is refused) or not \"dnsmasq\",\n -ENOENT / -ENOTDIR for a bad state_dir. Never blocks (FIFOs are refused).\n A log or list file that cannot be used is no error here: it is reported\n as a \"source_error\" watch event. Only lines appended after this call are\n reported."]
+    #[doc = " Resume `source` (SW_SOURCE_DNS or SW_SOURCE_AUDIT, one bit) right after\n `cursor`, a string sw_event_cursor() returned for an event of that source\n (see \"Cursors and resume\" above). Set one per source; a host watching many\n containers keeps one per container per source (options of sw_host_add).\n NULL or \"\" clears it: the source then starts at the end of its file (only\n new lines are reported). Any other string is accepted here; one that\n cannot be honoured gives a \"gap\" event at sw_open(). Returns -EINVAL for a\n NULL opts or another source. Since 1.1."]
+    pub fn sw_options_set_cursor(
+        opts: *mut sw_options,
+        source: ::std::os::raw::c_uint,
+        cursor: *const ::std::os::raw::c_char,
+    ) -> ::std::os::raw::c_int;
+    #[doc = " Nonzero: sw_event_json() ends with a \"cursor\" key for events that have one.\n Default 0: the JSON line has no cursor. Since 1.1."]
+    pub fn sw_options_set_json_cursor(
+        opts: *mut sw_options,
+        enabled: ::std::os::raw::c_int,
+    ) -> ::std::os::raw::c_int;
+    #[doc = " Watches state_dir for `container`. opts may be NULL for defaults. On success\n stores a new handle in *out and returns 0. Returns -SW_ETIER when dns.tier is\n absent, not a regular file (a symlink is refused) or not \"dnsmasq\",\n -ENOENT / -ENOTDIR for a bad state_dir. Never blocks (FIFOs are refused).\n A log or list file that cannot be used is no error here: it is reported\n as a \"source_error\" watch event. Only lines appended after this call are\n reported, unless opts carry cursors."]
     pub fn sw_open(
         state_dir: *const ::std::os::raw::c_char,
         container: *const ::std::os::raw::c_char,
@@ -231,6 +243,8 @@ extern "C" {
     pub fn sw_event_query_type(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     pub fn sw_event_dest(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     pub fn sw_event_detail(ev: *const sw_event) -> *const ::std::os::raw::c_char;
+    #[doc = " Where to resume after this event: an opaque printable string (ASCII, at\n most 128 bytes) for events of the dns and audit sources, \"\" for others.\n Pass it to sw_options_set_cursor(). Since 1.1."]
+    pub fn sw_event_cursor(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     #[doc = " Integer fields: port and IP protocol number are 0 when absent; uid, gid\n and icmp_type are -1 when absent."]
     pub fn sw_event_port(ev: *const sw_event) -> ::std::os::raw::c_int;
     pub fn sw_event_proto(ev: *const sw_event) -> ::std::os::raw::c_int;
@@ -239,7 +253,7 @@ extern "C" {
     pub fn sw_event_icmp_type(ev: *const sw_event) -> ::std::os::raw::c_int;
     #[doc = " How many more occurrences of its key the event stands for besides itself:\n set on an event reporting repeats that dedup held back, else 0. Since 1.1."]
     pub fn sw_event_suppressed(ev: *const sw_event) -> u64;
-    #[doc = " The event as one JSON object without a newline: keys ts, source, action,\n container, then domain, query_type, dest, detail, port, proto, uid, gid,\n icmp_type, suppressed when non-empty, in that order. Borrowed from ev; *len (if not\n NULL) receives the length. Built when the event is made, so reading it\n (like every accessor) never modifies the event: threads may share one."]
+    #[doc = " The event as one JSON object without a newline: keys ts, source, action,\n container, then domain, query_type, dest, detail, port, proto, uid, gid,\n icmp_type, suppressed when non-empty, in that order (then cursor, when\n sw_options_set_json_cursor() asked for it). Borrowed from ev; *len (if not\n NULL) receives the length. Built when the event is made, so reading it\n (like every accessor) never modifies the event: threads may share one."]
     pub fn sw_event_json(ev: *const sw_event, len: *mut usize) -> *const ::std::os::raw::c_char;
     #[doc = " ---- Event lists (from sw_audit_tail) ----"]
     pub fn sw_event_list_size(list: *const sw_event_list) -> usize;

@@ -53,6 +53,8 @@ names! {
         TierNotDnsmasq = SW_ACTION_TIER_NOT_DNSMASQ,
         /// `"tier_dnsmasq"`
         TierDnsmasq = SW_ACTION_TIER_DNSMASQ,
+        /// `"gap"`
+        Gap = SW_ACTION_GAP,
         /// `"setup"`
         Setup = SW_ACTION_SETUP,
         /// `"teardown"`
