@@ -53,6 +53,24 @@ check "text output is a readable line without escapes" bash -c "grep -q 'blocked
 "$swcat" --state "$dir" --source audit -n 3 web | head -n 1 > /dev/null
 check "closed stdout exits 0" [ "${PIPESTATUS[0]}" -eq 0 ]
 
+# --cursor-file with --no-follow: a catch-up that prints what was missed and
+# exits. A cursor file swcat cannot use gives one gap event, then the file
+# from its start; the file is then replaced by usable cursors.
+cf="$tmp/cursors"; out="$tmp/outc"
+printf 'audit not-a-cursor\n' > "$cf"
+timeout 10 "$swcat" --state "$dir" --source audit --cursor-file "$cf" --no-follow web > "$out"; rc=$?
+check "--no-follow exits 0 by itself" [ $rc -eq 0 ]
+check "an unusable cursor: one gap event with the reason" bash -c "sed -n 1p '$out' | grep -q '\"action\":\"gap\".*audit: cannot resume from the cursor: the cursor is not one this library wrote'"
+check "then audit.jsonl from its start" bash -c "[ \$(grep -c '\"source\":\"audit\"' '$out') -eq 3 ] && sed -n 2p '$out' | grep -q '\"action\":\"a1\"'"
+check "the cursor file now holds a cursor" grep -q '^audit sw1\.' "$cf"
+check "no temp file left" [ ! -e "$cf.tmp" ]
+printf '{"action":"a4","container":"web"}\n' >> "$dir/audit.jsonl"
+timeout 10 "$swcat" --state "$dir" --source audit --cursor-file "$cf" --no-follow web > "$out"; rc=$?
+check "the next catch-up prints only what was missed" bash -c "[ $rc -eq 0 ] && [ \$(wc -l < '$out') -eq 1 ] && grep -q '\"action\":\"a4\"' '$out'"
+timeout 10 "$swcat" --state "$dir" --source audit --cursor-file "$cf" --no-follow --show-cursor web > "$out"; rc=$?
+check "and nothing when nothing was missed" bash -c "[ $rc -eq 0 ] && [ ! -s '$out' ]"
+"$swcat" --state-dir "$root" --cursor-file "$cf" web db 2>/dev/null; check "--cursor-file with several containers exits 2" [ $? -eq 2 ]
+
 # Several containers in one host; --all picks up a container created live.
 mkdir -p "$root/containers/db"; echo dnsmasq > "$root/containers/db/dns.tier"
 out="$tmp/out3"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "libshieldwatch.h"
+#include "swcat_cursor.h"
 #include "swcat_export.h"
 #include "swcat_filter.h"
 #include "swcat_summary.h"
@@ -35,6 +36,9 @@ struct config {
   long dedup_ms;
   int dedup_once;
   int no_follow;
+  const char *cursor_file;       /* --cursor-file */
+  int show_cursor;
+  struct swcat_cursors *cursors; /* with --cursor-file */
   struct swcat_filter filter;
   struct swcat_export *export;   /* -o journal / syslog */
   struct swcat_summary *summary; /* --summary */
@@ -66,7 +70,11 @@ static void usage(FILE *out) {
         "  --summary          per container, blocked domains and destinations with\n"
         "                     counts, first and last seen (text on a TTY, else JSON)\n"
         "  --sort count|recent  order of --summary (default count)\n"
-        "  --no-follow        print -n / --summary history, then exit\n"
+        "  --no-follow        print what is there to read (-n / --summary history,\n"
+        "                     with --cursor-file what was missed), then exit\n"
+        "  --cursor-file PATH resume after the cursors saved in PATH (if it exists)\n"
+        "                     and save them there after each batch (one CONTAINER)\n"
+        "  --show-cursor      add each event's cursor to its JSON line\n"
         "  -o journal         send events to journald (SHIELDWATCH_* fields)\n"
         "  -o syslog[=unix:PATH|udp:HOST:PORT|tcp:HOST:PORT]\n"
         "                     send RFC 5424 syslog (default unix:/dev/log)\n"
@@ -312,11 +320,22 @@ static int run(const struct config *cfg, struct stream *w) {
     sw_event *ev;
     while ((r = stream_next(w, &ev)) == 1) {
       int out = print_event(cfg, ev);
+      if (out == OUT_OK && cfg->cursors) swcat_cursors_note(cfg->cursors, ev);
       sw_event_free(ev);
       if (out != OUT_OK) { status = exit_status(out); goto out; }
     }
     if (r < 0) { status = die("next event", r); break; }
-    if (cfg->no_follow) break;
+    if (cfg->cursors && (r = swcat_cursors_save(cfg->cursor_file, cfg->cursors)) < 0) {
+      status = die(cfg->cursor_file, r);
+      break;
+    }
+    if (cfg->no_follow) {
+      /* Caught up when the fd has nothing more: no queued events, no file
+       * left to read. */
+      struct pollfd ready = {.fd = stream_fd(w), .events = POLLIN};
+      if (poll(&ready, 1, 0) == 0) break;
+      continue;
+    }
     int timeout = cfg->summary ? swcat_summary_tick(cfg->summary, stdout, !cfg->json) : -1;
     if (timeout == -2) goto out; /* reader went away */
     if (poll(fds, 3, timeout) < 0 && errno != EINTR) { status = die("poll", errno); break; }
@@ -385,7 +404,7 @@ int main(int argc, char **argv) {
   const char *fmt = NULL;
   enum { OPT_STATE_DIR = 256, OPT_STATE, OPT_SOURCE, OPT_NETNS, OPT_GROUP, OPT_DEDUP,
          OPT_DEDUP_ONCE, OPT_ACTION, OPT_DOMAIN, OPT_CONTAINER, OPT_SUMMARY, OPT_SORT,
-         OPT_NO_FOLLOW, OPT_ALL };
+         OPT_NO_FOLLOW, OPT_ALL, OPT_CURSOR_FILE, OPT_SHOW_CURSOR };
   int summary = 0;
   enum swcat_sort sort = SWCAT_SORT_COUNT;
   static const struct option longopts[] = {
@@ -404,6 +423,8 @@ int main(int argc, char **argv) {
       {"sort", required_argument, 0, OPT_SORT},
       {"no-follow", no_argument, 0, OPT_NO_FOLLOW},
       {"all", no_argument, 0, OPT_ALL},
+      {"cursor-file", required_argument, 0, OPT_CURSOR_FILE},
+      {"show-cursor", no_argument, 0, OPT_SHOW_CURSOR},
       {"help", no_argument, 0, 'h'},
       {"version", no_argument, 0, 'V'},
       {0, 0, 0, 0}};
@@ -456,6 +477,8 @@ int main(int argc, char **argv) {
         break;
       case OPT_NO_FOLLOW: cfg.no_follow = 1; break;
       case OPT_ALL: cfg.all = 1; break;
+      case OPT_CURSOR_FILE: cfg.cursor_file = optarg; break;
+      case OPT_SHOW_CURSOR: cfg.show_cursor = 1; break;
       case 'h': usage(stdout); return 0;
       case 'V': printf("swcat %s\n", sw_version()); return 0;
       default: usage(stderr); return 2;
@@ -481,6 +504,10 @@ int main(int argc, char **argv) {
   }
   if (cfg.state_dir && (cfg.all || cfg.ncontainers != 1)) {
     fprintf(stderr, "swcat: --state names one container's dir\n");
+    return 2;
+  }
+  if (cfg.cursor_file && (cfg.all || cfg.ncontainers != 1)) {
+    fprintf(stderr, "swcat: --cursor-file follows one container\n");
     return 2;
   }
   cfg.container = cfg.all ? NULL : argv[optind];
@@ -517,6 +544,17 @@ int main(int argc, char **argv) {
   if (cfg.nflog_group >= 0) sw_options_set_nflog_group(opts, (uint16_t)cfg.nflog_group);
   if (cfg.dedup_ms >= 0) sw_options_set_dedup_window_ms(opts, (uint32_t)cfg.dedup_ms);
   if (cfg.dedup_once) sw_options_set_dedup_mode(opts, SW_DEDUP_ONCE);
+  if (cfg.show_cursor) sw_options_set_json_cursor(opts, 1);
+  struct swcat_cursors cursors = {{0}, {0}, 0};
+  if (cfg.cursor_file) {
+    int r = swcat_cursors_read(cfg.cursor_file, &cursors);
+    if (r < 0) {
+      sw_options_free(opts);
+      return die(cfg.cursor_file, r);
+    }
+    swcat_cursors_apply(&cursors, opts);
+    cfg.cursors = &cursors;
+  }
   int status = cfg.all || cfg.ncontainers > 1 ? run_host(&cfg, opts) : run_watcher(&cfg, opts);
   sw_options_free(opts);
   swcat_export_close(cfg.export);
