@@ -35,6 +35,9 @@ type Event struct {
 	// Dedup: this event also stands for Suppressed more occurrences of its
 	// key that were not emitted (see WithDedupWindow); 0 when absent.
 	Suppressed uint64 `json:"suppressed,omitempty"`
+	// Cursor is where to resume after this event (dns and audit events; ""
+	// otherwise): store it and pass it back with WithCursor. Not in the JSON.
+	Cursor string `json:"-"`
 
 	raw string // sw_event_json's text, for events that came from the library
 }
@@ -74,6 +77,7 @@ func eventFromC(ev swc.Struct_SS_sw_event) Event {
 		Port:       swc.Sw_event_port(ev),
 		Proto:      swc.Sw_event_proto(ev),
 		Suppressed: swc.Sw_event_suppressed(ev),
+		Cursor:     swc.Sw_event_cursor(ev),
 		raw:        swc.Sw_event_json(ev),
 	}
 	if v := swc.Sw_event_uid(ev); v >= 0 {

@@ -193,6 +193,20 @@ func WithDNSSeedBytes(bytes uint64) Option {
 	}
 }
 
+// WithCursor resumes source (SourceDNS or SourceAudit) right after cursor,
+// an Event.Cursor saved earlier; "" starts at the end of the file. A cursor
+// that cannot be honoured makes the source read its current file from the
+// start after a "gap" event saying why. Delivery is at-least-once after the
+// last saved cursor (exactly-once when each event's cursor is saved as it
+// is handled); see the C header.
+func WithCursor(source Source, cursor string) Option {
+	return func(s *settings) {
+		s.add("cursor", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_cursor(o, uint(source), cursor)
+		})
+	}
+}
+
 // newCOptions builds a C sw_options from opts; the caller frees it.
 func newCOptions(opts []Option) (swc.Struct_SS_sw_options, error) {
 	var s settings

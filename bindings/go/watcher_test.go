@@ -519,3 +519,26 @@ func TestDedupWindowRounding(t *testing.T) {
 		}
 	}
 }
+
+func TestResumeFromCursor(t *testing.T) {
+	s := newStateDir(t)
+	w := openWatcher(t, s, "c1", WithSources(SourceAudit))
+	s.audit(`{"container":"c1","action":"a1"}`, `{"container":"c1","action":"a2"}`)
+	first := nextWithin(t, w, 5*time.Second)
+	nextWithin(t, w, 5*time.Second)
+	w.Close()
+	if first.Cursor == "" || strings.Contains(first.JSON(), "cursor") {
+		t.Fatalf("cursor %q, JSON %s", first.Cursor, first.JSON())
+	}
+	s.audit(`{"container":"c1","action":"a3"}`) // while down
+	w = openWatcher(t, s, "c1", WithSources(SourceAudit), WithCursor(SourceAudit, first.Cursor))
+	for _, want := range []Action{"a2", "a3"} {
+		if ev := nextWithin(t, w, 5*time.Second); ev.Action != want {
+			t.Fatalf("got %s, want action %s", ev.JSON(), want)
+		}
+	}
+	expectNone(t, w, 200*time.Millisecond)
+	if _, err := Open(s.dir, "c1", WithCursor(SourceNFLOG, "x")); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("WithCursor(SourceNFLOG) = %v, want EINVAL", err)
+	}
+}
