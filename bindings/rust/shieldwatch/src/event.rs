@@ -34,6 +34,7 @@ pub struct Event {
     gid: Option<u32>,
     icmp_type: Option<u8>,
     suppressed: u64,
+    cursor: String,
     json: String,
 }
 
@@ -79,6 +80,7 @@ impl Event {
             gid: u32::try_from(sys::sw_event_gid(ev)).ok(),
             icmp_type: u8::try_from(sys::sw_event_icmp_type(ev)).ok(),
             suppressed: sys::sw_event_suppressed(ev),
+            cursor: copy_str(sys::sw_event_cursor(ev)),
             json,
         }
     }
@@ -167,6 +169,14 @@ impl Event {
     pub fn suppressed(&self) -> u64 {
         self.suppressed
     }
+
+    /// Where to resume after this event (`dns` and `audit` events; `""`
+    /// otherwise): store it and pass it back with
+    /// [`Options::cursor`](crate::Options::cursor). Not part of the JSON.
+    pub fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
     /// The library's own rendering of the event: one JSON object, no
     /// trailing newline (keys `ts`, `source`, `action`, `container`, then the
     /// non-empty ones of `domain`, `query_type`, `dest`, `detail`, `port`,

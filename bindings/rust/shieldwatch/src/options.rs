@@ -119,6 +119,7 @@ pub struct Options {
     max_line: Option<u32>,
     domain_map_size: Option<u32>,
     dns_seed_bytes: Option<u64>,
+    cursors: Vec<(Sources, String)>,
 }
 
 impl Options {
@@ -207,6 +208,18 @@ impl Options {
         self
     }
 
+    /// Resume `source` ([`Sources::DNS`] or [`Sources::AUDIT`]) right after
+    /// `cursor`, an [`Event::cursor`](crate::Event::cursor) saved earlier;
+    /// `""` starts at the end of the file. A cursor that cannot be honoured
+    /// makes the source read its current file from the start after a `"gap"`
+    /// event saying why. Delivery is at-least-once after the last saved
+    /// cursor (exactly-once when each event's cursor is saved as it is
+    /// handled). Another source makes `open` fail with `EINVAL`.
+    pub fn cursor(mut self, source: Sources, cursor: impl Into<String>) -> Options {
+        self.cursors.push((source, cursor.into()));
+        self
+    }
+
     /// Builds the C options object.
     pub(crate) fn to_raw(&self) -> io::Result<RawOptions> {
         // SAFETY: plain constructor; NULL means out of memory.
@@ -255,6 +268,14 @@ impl Options {
             }
             if let Some(n) = self.dns_seed_bytes {
                 check(sys::sw_options_set_dns_seed_bytes(p, n))?;
+            }
+            for (source, cursor) in &self.cursors {
+                let cursor = CString::new(cursor.as_str()).map_err(|_| nul_error("cursor"))?;
+                check(sys::sw_options_set_cursor(
+                    p,
+                    source.bits(),
+                    cursor.as_ptr(),
+                ))?;
             }
         }
         Ok(opts)

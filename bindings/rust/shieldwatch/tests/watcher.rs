@@ -301,3 +301,27 @@ fn runtime_version_has_the_header_major() {
     assert!(v.starts_with(&major), "{v}");
     assert_eq!(v.split('.').count(), 3, "{v}");
 }
+
+#[test]
+fn resumes_right_after_a_saved_cursor() {
+    let dir = StateDir::new();
+    let mut w =
+        Watcher::open(dir.path(), "c1", Options::new().sources(Sources::AUDIT)).expect("open");
+    dir.audit("c1", "a1");
+    dir.audit("c1", "a2");
+    let first = next(&mut w);
+    assert_eq!(next(&mut w).action(), "a2");
+    drop(w);
+    assert!(!first.cursor().is_empty());
+    assert!(!first.json().contains("cursor"), "{}", first.json());
+    dir.audit("c1", "a3"); // while down
+    let opts = Options::new()
+        .sources(Sources::AUDIT)
+        .cursor(Sources::AUDIT, first.cursor());
+    let mut w = Watcher::open(dir.path(), "c1", opts).expect("open with cursor");
+    assert_eq!(next(&mut w).action(), "a2");
+    assert_eq!(next(&mut w).action(), "a3");
+    let err = Watcher::open(dir.path(), "c1", Options::new().cursor(Sources::NFLOG, "x"))
+        .expect_err("a cursor for NFLOG");
+    assert_eq!(err.raw_os_error(), Some(libc::EINVAL), "{err}");
+}
