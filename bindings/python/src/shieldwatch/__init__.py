@@ -4,7 +4,8 @@ Python binding of libshieldwatch. ``Watcher`` follows a container's shield
 state directory and merges three sources into one stream of ``Event``s:
 blocked DNS queries from dnsmasq's query log, the shield's ``audit.jsonl``,
 and packets the firewall logs to an NFLOG group. ``AuditLog`` writes
-``audit.jsonl``.
+``audit.jsonl``. ``Host`` follows many containers (explicitly, or every
+container of a state root as it appears) with one fd.
 
 Example::
 
@@ -22,10 +23,10 @@ dnsmasq, and ``ClosedError`` for a closed handle.
 from . import _sw
 from ._audit import AuditLog
 from ._event import Event
-from ._watcher import Source, Stat, Watcher
+from ._watcher import Host, Source, Stat, Watcher
 
 # help() and repr() show the public names where users import them from.
-for _cls in (AuditLog, Event, Source, Stat, Watcher):
+for _cls in (AuditLog, Event, Host, Source, Stat, Watcher):
     _cls.__module__ = __name__
 del _cls
 
@@ -42,6 +43,7 @@ __all__ = [
     "ETIER",
     "Error",
     "Event",
+    "Host",
     "Source",
     "Stat",
     "TierError",

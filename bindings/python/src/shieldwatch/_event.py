@@ -57,6 +57,11 @@ class Event(_sw.Event):
         container: the container's name.
         domain, query_type, dest, detail: ``str``, or None when absent.
         port, proto, uid, gid, icmp_type: ``int``, or None when absent.
+        suppressed: with dedup, how many more occurrences of its key the
+            event stands for (0: none); ``1 + suppressed`` summed over the
+            stream equals the occurrences.
+        cursor: where to resume after this event (dns and audit events),
+            or None; pass it back as ``dns_cursor``/``audit_cursor``.
 
     ``to_json()`` is the library's JSON (``bytes(event)`` the same bytes);
     ``to_dict()`` is that JSON as a dict, so both have the same keys.

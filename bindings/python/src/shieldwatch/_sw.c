@@ -6,7 +6,7 @@
  * libshieldwatch call here runs with the GIL held, which is what serializes
  * the one-thread-at-a-time handles; none of them blocks (sw_poll never
  * blocks, audit writes are one write(2) to a regular file). The only call
- * made without the GIL is poll(2) in Watcher.wait() and sw_open_explain()
+ * made without the GIL is poll(2) in Handle.wait() and sw_open_explain()
  * on a handle nobody else can see yet.
  *
  * Closing while another thread waits: wait() counts itself as a waiter and
@@ -108,6 +108,7 @@ typedef const char *(*str_getter)(const sw_event *);
 static str_getter str_getters[] = {
     sw_event_ts,     sw_event_source,     sw_event_action, sw_event_container,
     sw_event_domain, sw_event_query_type, sw_event_dest,   sw_event_detail,
+    sw_event_cursor,
 };
 #define GETTER(i) ((void *)&str_getters[i])
 
@@ -158,6 +159,11 @@ static PyObject *event_get_icmp_type(EventObject *self, void *closure) {
   return PyLong_FromLong(v);
 }
 
+static PyObject *event_get_suppressed(EventObject *self, void *closure) {
+  (void)closure;
+  return PyLong_FromUnsignedLongLong(sw_event_suppressed(self->ev));
+}
+
 static PyObject *event_to_json(EventObject *self, PyObject *unused) {
   (void)unused;
   size_t len = 0;
@@ -206,6 +212,12 @@ static PyGetSetDef event_getset[] = {
     {"uid", (getter)event_get_uid, NULL, "Sending socket's uid, or None.", NULL},
     {"gid", (getter)event_get_gid, NULL, "Sending socket's gid, or None.", NULL},
     {"icmp_type", (getter)event_get_icmp_type, NULL, "ICMP type, or None.", NULL},
+    {"suppressed", (getter)event_get_suppressed, NULL,
+     "Dedup: how many more occurrences of its key this event stands for (0: none).", NULL},
+    {"cursor", (getter)event_get_opt_str, NULL,
+     "Where to resume after this event (dns and audit events), or None; pass it back as "
+     "dns_cursor / audit_cursor.",
+     GETTER(8)},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -230,25 +242,7 @@ static PyTypeObject *event_type_arg(PyObject *type) {
   return (PyTypeObject *)type;
 }
 
-/* ---------------------------------------------------------------- Watcher */
-
-typedef struct {
-  PyObject_HEAD
-  sw_watcher *w;        /* NULL once released */
-  int fd;               /* sw_fd(w), -1 once released */
-  int wakefd;           /* eventfd signalled by close(); -1 once released */
-  int waiters;          /* threads in wait() plus hold()s */
-  int closing;          /* close() was called */
-  PyTypeObject *event_type;
-} WatcherObject;
-
-static void watcher_release(WatcherObject *self) {
-  sw_close(self->w);
-  self->w = NULL;
-  self->fd = -1;
-  if (self->wakefd >= 0) close(self->wakefd);
-  self->wakefd = -1;
-}
+/* ---------------------------------------------------------------- options */
 
 /* Optional unsigned option: None leaves the library default. */
 static int opt_u32(PyObject *v, const char *name, int *set, uint32_t *out) {
@@ -299,143 +293,173 @@ static int options_fail(int rc, const char *name) {
   return -1;
 }
 
-/* Applies the keyword options to opts; -1 with an exception on error. */
-static int apply_options(sw_options *o, unsigned sources, PyObject *dedup_ms,
-                         int nflog_group, PyObject *netns, int nflog_required,
-                         PyObject *nflog_actions, PyObject *max_line,
-                         PyObject *domain_map_size, PyObject *dns_seed_bytes) {
+/* New sw_options from the keyword options every handle takes (one parser
+ * for Watcher, Host and Host.add); NULL with an exception on error. */
+static sw_options *options_from_kwargs(PyObject *kwds) {
+  static char *kwlist[] = {"sources", "dedup_ms", "dedup_once", "nflog_group", "netns",
+                           "nflog_required", "nflog_actions", "max_line", "domain_map_size",
+                           "dns_seed_bytes", "dns_cursor", "audit_cursor", "json_cursor", NULL};
+  unsigned sources = SW_SOURCE_ALL;
+  PyObject *dedup_ms = NULL, *nflog_actions = NULL, *max_line = NULL, *domain_map_size = NULL;
+  PyObject *dns_seed_bytes = NULL, *netns = NULL;
+  const char *dns_cursor = NULL, *audit_cursor = NULL;
+  int nflog_group = 100, nflog_required = 0, dedup_once = 0, json_cursor = 0;
+  PyObject *empty = PyTuple_New(0);
+  if (empty == NULL) return NULL;
+  int ok = PyArg_ParseTupleAndKeywords(empty, kwds, "|$IOpiO&pOOOOzzp:options", kwlist, &sources,
+                                       &dedup_ms, &dedup_once, &nflog_group, fs_or_none, &netns,
+                                       &nflog_required, &nflog_actions, &max_line,
+                                       &domain_map_size, &dns_seed_bytes, &dns_cursor,
+                                       &audit_cursor, &json_cursor);
+  Py_DECREF(empty);
+  if (!ok) return NULL;
+  sw_options *o = sw_options_new();
+  if (o == NULL) {
+    Py_XDECREF(netns);
+    PyErr_NoMemory();
+    return NULL;
+  }
   int rc, set;
   uint32_t v;
   uint64_t v64;
-  if ((rc = sw_options_set_sources(o, sources)) < 0) return options_fail(rc, "sources");
-  if (opt_u32(dedup_ms, "dedup_ms", &set, &v) < 0) return -1;
-  if (set && (rc = sw_options_set_dedup_window_ms(o, v)) < 0) return options_fail(rc, "dedup_ms");
+#define FAIL(expr)  \
+  do {              \
+    if (expr) goto fail; \
+  } while (0)
+  FAIL((rc = sw_options_set_sources(o, sources)) < 0 && options_fail(rc, "sources"));
+  FAIL(opt_u32(dedup_ms, "dedup_ms", &set, &v) < 0);
+  FAIL(set && (rc = sw_options_set_dedup_window_ms(o, v)) < 0 && options_fail(rc, "dedup_ms"));
+  FAIL(dedup_once && (rc = sw_options_set_dedup_mode(o, SW_DEDUP_ONCE)) < 0 &&
+       options_fail(rc, "dedup_once"));
   if (nflog_group < 0 || nflog_group > UINT16_MAX) {
     PyErr_SetString(PyExc_ValueError, "nflog_group must be in 0..65535");
-    return -1;
+    goto fail;
   }
-  if ((rc = sw_options_set_nflog_group(o, (uint16_t)nflog_group)) < 0)
-    return options_fail(rc, "nflog_group");
-  if (netns != NULL && (rc = sw_options_set_netns(o, PyBytes_AS_STRING(netns))) < 0)
-    return options_fail(rc, "netns");
-  if ((rc = sw_options_set_nflog_required(o, nflog_required)) < 0)
-    return options_fail(rc, "nflog_required");
+  FAIL((rc = sw_options_set_nflog_group(o, (uint16_t)nflog_group)) < 0 &&
+       options_fail(rc, "nflog_group"));
+  FAIL(netns != NULL && (rc = sw_options_set_netns(o, PyBytes_AS_STRING(netns))) < 0 &&
+       options_fail(rc, "netns"));
+  FAIL((rc = sw_options_set_nflog_required(o, nflog_required)) < 0 &&
+       options_fail(rc, "nflog_required"));
   if (nflog_actions != NULL && nflog_actions != Py_None) {
     PyObject *items = PyMapping_Items(nflog_actions);
-    if (items == NULL) return -1;
+    if (items == NULL) goto fail;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
       const char *prefix, *action;
       if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "ss;nflog_actions maps str to str",
-                            &prefix, &action)) {
+                            &prefix, &action) ||
+          ((rc = sw_options_set_nflog_action(o, prefix, action)) < 0 &&
+           options_fail(rc, "nflog_actions"))) {
         Py_DECREF(items);
-        return -1;
-      }
-      if ((rc = sw_options_set_nflog_action(o, prefix, action)) < 0) {
-        Py_DECREF(items);
-        return options_fail(rc, "nflog_actions");
+        goto fail;
       }
     }
     Py_DECREF(items);
   }
-  if (opt_u32(max_line, "max_line", &set, &v) < 0) return -1;
-  if (set && (rc = sw_options_set_max_line(o, v)) < 0) return options_fail(rc, "max_line");
-  if (opt_u32(domain_map_size, "domain_map_size", &set, &v) < 0) return -1;
-  if (set && (rc = sw_options_set_domain_map_size(o, v)) < 0)
-    return options_fail(rc, "domain_map_size");
-  if (opt_u64(dns_seed_bytes, "dns_seed_bytes", &set, &v64) < 0) return -1;
-  if (set && (rc = sw_options_set_dns_seed_bytes(o, v64)) < 0)
-    return options_fail(rc, "dns_seed_bytes");
-  return 0;
+  FAIL(opt_u32(max_line, "max_line", &set, &v) < 0);
+  FAIL(set && (rc = sw_options_set_max_line(o, v)) < 0 && options_fail(rc, "max_line"));
+  FAIL(opt_u32(domain_map_size, "domain_map_size", &set, &v) < 0);
+  FAIL(set && (rc = sw_options_set_domain_map_size(o, v)) < 0 &&
+       options_fail(rc, "domain_map_size"));
+  FAIL(opt_u64(dns_seed_bytes, "dns_seed_bytes", &set, &v64) < 0);
+  FAIL(set && (rc = sw_options_set_dns_seed_bytes(o, v64)) < 0 &&
+       options_fail(rc, "dns_seed_bytes"));
+  FAIL((rc = sw_options_set_cursor(o, SW_SOURCE_DNS, dns_cursor)) < 0 &&
+       options_fail(rc, "dns_cursor"));
+  FAIL((rc = sw_options_set_cursor(o, SW_SOURCE_AUDIT, audit_cursor)) < 0 &&
+       options_fail(rc, "audit_cursor"));
+  FAIL((rc = sw_options_set_json_cursor(o, json_cursor)) < 0 && options_fail(rc, "json_cursor"));
+#undef FAIL
+  Py_XDECREF(netns);
+  return o;
+fail:
+  Py_XDECREF(netns);
+  sw_options_free(o);
+  return NULL;
 }
 
-static PyObject *watcher_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
-  static char *kwlist[] = {"state_dir", "container", "sources", "dedup_ms", "nflog_group",
-                           "netns", "nflog_required", "nflog_actions", "max_line",
-                           "domain_map_size", "dns_seed_bytes", "event_type", NULL};
-  PyObject *state_dir = NULL, *netns = NULL;
-  const char *container;
-  unsigned sources = SW_SOURCE_ALL;
-  PyObject *dedup_ms = NULL, *nflog_actions = NULL, *max_line = NULL, *domain_map_size = NULL;
-  PyObject *dns_seed_bytes = NULL;
-  PyObject *event_type_obj = NULL;
-  int nflog_group = 100, nflog_required = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O&s|$IOiO&pOOOOO:Watcher", kwlist,
-                                   PyUnicode_FSConverter, &state_dir, &container, &sources,
-                                   &dedup_ms, &nflog_group, fs_or_none, &netns,
-                                   &nflog_required, &nflog_actions, &max_line,
-                                   &domain_map_size, &dns_seed_bytes, &event_type_obj))
-    return NULL;
+/* Splits `event_type` off the keywords: a new dict without it in *rest. */
+static PyTypeObject *take_event_type(PyObject *kwds, PyObject **rest) {
+  *rest = kwds ? PyDict_Copy(kwds) : PyDict_New();
+  if (*rest == NULL) return NULL;
+  PyObject *type = PyDict_GetItemString(*rest, "event_type"); /* borrowed */
+  PyTypeObject *result = event_type_arg(type);
+  if (result != NULL && type != NULL && PyDict_DelItemString(*rest, "event_type") < 0) return NULL;
+  return result;
+}
 
-  PyObject *result = NULL;
-  sw_options *o = NULL;
-  sw_watcher *w = NULL;
-  WatcherObject *self;
-  char reason[512] = "";
-  int rc, fd, wakefd;
-  const char *dir = PyBytes_AS_STRING(state_dir);
-  PyTypeObject *event_type = event_type_arg(event_type_obj);
-  if (event_type == NULL) goto done;
-  if ((o = sw_options_new()) == NULL) {
-    PyErr_NoMemory();
-    goto done;
-  }
-  if (apply_options(o, sources, dedup_ms, nflog_group, netns, nflog_required, nflog_actions,
-                    max_line, domain_map_size, dns_seed_bytes) < 0)
-    goto done;
+/* ----------------------------------------------------------------- Handle */
 
-  Py_BEGIN_ALLOW_THREADS
-  rc = sw_open_explain(dir, container, o, &w, reason, sizeof reason);
-  Py_END_ALLOW_THREADS
-  if (rc < 0) {
-    PyObject *fname = PyUnicode_DecodeFSDefault(dir);
-    raise_code(rc, reason, fname);
-    Py_XDECREF(fname);
-    goto done;
-  }
-  fd = sw_fd(w);
-  wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+/* What differs between an sw_watcher and an sw_host; the rest (waiting,
+ * closing while another thread waits, taking events) is shared. */
+struct handle_ops {
+  int (*poll)(void *h);
+  int (*next)(void *h, sw_event **ev);
+  uint64_t (*stat)(const void *h, sw_stat_id id);
+  void (*close)(void *h);
+};
+
+typedef struct {
+  PyObject_HEAD
+  void *h;              /* the sw_watcher or sw_host; NULL once released */
+  const struct handle_ops *ops;
+  int fd;               /* its pollable fd, -1 once released */
+  int wakefd;           /* eventfd signalled by close(); -1 once released */
+  int waiters;          /* threads in wait() plus hold()s */
+  int closing;          /* close() was called */
+  PyTypeObject *event_type;
+} HandleObject;
+
+static void handle_release(HandleObject *self) {
+  if (self->h != NULL) self->ops->close(self->h);
+  self->h = NULL;
+  self->fd = -1;
+  if (self->wakefd >= 0) close(self->wakefd);
+  self->wakefd = -1;
+}
+
+/* Fills a freshly allocated handle object; takes h (closing it on error). */
+static PyObject *handle_init(PyTypeObject *type, void *h, const struct handle_ops *ops, int fd,
+                             PyTypeObject *event_type) {
+  int wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (fd < 0 || wakefd < 0) {
     int err = fd < 0 ? -fd : errno;
-    sw_close(w);
-    raise_code(err, NULL, NULL);
-    goto done;
+    ops->close(h);
+    if (wakefd >= 0) close(wakefd);
+    return raise_code(err, NULL, NULL);
   }
-  self = (WatcherObject *)type->tp_alloc(type, 0);
+  HandleObject *self = (HandleObject *)type->tp_alloc(type, 0);
   if (self == NULL) {
-    sw_close(w);
+    ops->close(h);
     close(wakefd);
-    goto done;
+    return NULL;
   }
-  self->w = w;
+  self->h = h;
+  self->ops = ops;
   self->fd = fd;
   self->wakefd = wakefd;
   Py_INCREF(event_type);
   self->event_type = event_type;
-  result = (PyObject *)self;
-done:
-  sw_options_free(o);
-  Py_XDECREF(state_dir);
-  Py_XDECREF(netns);
-  return result;
+  return (PyObject *)self;
 }
 
-static void watcher_dealloc(WatcherObject *self) {
+static void handle_dealloc(HandleObject *self) {
   /* A waiter holds a reference, so nobody waits any more. */
-  watcher_release(self);
+  handle_release(self);
   Py_XDECREF(self->event_type);
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 /* The handle for an operation, or NULL with ClosedError. */
-static sw_watcher *watcher_handle(WatcherObject *self) {
-  if (self->closing || self->w == NULL) {
-    raise_closed("watcher is closed");
+static void *handle_get(HandleObject *self) {
+  if (self->closing || self->h == NULL) {
+    raise_closed("handle is closed");
     return NULL;
   }
-  return self->w;
+  return self->h;
 }
 
-static PyObject *watcher_close(WatcherObject *self, PyObject *unused) {
+static PyObject *handle_close(HandleObject *self, PyObject *unused) {
   (void)unused;
   if (self->closing) Py_RETURN_NONE;
   self->closing = 1;
@@ -445,39 +469,39 @@ static PyObject *watcher_close(WatcherObject *self, PyObject *unused) {
     ssize_t n = write(self->wakefd, &one, sizeof one);
     (void)n;
   } else {
-    watcher_release(self);
+    handle_release(self);
   }
   Py_RETURN_NONE;
 }
 
 /* A waiter leaves; the last one out finishes a close() made meanwhile. */
-static void watcher_unwait(WatcherObject *self) {
-  if (--self->waiters == 0 && self->closing) watcher_release(self);
+static void handle_unwait(HandleObject *self) {
+  if (--self->waiters == 0 && self->closing) handle_release(self);
 }
 
-static PyObject *watcher_fileno(WatcherObject *self, PyObject *unused) {
+static PyObject *handle_fileno(HandleObject *self, PyObject *unused) {
   (void)unused;
-  if (watcher_handle(self) == NULL) return NULL;
+  if (handle_get(self) == NULL) return NULL;
   return PyLong_FromLong(self->fd);
 }
 
-static PyObject *watcher_get_closed(WatcherObject *self, void *closure) {
+static PyObject *handle_get_closed(HandleObject *self, void *closure) {
   (void)closure;
   return PyBool_FromLong(self->closing);
 }
 
-/* One sw_poll(), then every queued event as a list. */
-static PyObject *watcher_poll(WatcherObject *self, PyObject *unused) {
+/* One poll, then every queued event as a list. */
+static PyObject *handle_poll(HandleObject *self, PyObject *unused) {
   (void)unused;
-  sw_watcher *w = watcher_handle(self);
-  if (w == NULL) return NULL;
-  int n = sw_poll(w);
+  void *h = handle_get(self);
+  if (h == NULL) return NULL;
+  int n = self->ops->poll(h);
   if (n < 0) return raise_code(n, NULL, NULL);
   PyObject *list = PyList_New(0);
   if (list == NULL) return NULL;
   for (;;) {
     sw_event *ev = NULL;
-    int rc = sw_next_event(w, &ev);
+    int rc = self->ops->next(h, &ev);
     if (rc == 0) break;
     if (rc < 0) {
       Py_DECREF(list);
@@ -494,27 +518,27 @@ static PyObject *watcher_poll(WatcherObject *self, PyObject *unused) {
   return list;
 }
 
-static PyObject *watcher_take(WatcherObject *self, PyObject *unused) {
+static PyObject *handle_take(HandleObject *self, PyObject *unused) {
   (void)unused;
-  sw_watcher *w = watcher_handle(self);
-  if (w == NULL) return NULL;
+  void *h = handle_get(self);
+  if (h == NULL) return NULL;
   sw_event *ev = NULL;
-  int rc = sw_next_event(w, &ev);
+  int rc = self->ops->next(h, &ev);
   if (rc == 0) {
-    int n = sw_poll(w);
+    int n = self->ops->poll(h);
     if (n < 0) return raise_code(n, NULL, NULL);
     if (n == 0) Py_RETURN_NONE;
-    rc = sw_next_event(w, &ev);
+    rc = self->ops->next(h, &ev);
   }
   if (rc < 0) return raise_code(rc, NULL, NULL);
   if (rc == 0) Py_RETURN_NONE;
   return event_wrap(self->event_type, ev, NULL);
 }
 
-static PyObject *watcher_wait(WatcherObject *self, PyObject *arg) {
+static PyObject *handle_wait(HandleObject *self, PyObject *arg) {
   int timeout_ms;
   if (int_arg(arg, &timeout_ms) < 0) return NULL;
-  if (self->closing || self->w == NULL) Py_RETURN_FALSE;
+  if (self->closing || self->h == NULL) Py_RETURN_FALSE;
   struct pollfd pfd[2] = {{self->fd, POLLIN, 0}, {self->wakefd, POLLIN, 0}};
   int r, err;
   self->waiters++;
@@ -533,78 +557,249 @@ static PyObject *watcher_wait(WatcherObject *self, PyObject *arg) {
   } else {
     result = PyBool_FromLong(r > 0 && !self->closing);
   }
-  watcher_unwait(self);
+  handle_unwait(self);
   Py_DECREF(self);
   return result;
 }
 
-static PyObject *watcher_hold(WatcherObject *self, PyObject *unused) {
+static PyObject *handle_hold(HandleObject *self, PyObject *unused) {
   (void)unused;
-  if (watcher_handle(self) == NULL) return NULL;
+  if (handle_get(self) == NULL) return NULL;
   self->waiters++;
   return PyLong_FromLong(self->wakefd);
 }
 
-static PyObject *watcher_unhold(WatcherObject *self, PyObject *unused) {
+static PyObject *handle_unhold(HandleObject *self, PyObject *unused) {
   (void)unused;
   if (self->waiters <= 0) {
     PyErr_SetString(PyExc_RuntimeError, "release() without hold()");
     return NULL;
   }
-  watcher_unwait(self);
+  handle_unwait(self);
   Py_RETURN_NONE;
 }
 
-static PyObject *watcher_source_status(WatcherObject *self, PyObject *arg) {
+static PyObject *handle_stat(HandleObject *self, PyObject *arg) {
+  long id = PyLong_AsLong(arg);
+  if (id == -1 && PyErr_Occurred()) return NULL;
+  void *h = handle_get(self);
+  if (h == NULL) return NULL;
+  return PyLong_FromUnsignedLongLong(self->ops->stat(h, (sw_stat_id)id));
+}
+
+static PyMethodDef handle_methods[] = {
+    {"close", (PyCFunction)handle_close, METH_NOARGS,
+     "Marks the handle closed; releases it now, or when the last waiter leaves."},
+    {"fileno", (PyCFunction)handle_fileno, METH_NOARGS, "The pollable fd."},
+    {"poll", (PyCFunction)handle_poll, METH_NOARGS,
+     "Polls once, then returns every queued event as a list. Never blocks."},
+    {"take", (PyCFunction)handle_take, METH_NOARGS,
+     "The next queued event (polling when none is queued), or None."},
+    {"wait", (PyCFunction)handle_wait, METH_O,
+     "wait(timeout_ms) -> bool: poll(2) on the fd without the GIL; False on timeout or "
+     "once closing. -1 waits forever."},
+    {"hold", (PyCFunction)handle_hold, METH_NOARGS,
+     "Counts the caller as a waiter (close() then defers the release) and returns the "
+     "eventfd that close() signals."},
+    {"release", (PyCFunction)handle_unhold, METH_NOARGS, "Ends a hold()."},
+    {"stat", (PyCFunction)handle_stat, METH_O, "sw_stat() / sw_host_stat()."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef handle_getset[] = {
+    {"closed", (getter)handle_get_closed, NULL, "True once close() was called.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject HandleType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "shieldwatch._sw.Handle",
+    .tp_basicsize = sizeof(HandleObject),
+    .tp_dealloc = (destructor)handle_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "What a Watcher and a Host share: the fd, polling, waiting, closing.",
+    .tp_methods = handle_methods,
+    .tp_getset = handle_getset,
+};
+
+/* ---------------------------------------------------------------- Watcher */
+
+static int w_poll(void *h) { return sw_poll(h); }
+static int w_next(void *h, sw_event **ev) { return sw_next_event(h, ev); }
+static uint64_t w_stat(const void *h, sw_stat_id id) { return sw_stat(h, id); }
+static void w_close(void *h) { sw_close(h); }
+static const struct handle_ops watcher_ops = {w_poll, w_next, w_stat, w_close};
+
+static PyObject *watcher_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+  PyObject *state_dir = NULL, *rest = NULL, *result = NULL;
+  const char *container;
+  sw_options *o = NULL;
+  if (!PyArg_ParseTuple(args, "O&s:Watcher", PyUnicode_FSConverter, &state_dir, &container))
+    return NULL;
+  PyTypeObject *event_type = take_event_type(kwds, &rest);
+  if (event_type == NULL || (o = options_from_kwargs(rest)) == NULL) goto done;
+  sw_watcher *w = NULL;
+  char reason[512] = "";
+  const char *dir = PyBytes_AS_STRING(state_dir);
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = sw_open_explain(dir, container, o, &w, reason, sizeof reason);
+  Py_END_ALLOW_THREADS
+  if (rc < 0) {
+    PyObject *fname = PyUnicode_DecodeFSDefault(dir);
+    raise_code(rc, reason, fname);
+    Py_XDECREF(fname);
+    goto done;
+  }
+  result = handle_init(type, w, &watcher_ops, sw_fd(w), event_type);
+done:
+  sw_options_free(o);
+  Py_XDECREF(rest);
+  Py_XDECREF(state_dir);
+  return result;
+}
+
+static PyObject *watcher_source_status(HandleObject *self, PyObject *arg) {
   unsigned long bit = PyLong_AsUnsignedLong(arg);
   if (bit == (unsigned long)-1 && PyErr_Occurred()) return NULL;
-  sw_watcher *w = watcher_handle(self);
+  sw_watcher *w = handle_get(self);
   if (w == NULL) return NULL;
   return PyLong_FromLong(sw_source_status(w, (unsigned)bit));
 }
 
-static PyObject *watcher_stat(WatcherObject *self, PyObject *arg) {
-  long id = PyLong_AsLong(arg);
-  if (id == -1 && PyErr_Occurred()) return NULL;
-  sw_watcher *w = watcher_handle(self);
-  if (w == NULL) return NULL;
-  return PyLong_FromUnsignedLongLong(sw_stat(w, (sw_stat_id)id));
-}
-
 static PyMethodDef watcher_methods[] = {
-    {"close", (PyCFunction)watcher_close, METH_NOARGS,
-     "Marks the watcher closed; releases it now, or when the last waiter leaves."},
-    {"fileno", (PyCFunction)watcher_fileno, METH_NOARGS, "sw_fd()."},
-    {"poll", (PyCFunction)watcher_poll, METH_NOARGS,
-     "sw_poll() once, then every queued event as a list. Never blocks."},
-    {"take", (PyCFunction)watcher_take, METH_NOARGS,
-     "The next queued event (running sw_poll() when none is queued), or None."},
-    {"wait", (PyCFunction)watcher_wait, METH_O,
-     "wait(timeout_ms) -> bool: poll(2) on the fd without the GIL; False on timeout or "
-     "once closing. -1 waits forever."},
-    {"hold", (PyCFunction)watcher_hold, METH_NOARGS,
-     "Counts the caller as a waiter (close() then defers the release) and returns the "
-     "eventfd that close() signals."},
-    {"release", (PyCFunction)watcher_unhold, METH_NOARGS, "Ends a hold()."},
     {"source_status", (PyCFunction)watcher_source_status, METH_O, "sw_source_status()."},
-    {"stat", (PyCFunction)watcher_stat, METH_O, "sw_stat()."},
     {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef watcher_getset[] = {
-    {"closed", (getter)watcher_get_closed, NULL, "True once close() was called.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyTypeObject WatcherType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "shieldwatch._sw.Watcher",
-    .tp_basicsize = sizeof(WatcherObject),
-    .tp_dealloc = (destructor)watcher_dealloc,
+    .tp_basicsize = sizeof(HandleObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "An sw_watcher handle.",
+    .tp_doc = "An sw_watcher handle: Watcher(state_dir, container, **options).",
     .tp_methods = watcher_methods,
-    .tp_getset = watcher_getset,
+    .tp_base = &HandleType,
     .tp_new = watcher_new,
+};
+
+/* ------------------------------------------------------------------- Host */
+
+static int h_poll(void *h) { return sw_host_poll(h); }
+static int h_next(void *h, sw_event **ev) { return sw_host_next_event(h, ev); }
+static uint64_t h_stat(const void *h, sw_stat_id id) { return sw_host_stat(h, id); }
+static void h_close(void *h) { sw_host_close(h); }
+static const struct handle_ops host_ops = {h_poll, h_next, h_stat, h_close};
+
+static PyObject *host_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+  PyObject *rest = NULL, *result = NULL;
+  sw_options *o = NULL;
+  if (!PyArg_ParseTuple(args, ":Host")) return NULL;
+  PyTypeObject *event_type = take_event_type(kwds, &rest);
+  if (event_type == NULL || (o = options_from_kwargs(rest)) == NULL) goto done;
+  sw_host *h = NULL;
+  int rc = sw_host_new(o, &h);
+  if (rc < 0) {
+    raise_code(rc, NULL, NULL);
+    goto done;
+  }
+  result = handle_init(type, h, &host_ops, sw_host_fd(h), event_type);
+done:
+  sw_options_free(o);
+  Py_XDECREF(rest);
+  return result;
+}
+
+/* add(state_dir, container, **options) */
+static PyObject *host_add(HandleObject *self, PyObject *args, PyObject *kwds) {
+  PyObject *state_dir = NULL, *result = NULL;
+  const char *container;
+  sw_options *o = NULL;
+  if (!PyArg_ParseTuple(args, "O&s:add", PyUnicode_FSConverter, &state_dir, &container))
+    return NULL;
+  sw_host *h = handle_get(self);
+  /* No keywords: the host's defaults (NULL options). */
+  if (h == NULL || (kwds != NULL && PyDict_Size(kwds) > 0 &&
+                    (o = options_from_kwargs(kwds)) == NULL))
+    goto done;
+  char reason[512] = "";
+  const char *dir = PyBytes_AS_STRING(state_dir);
+  int rc = sw_host_add_explain(h, dir, container, o, reason, sizeof reason);
+  if (rc < 0) {
+    PyObject *fname = PyUnicode_DecodeFSDefault(dir);
+    raise_code(rc, reason, fname);
+    Py_XDECREF(fname);
+    goto done;
+  }
+  result = Py_None;
+  Py_INCREF(result);
+done:
+  sw_options_free(o);
+  Py_XDECREF(state_dir);
+  return result;
+}
+
+static PyObject *host_remove(HandleObject *self, PyObject *arg) {
+  const char *container = PyUnicode_AsUTF8(arg);
+  if (container == NULL) return NULL;
+  sw_host *h = handle_get(self);
+  if (h == NULL) return NULL;
+  int rc = sw_host_remove(h, container);
+  if (rc < 0) return raise_code(rc, NULL, NULL);
+  Py_RETURN_NONE;
+}
+
+static PyObject *host_follow(HandleObject *self, PyObject *arg) {
+  PyObject *root = NULL;
+  if (!PyUnicode_FSConverter(arg, &root)) return NULL;
+  sw_host *h = handle_get(self);
+  int rc = h == NULL ? 0 : sw_host_follow(h, PyBytes_AS_STRING(root));
+  PyObject *result = NULL;
+  if (h != NULL && rc < 0) {
+    PyObject *fname = PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(root));
+    raise_code(rc, NULL, fname);
+    Py_XDECREF(fname);
+  } else if (h != NULL) {
+    result = Py_None;
+    Py_INCREF(result);
+  }
+  Py_DECREF(root);
+  return result;
+}
+
+static PyObject *host_size(HandleObject *self, PyObject *unused) {
+  (void)unused;
+  sw_host *h = handle_get(self);
+  if (h == NULL) return NULL;
+  return PyLong_FromSize_t(sw_host_size(h));
+}
+
+static PyObject *host_source_status(HandleObject *self, PyObject *args) {
+  const char *container;
+  unsigned int bit;
+  if (!PyArg_ParseTuple(args, "sI:source_status", &container, &bit)) return NULL;
+  sw_host *h = handle_get(self);
+  if (h == NULL) return NULL;
+  return PyLong_FromLong(sw_host_source_status(h, container, bit));
+}
+
+static PyMethodDef host_methods[] = {
+    {"add", (PyCFunction)(void (*)(void))host_add, METH_VARARGS | METH_KEYWORDS,
+     "add(state_dir, container, **options): sw_host_add_explain()."},
+    {"remove", (PyCFunction)host_remove, METH_O, "sw_host_remove()."},
+    {"follow", (PyCFunction)host_follow, METH_O, "sw_host_follow()."},
+    {"size", (PyCFunction)host_size, METH_NOARGS, "sw_host_size()."},
+    {"source_status", (PyCFunction)host_source_status, METH_VARARGS,
+     "source_status(container, source): sw_host_source_status()."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject HostType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "shieldwatch._sw.Host",
+    .tp_basicsize = sizeof(HandleObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "An sw_host handle: Host(**default options).",
+    .tp_methods = host_methods,
+    .tp_base = &HandleType,
+    .tp_new = host_new,
 };
 
 /* --------------------------------------------------------------- AuditLog */
@@ -799,7 +994,8 @@ static int add_exception(PyObject *m, PyObject **slot, const char *qualname, con
 PyMODINIT_FUNC PyInit__sw(void) {
   PyObject *m = PyModule_Create(&module_def);
   if (m == NULL) return NULL;
-  if (add_type(m, &EventType, "Event") < 0 || add_type(m, &WatcherType, "Watcher") < 0 ||
+  if (add_type(m, &EventType, "Event") < 0 || add_type(m, &HandleType, "Handle") < 0 ||
+      add_type(m, &WatcherType, "Watcher") < 0 || add_type(m, &HostType, "Host") < 0 ||
       add_type(m, &AuditLogType, "AuditLog") < 0)
     goto fail;
   if (add_exception(m, &ErrorType, "shieldwatch.Error",
@@ -815,7 +1011,7 @@ PyMODINIT_FUNC PyInit__sw(void) {
   PyObject *bases = PyTuple_Pack(2, ErrorType, PyExc_ValueError);
   if (bases == NULL) goto fail;
   int rc = add_exception(m, &ClosedErrorType, "shieldwatch.ClosedError",
-                         "An operation on a closed Watcher or AuditLog (errno EBADF); also "
+                         "An operation on a closed Watcher, Host or AuditLog (errno EBADF); also "
                          "a ValueError, like I/O on a closed file.",
                          bases);
   Py_DECREF(bases);

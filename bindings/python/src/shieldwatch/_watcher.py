@@ -6,14 +6,15 @@ import errno
 import math
 import os
 import time
-from typing import Any, AsyncIterator, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import Any, AsyncIterator, Dict, Iterable, Iterator, List, Mapping, Optional, TypeVar, Union
 
 from . import _sw
 from ._event import Event
 
-__all__ = ["Source", "Stat", "Watcher"]
+__all__ = ["Host", "Source", "Stat", "Watcher"]
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+_S = TypeVar("_S", bound="_Stream")
 
 
 class Source(enum.IntFlag):
@@ -51,82 +52,47 @@ def _source_mask(sources: Union[int, Iterable[str]]) -> int:
     return mask
 
 
-class Watcher:
-    """Follows one container's state directory and yields its events.
+def _options(
+    sources: Union[int, Iterable[str]],
+    netns: Optional[PathLike],
+    dedup_ms: float,
+    **rest: Any,
+) -> Dict[str, Any]:
+    """The keyword options of the C layer (one set for Watcher, Host and Host.add)."""
+    opts = dict(rest)
+    opts["sources"] = _source_mask(sources)
+    opts["netns"] = None if netns is None else os.fspath(netns)
+    if dedup_ms < 0:
+        raise ValueError("dedup_ms must not be negative")
+    # Whole milliseconds, rounded up, as in Go and Rust: only 0 means off.
+    opts["dedup_ms"] = math.ceil(dedup_ms)
+    return opts
 
-    Merges the dnsmasq query log (blocked queries), ``audit.jsonl`` and the
-    firewall's NFLOG group into one stream; only lines appended after the
-    watcher opened are reported. Three ways to consume it:
 
-    * ``for ev in watcher:`` blocks (in ``poll(2)``, without the GIL) until
-      events arrive; it ends when ``close()`` is called, also from another
-      thread or a signal handler while it waits.
-    * ``async for ev in watcher.events():`` waits with ``loop.add_reader``.
-    * your own loop: wait until ``fileno()`` is readable (``select``,
-      ``selectors``, ``loop.add_reader``), then call ``poll()``.
+def _status_error(rc: int) -> "Optional[_sw.Error]":
+    if rc == 0:
+        return None
+    err = -rc
+    cls = _sw.TierError if err == _sw.ETIER else _sw.Error
+    return cls(err, _sw.strerror(err))
 
-    Args:
-        state_dir: the container's shield state directory.
-        container: the container's name, put in every event.
-        sources: ``Source`` flags or names (``["dns", "audit"]``); default all.
-        netns: open the NFLOG socket in this network namespace
-            (``/run/netns/NAME``, ``/proc/PID/ns/net``); None: the caller's.
-        nflog_group: NFLOG group to bind.
-        nflog_required: fail when NFLOG cannot be set up; otherwise the other
-            sources run and the stream carries one ``nflog_unavailable`` event.
-        nflog_actions: extra NFLOG log prefix -> action mappings.
-        dedup_ms: drop an event equal to one emitted less than this many ms
-            ago; 0 disables.
-        max_line: longest log line kept, in bytes (None: library default).
-        domain_map_size: entries of the IP -> domain map (None: library default).
-        dns_seed_bytes: bytes at the end of an existing dnsmasq.log read at
-            open to name packets to addresses resolved before (no events come
-            from them; NFLOG only; None: library default, 0: none).
 
-    Raises:
-        TierError: ``dns.tier`` is missing or not ``dnsmasq``.
-        Error: any other failure (an ``OSError``: ``errno``, and the
-            library's reason naming the file or step in ``strerror``).
-        ValueError: an option out of range.
+def _one_source(source: "Source") -> int:
+    if source not in (Source.DNS, Source.AUDIT, Source.NFLOG):
+        raise ValueError("source_status takes one Source flag, not %r" % (source,))
+    return int(source)
 
-    A watcher may be shared between threads; each event goes to one caller.
-    """
 
-    def __init__(
-        self,
-        state_dir: PathLike,
-        container: str,
-        *,
-        sources: Union[int, Iterable[str]] = Source.ALL,
-        netns: Optional[PathLike] = None,
-        nflog_group: int = 100,
-        nflog_required: bool = False,
-        nflog_actions: Optional[Mapping[str, str]] = None,
-        dedup_ms: int = 0,
-        max_line: Optional[int] = None,
-        domain_map_size: Optional[int] = None,
-        dns_seed_bytes: Optional[int] = None,
-    ) -> None:
-        self._h = _sw.Watcher(
-            os.fspath(state_dir),
-            container,
-            sources=_source_mask(sources),
-            dedup_ms=dedup_ms,
-            nflog_group=nflog_group,
-            netns=None if netns is None else os.fspath(netns),
-            nflog_required=nflog_required,
-            nflog_actions=nflog_actions,
-            max_line=max_line,
-            domain_map_size=domain_map_size,
-            dns_seed_bytes=dns_seed_bytes,
-            event_type=Event,
-        )
-        self._container = container
+class _Stream:
+    """What a Watcher and a Host share: the fd, polling, blocking and asyncio
+    iteration, closing from any thread."""
+
+    _h: Any
 
     # -- lifecycle ---------------------------------------------------------
 
     def close(self) -> None:
-        """Closes the watcher; idempotent, callable from any thread.
+        """Closes the handle; idempotent, callable from any thread.
 
         A thread blocked in iteration or ``next_event`` wakes and ends; the
         fds are released once no thread waits on them any more.
@@ -138,24 +104,18 @@ class Watcher:
         """True once ``close()`` was called."""
         return self._h.closed
 
-    def __enter__(self) -> "Watcher":
+    def __enter__(self: _S) -> _S:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return "<shieldwatch.Watcher container=%r%s>" % (
-            self._container,
-            " closed" if self.closed else "",
-        )
 
     # -- non-blocking ------------------------------------------------------
 
     def fileno(self) -> int:
         """The pollable fd (sw_fd): readable while there is work or events queued.
 
-        Owned by the watcher: never close it. Raises ``ClosedError`` once closed.
+        Owned by the handle: never close it. Raises ``ClosedError`` once closed.
         """
         return self._h.fileno()
 
@@ -173,7 +133,7 @@ class Watcher:
         """The next event, waiting up to ``timeout`` seconds (None: forever).
 
         Returns None when the timeout passes. Raises ``ClosedError`` when the
-        watcher is closed, also while waiting. The wait releases the GIL.
+        handle is closed, also while waiting. The wait releases the GIL.
         """
         h = self._h
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -189,13 +149,13 @@ class Watcher:
                     return None
                 ms = math.ceil(left * 1000)
             if not h.wait(ms) and h.closed:
-                raise _sw.ClosedError(errno.EBADF, "watcher is closed")
+                raise _sw.ClosedError(errno.EBADF, "handle is closed")
 
     def __iter__(self) -> Iterator[Event]:
         return self
 
     def __next__(self) -> Event:
-        """Blocks until the next event; stops once the watcher is closed."""
+        """Blocks until the next event; stops once the handle is closed."""
         try:
             ev = self.next_event()
         except _sw.ClosedError:
@@ -208,7 +168,7 @@ class Watcher:
     async def events(self) -> AsyncIterator[Event]:
         """Yields events as they arrive, waiting with the running loop's ``add_reader``.
 
-        Ends when the watcher is closed (also while it waits). The fd is
+        Ends when the handle is closed (also while it waits). The fd is
         registered with the loop only while waiting, so a consumer that is
         slow to ask for the next event does not make the loop spin.
         """
@@ -246,21 +206,181 @@ class Watcher:
 
     # -- introspection -----------------------------------------------------
 
+    def stat(self, counter: Stat) -> int:
+        """The value of one counter (``Stat``)."""
+        return self._h.stat(int(counter))
+
+
+class Watcher(_Stream):
+    """Follows one container's state directory and yields its events.
+
+    Merges the dnsmasq query log (blocked queries), ``audit.jsonl`` and the
+    firewall's NFLOG group into one stream; only lines appended after the
+    watcher opened are reported. Three ways to consume it:
+
+    * ``for ev in watcher:`` blocks (in ``poll(2)``, without the GIL) until
+      events arrive; it ends when ``close()`` is called, also from another
+      thread or a signal handler while it waits.
+    * ``async for ev in watcher.events():`` waits with ``loop.add_reader``.
+    * your own loop: wait until ``fileno()`` is readable (``select``,
+      ``selectors``, ``loop.add_reader``), then call ``poll()``.
+
+    Args:
+        state_dir: the container's shield state directory.
+        container: the container's name, put in every event.
+        sources: ``Source`` flags or names (``["dns", "audit"]``); default all.
+        netns: open the NFLOG socket in this network namespace
+            (``/run/netns/NAME``, ``/proc/PID/ns/net``); None: the caller's.
+        nflog_group: NFLOG group to bind.
+        nflog_required: fail when NFLOG cannot be set up; otherwise the other
+            sources run and the stream carries one ``nflog_unavailable`` event.
+        nflog_actions: extra NFLOG log prefix -> action mappings.
+        dedup_ms: dedup window in milliseconds (fractions round up; 0: off):
+            repeats of an event's key within it are held back and reported
+            once, with ``Event.suppressed`` counting them.
+        dedup_once: report each key only once; later repeats are counted
+            every ``dedup_ms`` (default 60 s).
+        dns_cursor, audit_cursor: resume that source right after a saved
+            ``Event.cursor`` (see the README's Cursors section); None: start
+            at the end of the file.
+        json_cursor: ``to_json()`` ends with the event's cursor.
+        max_line: longest log line kept, in bytes (None: library default).
+        domain_map_size: entries of the IP -> domain map (None: library default).
+        dns_seed_bytes: bytes at the end of an existing dnsmasq.log read at
+            open to name packets to addresses resolved before (no events come
+            from them; NFLOG only; None: library default, 0: none).
+
+    Raises:
+        TierError: ``dns.tier`` is missing or not ``dnsmasq``.
+        Error: any other failure (an ``OSError``: ``errno``, and the
+            library's reason naming the file or step in ``strerror``).
+        ValueError: an option out of range.
+
+    A watcher may be shared between threads; each event goes to one caller.
+    """
+
+    def __init__(
+        self,
+        state_dir: PathLike,
+        container: str,
+        *,
+        sources: Union[int, Iterable[str]] = Source.ALL,
+        netns: Optional[PathLike] = None,
+        nflog_group: int = 100,
+        nflog_required: bool = False,
+        nflog_actions: Optional[Mapping[str, str]] = None,
+        dedup_ms: float = 0,
+        dedup_once: bool = False,
+        max_line: Optional[int] = None,
+        domain_map_size: Optional[int] = None,
+        dns_seed_bytes: Optional[int] = None,
+        dns_cursor: Optional[str] = None,
+        audit_cursor: Optional[str] = None,
+        json_cursor: bool = False,
+    ) -> None:
+        self._h = _sw.Watcher(
+            os.fspath(state_dir),
+            container,
+            event_type=Event,
+            **_options(
+                sources,
+                netns,
+                dedup_ms,
+                dedup_once=dedup_once,
+                nflog_group=nflog_group,
+                nflog_required=nflog_required,
+                nflog_actions=nflog_actions,
+                max_line=max_line,
+                domain_map_size=domain_map_size,
+                dns_seed_bytes=dns_seed_bytes,
+                dns_cursor=dns_cursor,
+                audit_cursor=audit_cursor,
+                json_cursor=json_cursor,
+            ),
+        )
+        self._container = container
+
+    def __repr__(self) -> str:
+        return "<shieldwatch.Watcher container=%r%s>" % (
+            self._container,
+            " closed" if self.closed else "",
+        )
+
     def source_status(self, source: Source) -> Optional[_sw.Error]:
         """None when ``source`` (one flag) runs, else an ``Error`` saying why not.
 
         The error is returned, not raised; ``errno`` is ENOTCONN for a source
         that was not requested.
         """
-        if source not in (Source.DNS, Source.AUDIT, Source.NFLOG):
-            raise ValueError("source_status takes one Source flag, not %r" % (source,))
-        rc = self._h.source_status(int(source))
-        if rc == 0:
-            return None
-        err = -rc
-        cls = _sw.TierError if err == _sw.ETIER else _sw.Error
-        return cls(err, _sw.strerror(err))
+        return _status_error(self._h.source_status(_one_source(source)))
 
-    def stat(self, counter: Stat) -> int:
-        """The value of one counter (``Stat``)."""
-        return self._h.stat(int(counter))
+
+class Host(_Stream):
+    """Follows many containers with one fd and yields the events of all of them.
+
+    One epoll fd and one inotify instance for every container (so Linux's
+    default ``fs.inotify.max_user_instances`` of 128 is no limit); every
+    event names its container. Membership is explicit (``add``/``remove``),
+    or automatic with ``follow(root)``: every directory of ``root/containers``
+    whose ``dns.tier`` says dnsmasq, attached when it appears and detached
+    when it goes. Membership and health changes are ``watch`` events
+    (``container_added``, ``container_removed``, ``nflog_unavailable``, ...).
+    Consumed exactly like a ``Watcher``: iteration, ``events()``,
+    ``fileno()`` + ``poll()``.
+
+    The keyword options are the defaults of the whole stream (the dedup
+    window is the stream's) and the options of followed containers; ``add``
+    takes the same keywords per container.
+    """
+
+    def __init__(
+        self,
+        *,
+        sources: Union[int, Iterable[str]] = Source.ALL,
+        netns: Optional[PathLike] = None,
+        dedup_ms: float = 0,
+        **options: Any,
+    ) -> None:
+        self._h = _sw.Host(event_type=Event, **_options(sources, netns, dedup_ms, **options))
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<shieldwatch.Host closed>"
+        return "<shieldwatch.Host members=%d>" % len(self)
+
+    def add(
+        self,
+        state_dir: PathLike,
+        container: str,
+        *,
+        sources: Union[int, Iterable[str]] = Source.ALL,
+        netns: Optional[PathLike] = None,
+        **options: Any,
+    ) -> None:
+        """Follows ``state_dir`` as ``container`` (a name unique in the host).
+
+        Takes Watcher's keyword options for this container (NFLOG group and
+        netns, cursors, ...). Raises ``TierError``, ``Error`` (errno EEXIST
+        for a name already followed) as ``Watcher`` does.
+        """
+        self._h.add(os.fspath(state_dir), container,
+                    **_options(sources, netns, 0, **options))
+
+    def remove(self, container: str) -> None:
+        """Stops following ``container``: events already queued for it still
+        come, then one ``container_removed``, then nothing more."""
+        self._h.remove(container)
+
+    def follow(self, root: PathLike) -> None:
+        """Follows every container directory of ``root/containers``, now and as
+        they appear (``Error`` with errno ENOENT when it does not exist)."""
+        self._h.follow(os.fspath(root))
+
+    def __len__(self) -> int:
+        """The number of members."""
+        return self._h.size()
+
+    def source_status(self, container: str, source: Source) -> Optional[_sw.Error]:
+        """As ``Watcher.source_status`` for one member (``Error`` ENOENT when
+        it is not one)."""
+        return _status_error(self._h.source_status(container, _one_source(source)))
