@@ -3,7 +3,8 @@
  * bytes, qthreshold 64, flush timeout 5 cs, sequence numbers, 16 MiB receive
  * buffer). It only counts: packets, sequence gaps and ENOBUFS. Prints "ready"
  * once bound, then exits IDLE_MS after the last packet (or on SIGTERM) with
- * "packets N lost M enobufs K seconds S" (S: first to last packet). */
+ * "packets N lost M enobufs K seconds S cpu_ns C" (S: first to last packet;
+ * C: its own utime + stime from "ready" to the end). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,12 @@ static long packets, lost, enobufs;
 static long long next_seq = 0;
 static double first_t, last_t;
 static volatile sig_atomic_t stop;
+
+static long long cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static double now_sec(void) {
   struct timespec ts;
@@ -79,6 +86,7 @@ int main(int argc, char **argv) {
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
   printf("ready\n");
   fflush(stdout);
+  long long cpu_ready = cpu_ns();
   static char buf[128 * 1024 + 4096];
   while (!stop) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -100,8 +108,8 @@ int main(int argc, char **argv) {
       last_t = now_sec();
     }
   }
-  printf("packets %ld lost %ld enobufs %ld seconds %.6f\n", packets, lost, enobufs,
-         packets ? last_t - first_t : 0.0);
+  printf("packets %ld lost %ld enobufs %ld seconds %.6f cpu_ns %lld\n", packets, lost, enobufs,
+         packets ? last_t - first_t : 0.0, cpu_ns() - cpu_ready);
   nflog_unbind_group(gh);
   nflog_close(h);
   return 0;

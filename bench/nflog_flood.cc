@@ -11,6 +11,11 @@
 //           installed (apt-get install ulogd2 ulogd2-json)
 //   bare    nflog_bare: a libnetfilter_log reader that only counts
 // events/s = delivered / (last output growth - flood start).
+// CPU per event: the reader's own CPU time (utime + stime, read through
+// clock_getcpuclockid at ns resolution) from the flood's start until its
+// output stopped growing, divided by the packets it delivered. That is what
+// the reader costs per event, whatever the sender's rate; the verdicts
+// compare swcat with the bare reader (<= 1.6x) and with ulogd (<= 0.25x).
 //
 // Env: SW_BENCH_PACKETS (default 200000), SW_BENCH_READERS (default
 // "swcat,ulogd,bare").
@@ -18,7 +23,9 @@
 #include <libgen.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 
+#include <map>
 #include <regex>
 
 #include "bench_util.h"
@@ -90,14 +97,31 @@ struct Flood {
   double send_s = 0;
   double t_start = 0;
   double t_last_growth = 0;
+  int64_t cpu_ns = -1;  // the reader's CPU time over the flood, -1: unknown
 };
 
+// utime + stime of a live process in ns, -1 when it cannot be read.
+int64_t ProcessCpuNs(pid_t pid) {
+  clockid_t cid;
+  timespec ts;
+  if (clock_getcpuclockid(pid, &cid) != 0 || clock_gettime(cid, &ts) != 0) return -1;
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// CPU ns per delivered event by reader ("swcat", "ulogd", "bare"); filled by Report().
+std::map<std::string, double>& CpuPerEvent() {
+  static std::map<std::string, double> m;
+  return m;
+}
+
 // Runs flood_sender and watches `file` grow until it has been still for
-// 1.5 s after the sender finished.
+// 1.5 s after the sender finished; `reader` is the process whose CPU time
+// over that window is measured.
 Flood RunFlood(const std::string& netns, long packets, const std::string& file,
-               const std::string& tmp) {
+               const std::string& tmp, pid_t reader) {
   Flood f;
   std::string sender_out = tmp + "/sender.out";
+  int64_t cpu0 = ProcessCpuNs(reader);
   f.t_start = bench::NowSec();
   pid_t sender = Spawn({SelfDir() + "/flood_sender", netns, std::to_string(packets)}, sender_out);
   off_t last = FileSize(file);
@@ -118,6 +142,8 @@ Flood RunFlood(const std::string& netns, long packets, const std::string& file,
     }
     if (sender_done && t - std::max(done_at, f.t_last_growth) > 1.5) break;
   }
+  int64_t cpu1 = ProcessCpuNs(reader);
+  if (cpu0 >= 0 && cpu1 >= cpu0) f.cpu_ns = cpu1 - cpu0;
   std::sscanf(bench::ReadFile(sender_out).c_str(), "sent %ld %lf", &f.sent, &f.send_s);
   return f;
 }
@@ -132,6 +158,13 @@ void Report(const char* reader, const Flood& f, long delivered, const std::strin
               100.0 * static_cast<double>(delivered) / static_cast<double>(f.sent), lost, eps,
               extra.c_str());
   std::string r = reader;
+  if (f.cpu_ns >= 0 && delivered > 0) {
+    double per = static_cast<double>(f.cpu_ns) / static_cast<double>(delivered);
+    std::printf("nflog_flood: %-5s CPU %.3f s (utime+stime of the reader) = %.0f ns per event\n",
+                reader, static_cast<double>(f.cpu_ns) * 1e-9, per);
+    CpuPerEvent()[r] = per;
+    bench::Result("nflog_flood", (r + "_cpu_ns_per_event").c_str(), per, "ns");
+  }
   bench::Result("nflog_flood", (r + "_sent").c_str(), static_cast<double>(f.sent), "packets");
   bench::Result("nflog_flood", (r + "_delivered").c_str(), static_cast<double>(delivered),
                 "packets");
@@ -149,7 +182,7 @@ void RunSwcat(const std::string& netns, long packets) {
                      "nflog", "web"}, out);
   const std::string marker = "\"dest\":\"192.0.2.240\"";
   if (!WaitLive(netns, out, marker, 0)) bench::Die("swcat never reported a marker packet");
-  Flood f = RunFlood(netns, packets, out, tmp.path());
+  Flood f = RunFlood(netns, packets, out, tmp.path(), pid);
   // Losses at the very end only show as a sequence gap with a later packet.
   size_t markers = CountSubstr(bench::ReadFile(out), marker);
   WaitLive(netns, out, marker, markers);
@@ -206,7 +239,7 @@ void RunUlogd(const std::string& ns_name, const std::string& netns, long packets
                 bench::ReadFile(tmp.file("ulogd.log")).c_str());
     return;
   }
-  Flood f = RunFlood(netns, packets, json, tmp.path());
+  Flood f = RunFlood(netns, packets, json, tmp.path(), pid);
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   std::string text = bench::ReadFile(json);
@@ -233,12 +266,14 @@ void RunBare(const std::string& netns, long packets) {
   waitpid(pid, nullptr, 0);
   long got = 0, lost = 0, enobufs = 0;
   double secs = 0;
+  long long cpu_ns = -1;
   std::string text = bench::ReadFile(out);
   size_t at = text.find("packets ");
   if (at != std::string::npos)
-    std::sscanf(text.c_str() + at, "packets %ld lost %ld enobufs %ld seconds %lf", &got, &lost,
-                &enobufs, &secs);
+    std::sscanf(text.c_str() + at, "packets %ld lost %ld enobufs %ld seconds %lf cpu_ns %lld",
+                &got, &lost, &enobufs, &secs, &cpu_ns);
   f.t_last_growth = f.t_start + secs;  // first-to-last packet time
+  f.cpu_ns = cpu_ns;  // its own CPU time from "ready" to its exit
   char extra[96];
   std::snprintf(extra, sizeof extra, "; sequence gaps %ld, ENOBUFS %ld", lost, enobufs);
   Report("bare", f, got, extra);
@@ -268,5 +303,17 @@ int main() {
       RunUlogd(ns.name(), ns.path(), packets);
   }
   if (readers.find("bare") != std::string::npos) RunBare(ns.path(), packets);
+  auto& cpu = CpuPerEvent();
+  if (cpu.count("swcat") && cpu.count("bare")) {
+    double x = cpu["swcat"] / cpu["bare"];
+    std::printf("nflog_flood: swcat CPU per event = %.2fx the bare reader's (target <= 1.6x)\n", x);
+    bench::Result("nflog_flood", "swcat_cpu_vs_bare", x, "x", "<=1.6x", bench::Verdict(x <= 1.6));
+  }
+  if (cpu.count("swcat") && cpu.count("ulogd")) {
+    double x = cpu["swcat"] / cpu["ulogd"];
+    std::printf("nflog_flood: swcat CPU per event = %.2fx ulogd's (target <= 0.25x)\n", x);
+    bench::Result("nflog_flood", "swcat_cpu_vs_ulogd", x, "x", "<=0.25x",
+                  bench::Verdict(x <= 0.25));
+  }
   return 0;
 }

@@ -9,7 +9,7 @@
 #          bindings/python/venv.sh makes under the build dir (pip needs PyPI
 #          the first time).
 #   SW_BUILD_DIR: build dir (default build-bench); configured with
-#          meson setup build-bench -Dbench=true -Dbuildtype=release -Dtests=false
+#          meson setup build-bench -Dbench=enabled -Dbuildtype=release -Dtests=disabled
 #          when absent.
 # latency/nflog, idle's NFLOG part, nflog_flood and soak's NFLOG part need root.
 # Logs go to $SW_BUILD_DIR/bench-logs/NAME.log.
