@@ -149,6 +149,33 @@ static int out_write(const char *s, size_t len) {
   return OUT_OK;
 }
 
+/* Lines wait here and go out together: one poll+write per PIPE_BUF of
+ * output, not two per event. Flushed after each drained batch, before the
+ * cursors are saved, and when it grows past OUT_BATCH. */
+enum { OUT_BATCH = 64 * 1024 };
+static char *g_out;
+static size_t g_out_len, g_out_cap;
+
+static int out_flush(void) {
+  int r = out_write(g_out, g_out_len);
+  g_out_len = 0;
+  return r;
+}
+
+static int out_add(const char *s, size_t len) {
+  if (g_out_len + len > g_out_cap) {
+    size_t cap = g_out_cap ? g_out_cap : OUT_BATCH;
+    while (cap < g_out_len + len) cap *= 2;
+    char *p = realloc(g_out, cap);
+    if (!p) { fputs("swcat: out of memory\n", stderr); return OUT_ERROR; }
+    g_out = p;
+    g_out_cap = cap;
+  }
+  memcpy(g_out + g_out_len, s, len);
+  g_out_len += len;
+  return g_out_len >= OUT_BATCH ? out_flush() : OUT_OK;
+}
+
 /* Untrusted text for a terminal or a log line: control bytes (C0, DEL, and
  * C1 as UTF-8) and backslashes become escapes, so a domain or a detail can
  * neither move the cursor nor forge a line. */
@@ -238,13 +265,13 @@ static int print_event(const struct config *cfg, const sw_event *ev) {
   if (cfg->json) {
     size_t len;
     const char *json = sw_event_json(ev, &len);
-    int r = out_write(json, len);
-    return r == OUT_OK ? out_write("\n", 1) : r;
+    int r = out_add(json, len);
+    return r == OUT_OK ? out_add("\n", 1) : r;
   }
   size_t len = 0;
   char *line = text_line(cfg->color, ev, &len);
   if (!line) { fputs("swcat: out of memory\n", stderr); return OUT_ERROR; }
-  int r = out_write(line, len);
+  int r = out_add(line, len);
   free(line);
   return r;
 }
@@ -298,7 +325,7 @@ static int print_tail(const struct config *cfg, const char *dir) {
   for (size_t i = 0; i < sw_event_list_size(list) && out == OUT_OK; i++)
     out = print_event(cfg, sw_event_list_get(list, i));
   sw_event_list_free(list);
-  return out;
+  return out == OUT_OK ? out_flush() : out;
 }
 
 /* The exit status for an OUT_* value: a signal or a reader that left is a
@@ -325,6 +352,8 @@ static int run(const struct config *cfg, struct stream *w) {
       if (out != OUT_OK) { status = exit_status(out); goto out; }
     }
     if (r < 0) { status = die("next event", r); break; }
+    int out = out_flush();
+    if (out != OUT_OK) { status = exit_status(out); goto out; }
     if (cfg->cursors && (r = swcat_cursors_save(cfg->cursor_file, cfg->cursors)) < 0) {
       status = die(cfg->cursor_file, r);
       break;
@@ -561,5 +590,6 @@ int main(int argc, char **argv) {
   swcat_summary_free(cfg.summary);
   swcat_filter_free(&cfg.filter);
   close(g_sigfd);
+  free(g_out);
   return status;
 }
