@@ -16,19 +16,29 @@ constexpr size_t kMaxEntries = 4096;
 struct DirCloser {
   void operator()(DIR* d) const { closedir(d); }
 };
+using DirPtr = std::unique_ptr<DIR, DirCloser>;
+
+// The directory itself, not a symlink to one.
+Status OpenDir(const std::string& dir, DirPtr* out) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return Status::FromErrno("open " + dir);
+  out->reset(fdopendir(fd));
+  if (!*out) {
+    Status s = Status::FromErrno("fdopendir " + dir);
+    ::close(fd);
+    return s;
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
 Status ListRegularFiles(const std::string& dir, size_t max_entries,
                         std::vector<DirFile>* out) {
   out->clear();
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Status::FromErrno("open " + dir);
-  std::unique_ptr<DIR, DirCloser> d(fdopendir(fd));
-  if (!d) {
-    ::close(fd);
-    return Status::FromErrno("fdopendir " + dir);
-  }
+  DirPtr d;
+  Status s = OpenDir(dir, &d);
+  if (!s.ok()) return s;
   for (size_t seen = 0; seen < max_entries; ++seen) {
     errno = 0;
     struct dirent* e = readdir(d.get());
@@ -46,13 +56,9 @@ Status ListRegularFiles(const std::string& dir, size_t max_entries,
 }
 
 Status FindByInode(const std::string& dir, dev_t dev, ino_t ino, std::string* name) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Status::FromErrno("open " + dir);
-  std::unique_ptr<DIR, DirCloser> d(fdopendir(fd));
-  if (!d) {
-    ::close(fd);
-    return Status::FromErrno("fdopendir " + dir);
-  }
+  DirPtr d;
+  Status s = OpenDir(dir, &d);
+  if (!s.ok()) return s;
   // d_ino first: one stat for the match, not one per entry.
   for (size_t seen = 0; seen < kMaxEntries; ++seen) {
     struct dirent* e = readdir(d.get());
