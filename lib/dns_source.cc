@@ -157,11 +157,14 @@ void DnsSource::OnAnswer(const DnsLine& answer) {
   }
   if (!ip) return;
   std::string_view name = chain_root_.empty() ? answer.name : std::string_view(chain_root_);
-  if (name == kUnprintableName) return;
   // Reply lines are frequent: store names already in reported form without a
-  // temporary copy.
-  if (IsNormalDomain(name)) domain_map_.Put(*ip, name);
-  else domain_map_.Put(*ip, NormalizeDomain(name));
+  // temporary copy. dnsmasq's placeholder (in any case) is no name.
+  if (IsNormalDomain(name)) {
+    if (name != kUnprintableName) domain_map_.Put(*ip, name);
+    return;
+  }
+  std::string normal = NormalizeDomain(name);
+  if (normal != kUnprintableName) domain_map_.Put(*ip, normal);
 }
 
 void DnsSource::OnLineTooLong(uint64_t bytes, uint64_t unreported) {

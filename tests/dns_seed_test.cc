@@ -115,12 +115,15 @@ TEST_F(Seeded, AnswersBeforeOpenNameAddressesWithoutEvents) {
                  "reply tracker.demo is 1.2.3.4\n" + P + "query[A] Www.Alias.Demo from 10.0.0.2\n" +
                  P + "reply Www.Alias.Demo is <CNAME>\n" + P + "reply edge.cdn.demo is 5.6.7.8\n" +
                  P + "cached Upper.DEMO. is 2001:db8::1\n" + P +
-                 "reply <name unprintable> is 9.9.9.9\n" + P + "reply partial.demo is 4.4.4.4");
+                 "reply <name unprintable> is 9.9.9.9\n" + P +
+                 "reply <NAME Unprintable> is <CNAME>\n" + P + "reply x.demo is 9.9.9.8\n" + P +
+                 "reply partial.demo is 4.4.4.4");
   Open(Options{});
   EXPECT_EQ(Lookup("1.2.3.4"), "tracker.demo");
   EXPECT_EQ(Lookup("5.6.7.8"), "www.alias.demo");  // the name the client asked for
   EXPECT_EQ(Lookup("2001:db8::1"), "upper.demo");
   EXPECT_EQ(Lookup("9.9.9.9"), "");  // a placeholder is no domain
+  EXPECT_EQ(Lookup("9.9.9.8"), "");  // in any case, also as a CNAME chain's root
   EXPECT_EQ(Lookup("4.4.4.4"), "");  // unfinished at open: not a line yet
   EXPECT_TRUE(host_->events.events.empty());  // seeded queries are history, not events
   EXPECT_EQ(host_->events.st.dns_lines, 0u);
