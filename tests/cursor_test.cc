@@ -12,8 +12,9 @@ using namespace swtest;
 
 namespace {
 
-std::string AuditLine(int n) {
-  return "{\"action\":\"deny\",\"container\":\"c1\",\"detail\":\"seq " + std::to_string(n) + "\"}\n";
+std::string AuditLine(int n, const std::string& container = "c1") {
+  return "{\"action\":\"deny\",\"container\":\"" + container + "\",\"detail\":\"seq " + std::to_string(n) +
+         "\"}\n";
 }
 
 // Opens with `cursors` = {source bit, cursor} pairs.
@@ -42,13 +43,13 @@ std::vector<std::string> Seqs(int from, int to) {
   return out;
 }
 
-// Writes seq 1..3 into audit.jsonl while a watcher runs; returns the cursor
-// of seq 1.
-std::string CursorAfterFirst(const StateDir& dir) {
+// Writes seq 1..3 (of `container`) into audit.jsonl while a watcher runs;
+// returns the cursor of seq 1.
+std::string CursorAfterFirst(const StateDir& dir, const std::string& container = "c1") {
   dir.Write("audit.jsonl", "");
   sw_watcher* w = OpenWatcher(dir, SW_SOURCE_AUDIT);
   EXPECT_NE(w, nullptr);
-  dir.Append("audit.jsonl", AuditLine(1) + AuditLine(2) + AuditLine(3));
+  dir.Append("audit.jsonl", AuditLine(1, container) + AuditLine(2, container) + AuditLine(3, container));
   auto evs = Collect(w, 3);
   sw_close(w);
   EXPECT_EQ(evs.size(), 3u);
@@ -268,6 +269,44 @@ TEST(Cursor, WithoutCursorOnlyNewLines) {
   sw_close(w);
   EXPECT_EQ(Details(evs, "audit"), Seqs(2, 2));
   EXPECT_TRUE(OfSource(evs, "watch").empty());
+}
+
+// Host mode: each member resumes from the cursors in its own sw_host_add()
+// options; one member's unusable cursor gives one gap naming that member.
+TEST(Cursor, HostMembersResumeFromTheirOwnCursors) {
+  StateDir a, b;
+  std::string cursor_a = CursorAfterFirst(a, "a");
+  CursorAfterFirst(b, "b");
+  a.Append("audit.jsonl", AuditLine(4, "a"));  // a: written while down, then rotated
+  ASSERT_EQ(rename(a.file("audit.jsonl").c_str(), a.file("audit.jsonl.1").c_str()), 0);
+  a.Append("audit.jsonl", AuditLine(5, "a"));
+  b.Append("audit.jsonl", AuditLine(4, "b"));
+  sw_options* d = sw_options_new();
+  sw_options_set_sources(d, SW_SOURCE_AUDIT);
+  sw_host* h = nullptr;
+  ASSERT_EQ(sw_host_new(d, &h), 0);
+  sw_options_free(d);
+  // b is handed a's cursor: not a file of b's state directory.
+  for (auto [dir, name] : {std::pair{&a, "a"}, std::pair{&b, "b"}}) {
+    sw_options* o = sw_options_new();
+    sw_options_set_sources(o, SW_SOURCE_AUDIT);
+    EXPECT_EQ(sw_options_set_cursor(o, SW_SOURCE_AUDIT, cursor_a.c_str()), 0);
+    EXPECT_EQ(sw_host_add(h, dir->path().c_str(), name, o), 0);
+    sw_options_free(o);
+  }
+  auto evs = CollectWith(
+      sw_host_fd(h), [h] { return sw_host_poll(h); }, [h](sw_event** e) { return sw_host_next_event(h, e); },
+      [](const std::vector<Ev>& v) { return v.size() >= 9; }, 3000);
+  sw_host_close(h);
+  std::vector<std::string> of_a, of_b, gaps;
+  for (const auto& e : evs) {
+    if (e.source == "watch" && e.action == "gap") gaps.push_back(e.container + ": " + e.detail);
+    if (e.source == "audit") (e.container == "a" ? of_a : of_b).push_back(e.detail);
+  }
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(gaps[0].rfind("b: audit: cannot resume from the cursor: ", 0), 0u) << gaps[0];
+  EXPECT_EQ(of_a, Seqs(2, 5));  // the rest of the rotated file, then the new one
+  EXPECT_EQ(of_b, Seqs(1, 4));  // b's file from its start
 }
 
 TEST(Cursor, NflogSaysPacketsWhileDownAreUnknown) {
