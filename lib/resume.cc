@@ -61,9 +61,9 @@ bool Compressed(const std::string& name) {
 // copies). They are the rotated files of `name` written after `old` was:
 // read them, oldest first, before the current file. *skipped: how many
 // beyond the limit are not read.
-std::vector<FileTailer::FileId> LaterRotations(const std::string& dir, const std::string& name,
-                                     const std::vector<DirFile>& files, int old_fd,
-                                     size_t* skipped) {
+std::vector<FileTailer::FileId> LaterRotations(const std::string& name,
+                                               const std::vector<DirFile>& files, int old_fd,
+                                               size_t* skipped) {
   struct stat old;
   std::vector<FileTailer::FileId> out;
   *skipped = 0;
@@ -86,16 +86,15 @@ std::vector<FileTailer::FileId> LaterRotations(const std::string& dir, const std
   // By inode: the tailer finds each again when its turn comes, holding no fd
   // meanwhile.
   for (const DirFile* f : later) out.emplace_back(f->st.st_dev, f->st.st_ino);
-  (void)dir;
   return out;
 }
 
 // Resumes in `fd`, a rotated file holding the cursor's position.
-Status StartInRotated(FileTailer& tailer, const std::string& dir, const std::string& name,
+Status StartInRotated(FileTailer& tailer, const std::string& name,
                       const std::vector<DirFile>& files, UniqueFd fd, uint64_t offset,
                       const FileTailer::WhileOpen& while_open, std::string* gap) {
   size_t skipped = 0;
-  std::vector<FileTailer::FileId> later = LaterRotations(dir, name, files, fd.get(), &skipped);
+  std::vector<FileTailer::FileId> later = LaterRotations(name, files, fd.get(), &skipped);
   if (skipped > 0) {
     *gap = name + " was rotated more than " + std::to_string(kMaxLaterRotations) +
            " times since the cursor: the " + std::to_string(skipped) +
@@ -136,7 +135,7 @@ Status ResumeTailer(FileTailer& tailer, const std::string& dir, const std::strin
     renamed = f.name;
     UniqueFd fd = OpenInDir(dir, f.name);
     if (fd.valid() && IsCursorFile(fd.get(), c) && HoldsPosition(fd.get(), c))
-      return StartInRotated(tailer, dir, name, files, std::move(fd), c.offset, while_open, gap);
+      return StartInRotated(tailer, name, files, std::move(fd), c.offset, while_open, gap);
   }
   // Rotated by copy (copytruncate): another file with the same bytes before
   // the offset.
@@ -148,7 +147,7 @@ Status ResumeTailer(FileTailer& tailer, const std::string& dir, const std::strin
     struct stat st;
     if (fd.valid() && fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) &&
         HoldsPosition(fd.get(), c))
-      return StartInRotated(tailer, dir, name, files, std::move(fd), c.offset, while_open, gap);
+      return StartInRotated(tailer, name, files, std::move(fd), c.offset, while_open, gap);
   }
   if (current_is_cursor_file)
     return restart(name + " was truncated or rewritten since the cursor and no rotated copy holds its position");

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,15 @@ void swcat_cursors_note(struct swcat_cursors *c, const sw_event *ev) {
   c->dirty = 1;
 }
 
+/* Best effort: the new file is already whole; only its durability waits. */
+static void fsync_dir_of(char *path) {
+  int fd = open(dirname(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
 int swcat_cursors_save(const char *path, struct swcat_cursors *c) {
   if (!c->dirty) return 0;
   char *tmp;
@@ -53,6 +63,8 @@ int swcat_cursors_save(const char *path, struct swcat_cursors *c) {
   if (fd >= 0 && close(fd) != 0 && r == 0) r = -errno;
   if (r == 0 && rename(tmp, path) != 0) r = -errno;
   if (r < 0) unlink(tmp);
+  /* The rename itself survives a power loss once its directory is synced. */
+  if (r == 0) fsync_dir_of(tmp);
   free(tmp);
   if (r == 0) c->dirty = 0;
   return r;

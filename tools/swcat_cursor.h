@@ -18,9 +18,9 @@ int swcat_cursors_read(const char *path, struct swcat_cursors *c);
 void swcat_cursors_apply(const struct swcat_cursors *c, sw_options *opts);
 /* Notes the cursor of an event that was handled. */
 void swcat_cursors_note(struct swcat_cursors *c, const sw_event *ev);
-/* Replaces path atomically (temp file, fsync, rename) when dirty: a reader,
- * or the next run after a kill -9, sees the old or the new content. 0 or a
- * negative errno. */
+/* Replaces path atomically (temp file, fdatasync, rename, then its directory
+ * fsync'd) when dirty: a reader, or the next run after a kill -9, sees the
+ * old or the new content. 0 or a negative errno. */
 int swcat_cursors_save(const char *path, struct swcat_cursors *c);
 
 #endif
