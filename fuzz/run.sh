@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${SW_FUZZ_SECONDS:-30}
 build=${SW_FUZZ_BUILD_DIR:-build-fuzz}
-all_targets=(fuzz_dns_line fuzz_audit_line fuzz_nflog fuzz_json fuzz_allowlist)
+all_targets=(fuzz_dns_line fuzz_audit_line fuzz_nflog fuzz_json fuzz_allowlist fuzz_cursor)
 if (($#)); then targets=("$@"); else targets=("${all_targets[@]}"); fi
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || { echo "SW_FUZZ_SECONDS must be a positive integer" >&2; exit 2; }
 
