@@ -34,7 +34,7 @@
  * source (dns, audit) carries a cursor, an opaque printable string naming the
  * position right after its line (sw_event_cursor). A host that stores it and
  * passes it back with sw_options_set_cursor() on the next sw_open() (or
- * sw_host_add()) resumes right there: the rest of the file, also when it was
+ * sw_host_add(), keyed by sw_event_member()) resumes right there: the rest of the file, also when it was
  * rotated meanwhile (by rename or copytruncate: the rotated file is drained
  * first, then any later rotated files, oldest first, up to 64, then the new
  * one from its start). Delivery guarantee: no event is lost between the last
@@ -336,6 +336,11 @@ const char *sw_event_detail(const sw_event *ev);
  * most 128 bytes) for events of the dns and audit sources, "" for others.
  * Pass it to sw_options_set_cursor(). Since 1.1. */
 const char *sw_event_cursor(const sw_event *ev);
+/* The container name given to sw_open() or sw_host_add() whose state
+ * directory the event came from. Equals sw_event_container() except for an
+ * audit line that names another container: store the event's cursor under
+ * this name, which sw_host_add() takes it back with. Since 1.1. */
+const char *sw_event_member(const sw_event *ev);
 /* Integer fields: port and IP protocol number are 0 when absent; uid, gid
  * and icmp_type are -1 when absent. */
 int sw_event_port(const sw_event *ev);

@@ -30,6 +30,7 @@ void AuditSource::OnLine(std::string_view line) {
   }
   ev.cursor = tailer_.LineCursor("audit");
   ev.json_cursor = json_cursor_;
+  if (ev.container != container_) ev.member = container_;
   sink_.Emit(std::move(ev));
 }
 

@@ -340,6 +340,10 @@ SW_EXPORT const char* sw_event_query_type(const sw_event* ev) { return Str(ev, &
 SW_EXPORT const char* sw_event_dest(const sw_event* ev) { return Str(ev, &sw::Event::dest); }
 SW_EXPORT const char* sw_event_detail(const sw_event* ev) { return Str(ev, &sw::Event::detail); }
 SW_EXPORT const char* sw_event_cursor(const sw_event* ev) { return Str(ev, &sw::Event::cursor); }
+SW_EXPORT const char* sw_event_member(const sw_event* ev) {
+  if (ev && !ev->rep.member.empty()) return ev->rep.member.c_str();
+  return sw_event_container(ev);
+}
 SW_EXPORT int sw_event_port(const sw_event* ev) { return ev ? ev->rep.port : 0; }
 SW_EXPORT int sw_event_proto(const sw_event* ev) { return ev ? ev->rep.proto : 0; }
 SW_EXPORT int64_t sw_event_uid(const sw_event* ev) { return ev ? ev->rep.uid : -1; }

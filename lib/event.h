@@ -26,6 +26,10 @@ struct Event {
   // the JSON on request (json_cursor: the container's options asked for it).
   std::string cursor;
   bool json_cursor = false;
+  // The member (sw_open/sw_host_add name) the event came from, when it is
+  // not `container` (an audit line naming another container): the key a
+  // host stores the cursor under. Empty in the usual case: no copy per event.
+  std::string member;
 };
 
 // Current wall-clock time as "YYYY-MM-DDTHH:MM:SS.uuuuuu+00:00".

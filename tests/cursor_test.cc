@@ -273,13 +273,15 @@ TEST(Cursor, WithoutCursorOnlyNewLines) {
 
 // Host mode: each member resumes from the cursors in its own sw_host_add()
 // options; one member's unusable cursor gives one gap naming that member.
+// An audit line naming another container still belongs to its member (the
+// key its cursor is stored under).
 TEST(Cursor, HostMembersResumeFromTheirOwnCursors) {
   StateDir a, b;
   std::string cursor_a = CursorAfterFirst(a, "a");
   CursorAfterFirst(b, "b");
   a.Append("audit.jsonl", AuditLine(4, "a"));  // a: written while down, then rotated
   ASSERT_EQ(rename(a.file("audit.jsonl").c_str(), a.file("audit.jsonl.1").c_str()), 0);
-  a.Append("audit.jsonl", AuditLine(5, "a"));
+  a.Append("audit.jsonl", AuditLine(5, "a") + AuditLine(6, "b"));
   b.Append("audit.jsonl", AuditLine(4, "b"));
   sw_options* d = sw_options_new();
   sw_options_set_sources(d, SW_SOURCE_AUDIT);
@@ -296,16 +298,18 @@ TEST(Cursor, HostMembersResumeFromTheirOwnCursors) {
   }
   auto evs = CollectWith(
       sw_host_fd(h), [h] { return sw_host_poll(h); }, [h](sw_event** e) { return sw_host_next_event(h, e); },
-      [](const std::vector<Ev>& v) { return v.size() >= 9; }, 3000);
+      [](const std::vector<Ev>& v) { return v.size() >= 10; }, 3000);
   sw_host_close(h);
   std::vector<std::string> of_a, of_b, gaps;
   for (const auto& e : evs) {
     if (e.source == "watch" && e.action == "gap") gaps.push_back(e.container + ": " + e.detail);
-    if (e.source == "audit") (e.container == "a" ? of_a : of_b).push_back(e.detail);
+    if (e.source == "audit") (e.member == "a" ? of_a : of_b).push_back(e.detail);
+    if (e.source == "audit" && e.member == "a" && e.detail == "seq 6") EXPECT_EQ(e.container, "b");
+    else if (e.source != "watch" || e.action == "gap") EXPECT_EQ(e.member, e.container) << e.json;
   }
   ASSERT_EQ(gaps.size(), 1u);
   EXPECT_EQ(gaps[0].rfind("b: audit: cannot resume from the cursor: ", 0), 0u) << gaps[0];
-  EXPECT_EQ(of_a, Seqs(2, 5));  // the rest of the rotated file, then the new one
+  EXPECT_EQ(of_a, Seqs(2, 6));  // the rest of the rotated file, then the new one
   EXPECT_EQ(of_b, Seqs(1, 4));  // b's file from its start
 }
 

@@ -49,7 +49,7 @@ inline std::string QueryLine(const std::string& name, const std::string& type = 
 }
 
 struct Ev {
-  std::string source, action, container, domain, query_type, dest, detail, json, cursor;
+  std::string source, action, container, domain, query_type, dest, detail, json, cursor, member;
   int port = 0, proto = 0;
 };
 
@@ -66,6 +66,7 @@ inline Ev Convert(const sw_event* e) {
   ev.proto = sw_event_proto(e);
   ev.json = sw_event_json(e, nullptr);
   ev.cursor = sw_event_cursor(e);
+  ev.member = sw_event_member(e);
   return ev;
 }
 

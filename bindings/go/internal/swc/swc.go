@@ -65,19 +65,20 @@ typedef _gostring_ swig_type_30;
 typedef _gostring_ swig_type_31;
 typedef _gostring_ swig_type_32;
 typedef _gostring_ swig_type_33;
-typedef long long swig_type_34;
+typedef _gostring_ swig_type_34;
 typedef long long swig_type_35;
 typedef long long swig_type_36;
-typedef _gostring_ swig_type_37;
-typedef long long swig_type_38;
+typedef long long swig_type_37;
+typedef _gostring_ swig_type_38;
 typedef long long swig_type_39;
-typedef _gostring_ swig_type_40;
+typedef long long swig_type_40;
 typedef _gostring_ swig_type_41;
 typedef _gostring_ swig_type_42;
 typedef _gostring_ swig_type_43;
 typedef _gostring_ swig_type_44;
 typedef _gostring_ swig_type_45;
-typedef long long swig_type_46;
+typedef _gostring_ swig_type_46;
+typedef long long swig_type_47;
 extern void _wrap_Swig_free_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_swc_83b7e386ff2809f5(swig_intgo arg1);
 extern swig_intgo _wrap_SW_ETIER_swc_83b7e386ff2809f5(void);
@@ -168,21 +169,22 @@ extern swig_type_30 _wrap_sw_event_query_type_swc_83b7e386ff2809f5(uintptr_t arg
 extern swig_type_31 _wrap_sw_event_dest_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_type_32 _wrap_sw_event_detail_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_type_33 _wrap_sw_event_cursor_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_34 _wrap_sw_event_member_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_event_port_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_event_proto_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_34 _wrap_sw_event_uid_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_35 _wrap_sw_event_gid_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_35 _wrap_sw_event_uid_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_36 _wrap_sw_event_gid_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_event_icmp_type_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_36 _wrap_sw_event_suppressed_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_37 _wrap_sw_event_json_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_38 _wrap_sw_event_list_size_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern uintptr_t _wrap_sw_event_list_get_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_39 arg2);
+extern swig_type_37 _wrap_sw_event_suppressed_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_38 _wrap_sw_event_json_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern swig_type_39 _wrap_sw_event_list_size_swc_83b7e386ff2809f5(uintptr_t arg1);
+extern uintptr_t _wrap_sw_event_list_get_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_40 arg2);
 extern void _wrap_sw_event_list_free_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_audit_open_swc_83b7e386ff2809f5(swig_type_40 arg1, uintptr_t arg2);
+extern swig_intgo _wrap_sw_audit_open_swc_83b7e386ff2809f5(swig_type_41 arg1, uintptr_t arg2);
 extern void _wrap_sw_audit_close_swc_83b7e386ff2809f5(uintptr_t arg1);
 extern swig_intgo _wrap_sw_audit_set_enabled_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_audit_write_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_41 arg2, swig_type_42 arg3, swig_type_43 arg4, swig_type_44 arg5);
-extern swig_intgo _wrap_sw_audit_tail_swc_83b7e386ff2809f5(swig_type_45 arg1, swig_type_46 arg2, uintptr_t arg3);
+extern swig_intgo _wrap_sw_audit_write_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_42 arg2, swig_type_43 arg3, swig_type_44 arg4, swig_type_45 arg5);
+extern swig_intgo _wrap_sw_audit_tail_swc_83b7e386ff2809f5(swig_type_46 arg1, swig_type_47 arg2, uintptr_t arg3);
 #undef intgo
 */
 import "C"
@@ -1023,6 +1025,18 @@ func Sw_event_cursor(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	return swig_r_1
 }
 
+func Sw_event_member(arg1 Struct_SS_sw_event) (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	swig_r_p := C._wrap_sw_event_member_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+
+	swig_r_1 = swcCopyString(swig_r)
+
+	return swig_r_1
+}
+
 func Sw_event_port(arg1 Struct_SS_sw_event) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
@@ -1088,7 +1102,7 @@ func Sw_event_list_get(arg1 Struct_SS_sw_event_list, arg2 int64) (_swig_ret Stru
 	var swig_r Struct_SS_sw_event
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_list_get_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_type_39(_swig_i_1))))
+	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_list_get_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_type_40(_swig_i_1))))
 	return swig_r
 }
 
@@ -1101,7 +1115,7 @@ func Sw_audit_open(arg1 string, arg2 Struct_SS_sw_audit_log) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_sw_audit_open_swc_83b7e386ff2809f5(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_audit_open_swc_83b7e386ff2809f5(*(*C.swig_type_41)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1128,7 +1142,7 @@ func Sw_audit_write(arg1 Struct_SS_sw_audit_log, arg2 string, arg3 string, arg4 
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_sw_audit_write_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_sw_audit_write_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_45)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1149,7 +1163,7 @@ func Sw_audit_tail(arg1 string, arg2 int64, arg3 Struct_SS_sw_event_list) (_swig
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_sw_audit_tail_swc_83b7e386ff2809f5(*(*C.swig_type_45)(unsafe.Pointer(&_swig_i_0)), C.swig_type_46(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_sw_audit_tail_swc_83b7e386ff2809f5(*(*C.swig_type_46)(unsafe.Pointer(&_swig_i_0)), C.swig_type_47(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}

@@ -1580,6 +1580,19 @@ _gostring_ _wrap_sw_event_cursor_swc_83b7e386ff2809f5(struct sw_event *_swig_go_
 }
 
 
+_gostring_ _wrap_sw_event_member_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+  sw_event *arg1 = (sw_event *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(sw_event **)&_swig_go_0; 
+  
+  result = (char *)sw_event_member((struct sw_event const *)arg1);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
 intgo _wrap_sw_event_port_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int result;

@@ -245,6 +245,8 @@ extern "C" {
     pub fn sw_event_detail(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     #[doc = " Where to resume after this event: an opaque printable string (ASCII, at\n most 128 bytes) for events of the dns and audit sources, \"\" for others.\n Pass it to sw_options_set_cursor(). Since 1.1."]
     pub fn sw_event_cursor(ev: *const sw_event) -> *const ::std::os::raw::c_char;
+    #[doc = " The container name given to sw_open() or sw_host_add() whose state\n directory the event came from. Equals sw_event_container() except for an\n audit line that names another container: store the event's cursor under\n this name, which sw_host_add() takes it back with. Since 1.1."]
+    pub fn sw_event_member(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     #[doc = " Integer fields: port and IP protocol number are 0 when absent; uid, gid\n and icmp_type are -1 when absent."]
     pub fn sw_event_port(ev: *const sw_event) -> ::std::os::raw::c_int;
     pub fn sw_event_proto(ev: *const sw_event) -> ::std::os::raw::c_int;
