@@ -38,6 +38,10 @@ type Event struct {
 	// Cursor is where to resume after this event (dns and audit events; ""
 	// otherwise): store it and pass it back with WithCursor. Not in the JSON.
 	Cursor string `json:"-"`
+	// Member is the name the container was opened or added under: Container
+	// except for an audit line naming another container. Store Cursor under
+	// it (Host.Add takes it back). Not in the JSON.
+	Member string `json:"-"`
 
 	raw string // sw_event_json's text, for events that came from the library
 }
@@ -78,6 +82,7 @@ func eventFromC(ev swc.Struct_SS_sw_event) Event {
 		Proto:      swc.Sw_event_proto(ev),
 		Suppressed: swc.Sw_event_suppressed(ev),
 		Cursor:     swc.Sw_event_cursor(ev),
+		Member:     swc.Sw_event_member(ev),
 		raw:        swc.Sw_event_json(ev),
 	}
 	if v := swc.Sw_event_uid(ev); v >= 0 {

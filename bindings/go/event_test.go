@@ -104,7 +104,7 @@ func TestJSONMatchesLibrary(t *testing.T) {
 		if err := json.Unmarshal([]byte(lib), &back); err != nil {
 			t.Fatal(err)
 		}
-		back.raw, back.Cursor = ev.raw, ev.Cursor // neither is in the JSON
+		back.raw, back.Cursor, back.Member = ev.raw, ev.Cursor, ev.Member // none is in the JSON
 		if !reflect.DeepEqual(back, ev) {
 			t.Errorf("round trip:\n  got  %+v\n  want %+v", back, ev)
 		}

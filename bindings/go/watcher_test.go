@@ -530,11 +530,12 @@ func TestResumeFromCursor(t *testing.T) {
 	if first.Cursor == "" || strings.Contains(first.JSON(), "cursor") {
 		t.Fatalf("cursor %q, JSON %s", first.Cursor, first.JSON())
 	}
-	s.audit(`{"container":"c1","action":"a3"}`) // while down
+	// While down; a line naming another container still belongs to c1.
+	s.audit(`{"container":"other","action":"a3"}`)
 	w = openWatcher(t, s, "c1", WithSources(SourceAudit), WithCursor(SourceAudit, first.Cursor))
-	for _, want := range []Action{"a2", "a3"} {
-		if ev := nextWithin(t, w, 5*time.Second); ev.Action != want {
-			t.Fatalf("got %s, want action %s", ev.JSON(), want)
+	for _, want := range []Event{{Action: "a2", Container: "c1"}, {Action: "a3", Container: "other"}} {
+		if ev := nextWithin(t, w, 5*time.Second); ev.Action != want.Action || ev.Container != want.Container || ev.Member != "c1" {
+			t.Fatalf("got %s (member %q), want action %s of %s, member c1", ev.JSON(), ev.Member, want.Action, want.Container)
 		}
 	}
 	expectNone(t, w, 200*time.Millisecond)

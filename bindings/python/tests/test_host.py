@@ -213,12 +213,13 @@ def test_cursor_resume(state: StateDir):
         first = collect(w, lambda v: len(v) >= 2)[0]
     assert first.cursor and first.cursor.startswith("sw1.")
     assert "cursor" not in first.to_dict()
-    state.audit('{"container":"c1","action":"a3"}')  # while down
+    state.audit('{"container":"other","action":"a3"}')  # while down; still c1's line
     with Watcher(state.dir, "c1", sources=FILE_SOURCES, audit_cursor=first.cursor,
                  json_cursor=True) as w:
         evs = collect(w, lambda v: len(v) >= 2)
         evs += settle(w)
-    assert [e.action for e in evs] == ["a2", "a3"]
+    assert [(e.action, e.container, e.member) for e in evs] == [("a2", "c1", "c1"),
+                                                                ("a3", "other", "c1")]
     assert evs[0].to_dict()["cursor"] == evs[0].cursor
     with Watcher(state.dir, "c1", sources=FILE_SOURCES, audit_cursor="garbage") as w:
         evs = collect(w, lambda v: any(e.action == "gap" for e in v))

@@ -62,6 +62,9 @@ class Event(_sw.Event):
             stream equals the occurrences.
         cursor: where to resume after this event (dns and audit events),
             or None; pass it back as ``dns_cursor``/``audit_cursor``.
+        member: the name the container was opened or added under
+            (``container``, except for an audit line naming another
+            container): store the cursor under it.
 
     ``to_json()`` is the library's JSON (``bytes(event)`` the same bytes);
     ``to_dict()`` is that JSON as a dict, so both have the same keys.

@@ -108,7 +108,7 @@ typedef const char *(*str_getter)(const sw_event *);
 static str_getter str_getters[] = {
     sw_event_ts,     sw_event_source,     sw_event_action, sw_event_container,
     sw_event_domain, sw_event_query_type, sw_event_dest,   sw_event_detail,
-    sw_event_cursor,
+    sw_event_cursor, sw_event_member,
 };
 #define GETTER(i) ((void *)&str_getters[i])
 
@@ -218,6 +218,10 @@ static PyGetSetDef event_getset[] = {
      "Where to resume after this event (dns and audit events), or None; pass it back as "
      "dns_cursor / audit_cursor.",
      GETTER(8)},
+    {"member", (getter)event_get_str, NULL,
+     "The name the container was opened or added under: container, except for an audit line "
+     "naming another container. Store the cursor under it.",
+     GETTER(9)},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

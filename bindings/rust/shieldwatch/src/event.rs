@@ -35,6 +35,7 @@ pub struct Event {
     icmp_type: Option<u8>,
     suppressed: u64,
     cursor: String,
+    member: String,
     json: String,
 }
 
@@ -81,6 +82,7 @@ impl Event {
             icmp_type: u8::try_from(sys::sw_event_icmp_type(ev)).ok(),
             suppressed: sys::sw_event_suppressed(ev),
             cursor: copy_str(sys::sw_event_cursor(ev)),
+            member: copy_str(sys::sw_event_member(ev)),
             json,
         }
     }
@@ -175,6 +177,13 @@ impl Event {
     /// [`Options::cursor`](crate::Options::cursor). Not part of the JSON.
     pub fn cursor(&self) -> &str {
         &self.cursor
+    }
+
+    /// The name the container was opened or added under: the container,
+    /// except for an audit line naming another one. Store the cursor under
+    /// it ([`Host::add`](crate::Host::add) takes it back). Not part of the JSON.
+    pub fn member(&self) -> &str {
+        &self.member
     }
 
     /// The library's own rendering of the event: one JSON object, no

@@ -314,13 +314,17 @@ fn resumes_right_after_a_saved_cursor() {
     drop(w);
     assert!(!first.cursor().is_empty());
     assert!(!first.json().contains("cursor"), "{}", first.json());
-    dir.audit("c1", "a3"); // while down
+    dir.audit("other", "a3"); // while down; still c1's line
     let opts = Options::new()
         .sources(Sources::AUDIT)
         .cursor(Sources::AUDIT, first.cursor());
     let mut w = Watcher::open(dir.path(), "c1", opts).expect("open with cursor");
-    assert_eq!(next(&mut w).action(), "a2");
-    assert_eq!(next(&mut w).action(), "a3");
+    let a2 = next(&mut w);
+    assert_eq!(a2.action(), "a2");
+    assert_eq!((a2.container(), a2.member()), ("c1", "c1"));
+    let a3 = next(&mut w);
+    assert_eq!(a3.action(), "a3");
+    assert_eq!((a3.container(), a3.member()), ("other", "c1"));
     let err = Watcher::open(dir.path(), "c1", Options::new().cursor(Sources::NFLOG, "x"))
         .expect_err("a cursor for NFLOG");
     assert_eq!(err.raw_os_error(), Some(libc::EINVAL), "{err}");
