@@ -333,7 +333,9 @@ const char *sw_event_query_type(const sw_event *ev);
 const char *sw_event_dest(const sw_event *ev);
 const char *sw_event_detail(const sw_event *ev);
 /* Where to resume after this event: an opaque printable string (ASCII, at
- * most 128 bytes) for events of the dns and audit sources, "" for others.
+ * most 128 bytes) for events of the dns and audit sources, "" for others and
+ * for an event dedup reports late (a summary after later lines: saving its
+ * position would move the host's backwards).
  * Pass it to sw_options_set_cursor(). Since 1.1. */
 const char *sw_event_cursor(const sw_event *ev);
 /* The container name given to sw_open() or sw_host_add() whose state

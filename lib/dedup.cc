@@ -91,6 +91,9 @@ std::optional<int64_t> Dedup::NextDeadline() const {
 
 void Dedup::Report(Entry& e, std::deque<Event>* out) {
   e.last.suppressed = e.held - 1;
+  // Reported late, after events of later lines: its cursor would move a
+  // host's saved position backwards (repeating those on resume).
+  e.last.cursor.clear();
   out->push_back(std::move(e.last));
   due_.erase(DueKey{e.deadline, e.seq});
   e.held = 0;

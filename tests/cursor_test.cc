@@ -313,6 +313,31 @@ TEST(Cursor, HostMembersResumeFromTheirOwnCursors) {
   EXPECT_EQ(of_b, Seqs(1, 4));  // b's file from its start
 }
 
+// Dedup reports held repeats late, after later lines: such an event has no
+// cursor, so a host saving each event's cursor never moves backwards.
+TEST(Cursor, DedupSummaryHasNoCursor) {
+  StateDir dir;
+  dir.Write("audit.jsonl", "");
+  sw_options* o = sw_options_new();
+  sw_options_set_sources(o, SW_SOURCE_AUDIT);
+  sw_options_set_dedup_window_ms(o, 200);
+  sw_watcher* w = nullptr;
+  ASSERT_EQ(sw_open(dir.path().c_str(), "c1", o, &w), 0);
+  sw_options_free(o);
+  std::string repeat = "{\"action\":\"deny\",\"container\":\"c1\",\"dest\":\"10.0.0.9\"}\n";
+  dir.Append("audit.jsonl", repeat + repeat + repeat + AuditLine(4));
+  auto evs = Collect(w, 3);
+  sw_close(w);
+  ASSERT_EQ(evs.size(), 3u);
+  EXPECT_EQ(evs[0].dest, "10.0.0.9");
+  EXPECT_FALSE(evs[0].cursor.empty());  // the first occurrence, in order
+  EXPECT_EQ(evs[1].detail, "seq 4");
+  EXPECT_FALSE(evs[1].cursor.empty());
+  EXPECT_EQ(evs[2].dest, "10.0.0.9");   // the summary, at the window's end
+  EXPECT_NE(evs[2].json.find("\"suppressed\":1"), std::string::npos) << evs[2].json;
+  EXPECT_TRUE(evs[2].cursor.empty()) << evs[2].cursor;
+}
+
 TEST(Cursor, NflogSaysPacketsWhileDownAreUnknown) {
   StateDir dir;
   std::string cursor = CursorAfterFirst(dir);

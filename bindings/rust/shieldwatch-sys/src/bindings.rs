@@ -243,7 +243,7 @@ extern "C" {
     pub fn sw_event_query_type(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     pub fn sw_event_dest(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     pub fn sw_event_detail(ev: *const sw_event) -> *const ::std::os::raw::c_char;
-    #[doc = " Where to resume after this event: an opaque printable string (ASCII, at\n most 128 bytes) for events of the dns and audit sources, \"\" for others.\n Pass it to sw_options_set_cursor(). Since 1.1."]
+    #[doc = " Where to resume after this event: an opaque printable string (ASCII, at\n most 128 bytes) for events of the dns and audit sources, \"\" for others and\n for an event dedup reports late (a summary after later lines: saving its\n position would move the host's backwards).\n Pass it to sw_options_set_cursor(). Since 1.1."]
     pub fn sw_event_cursor(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     #[doc = " The container name given to sw_open() or sw_host_add() whose state\n directory the event came from. Equals sw_event_container() except for an\n audit line that names another container: store the event's cursor under\n this name, which sw_host_add() takes it back with. Since 1.1."]
     pub fn sw_event_member(ev: *const sw_event) -> *const ::std::os::raw::c_char;
