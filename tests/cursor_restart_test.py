@@ -124,17 +124,18 @@ def parse_run(path):
 
 
 def wait_opened(proc):
-    """swcat creates its signalfd right after sw_open() returned."""
-    for _ in range(1000):
-        for fd in os.listdir(f"/proc/{proc.pid}/fd"):
-            try:
-                if "signalfd" in os.readlink(f"/proc/{proc.pid}/fd/{fd}"):
+    """swcat sleeps in poll(2) only once sw_open() returned (and the resumed
+    backlog was read): from then on what is appended is reported."""
+    for _ in range(2000):
+        try:
+            with open(f"/proc/{proc.pid}/wchan") as f:
+                if "poll" in f.read():
                     return
-            except OSError:
-                pass
+        except OSError:
+            pass
         if proc.poll() is not None:
             fail(f"swcat exited early with {proc.returncode}")
-        time.sleep(0.01)
+        time.sleep(0.005)
     fail("swcat did not open")
 
 
