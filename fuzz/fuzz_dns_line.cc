@@ -8,7 +8,9 @@
 // to JSON that cJSON parses back to the same fields, a query is reported
 // exactly when the allowlist does not allow its name, and every answer with an
 // IP leaves a valid-UTF-8 domain in the map.
+#include <arpa/inet.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -165,6 +167,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(emitted == 0, line);
     }
     if (parsed.kind == sw::DnsLine::Kind::kAnswer) {
+      // IpAddr::Parse has its own reader (no inet_pton per reply): it must
+      // accept exactly what inet_pton does, with the same bytes.
+      if (parsed.value.find('\0') == std::string_view::npos) {
+        std::string text(parsed.value);
+        unsigned char want[16] = {};
+        int family = 0;
+        if (inet_pton(AF_INET, text.c_str(), want) == 1) family = AF_INET;
+        else if (inet_pton(AF_INET6, text.c_str(), want) == 1) family = AF_INET6;
+        auto got = sw::IpAddr::Parse(parsed.value);
+        FUZZ_CHECK(got.has_value() == (family != 0), text);
+        if (got) {
+          FUZZ_CHECK(got->family == family, text);
+          FUZZ_CHECK(memcmp(got->bytes.data(), want, family == AF_INET ? 4 : 16) == 0, text);
+        }
+      }
       if (auto ip = sw::IpAddr::Parse(parsed.value)) {
         // Absent when the name (or its CNAME chain's root) was dnsmasq's
         // "<name unprintable>", which is no domain; otherwise in reported

@@ -63,7 +63,9 @@ std::string Allowlist::NormalizeEntry(std::string_view line) {
 void Allowlist::AddText(std::string_view text) {
   ForEachLine(text, [&](std::string_view line) {
     std::string entry = NormalizeEntry(line);
-    if (!entry.empty()) domains_.insert(std::move(entry));
+    if (entry.empty()) return;
+    lengths_.set(entry.size());  // NormalizeEntry bounds it to 253
+    domains_.insert(std::move(entry));
   });
 }
 
@@ -99,7 +101,7 @@ bool Allowlist::Allows(std::string_view name) const {
   std::string_view rest(lower, name.size());
   // Try the name, then each parent: a.b.c, b.c, c.
   while (true) {
-    if (domains_.contains(rest)) return true;
+    if (lengths_.test(rest.size()) && domains_.contains(rest)) return true;
     size_t dot = rest.find('.');
     if (dot == std::string_view::npos) return false;
     rest.remove_prefix(dot + 1);

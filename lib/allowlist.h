@@ -1,6 +1,7 @@
 // The allowed-domain set: (profile ∪ live) − denied, matched label-wise.
 #pragma once
 
+#include <bitset>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -47,6 +48,9 @@ class Allowlist {
     }
   };
   std::unordered_set<std::string, Hash, std::equal_to<>> domains_;
+  // Lengths some entry has (a superset after removals): a suffix of another
+  // length is not looked up, which skips most hashing for short lists.
+  std::bitset<254> lengths_;
 };
 
 }  // namespace sw

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +18,13 @@ struct IpAddr {
   static IpAddr V4(const uint8_t b[4]);
   static IpAddr V6(const uint8_t b[16]);
   std::string ToString() const;
-  bool operator==(const IpAddr&) const = default;
+  // Two 8-byte loads, not a call to memcmp (the domain map compares often).
+  bool operator==(const IpAddr& o) const {
+    uint64_t a[2], b[2];
+    std::memcpy(a, bytes.data(), 16);
+    std::memcpy(b, o.bytes.data(), 16);
+    return family == o.family && a[0] == b[0] && a[1] == b[1];
+  }
 };
 
 }  // namespace sw

@@ -1,8 +1,10 @@
 // White-box unit tests of the parsers, the allowlist, the domain map and the
 // JSON serializer.
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -452,6 +454,59 @@ TEST(IpAddr, ParseAndFormat) {
   EXPECT_FALSE(IpAddr::Parse(""));
   EXPECT_EQ(IpAddr::Parse("2001:0db8::0001")->ToString(), "2001:db8::1");
   EXPECT_EQ(IpAddr::Parse("10.0.0.1")->ToString(), "10.0.0.1");
+}
+
+// IpAddr::Parse's own dotted-quad reader and character pre-check must agree
+// with inet_pton exactly; ToString's IPv4 formatting with inet_ntop.
+TEST(IpAddr, SameAsInetPton) {
+  const char kAlphabet[] = "0123456789.....:::abcdefABCDEFx %";
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  auto next = [&x] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
+  int valid4 = 0, valid6 = 0;
+  for (int i = 0; i < 600000; ++i) {
+    std::string text;
+    if (i % 3 == 0) {  // near-valid dotted quads: 0-999, leading zeros, 3-5 parts
+      int parts = 3 + static_cast<int>(next() % 3);
+      for (int p = 0; p < parts; ++p) {
+        if (p) text += '.';
+        if (next() % 8 == 0) text += '0';
+        text += std::to_string(next() % (next() % 2 ? 256 : 1000));
+      }
+    } else if (i % 3 == 1) {  // near-valid IPv6: 5-9 groups of 0-5 hex digits, '::', a quad
+      int groups = 5 + static_cast<int>(next() % 5);
+      for (int g = 0; g < groups; ++g) {
+        if (g || next() % 6 == 0) text += ':';
+        if (next() % 10 == 0) text += ':';
+        if (g == groups - 1 && next() % 5 == 0) {
+          text += std::to_string(next() % 300) + "." + std::to_string(next() % 256) + ".1." +
+                  std::to_string(next() % 256);
+          break;
+        }
+        int digits = static_cast<int>(next() % (next() % 4 ? 5 : 6));
+        for (int d = 0; d < digits; ++d) text += "0123456789abcdefABCDEF"[next() % 22];
+      }
+      if (next() % 10 == 0) text += ':';
+    } else {
+      size_t len = next() % 20;
+      for (size_t k = 0; k < len; ++k) text += kAlphabet[next() % (sizeof kAlphabet - 1)];
+    }
+    uint8_t want[16] = {};
+    int family = 0;
+    if (inet_pton(AF_INET, text.c_str(), want) == 1) family = AF_INET;
+    else if (inet_pton(AF_INET6, text.c_str(), want) == 1) family = AF_INET6;
+    auto got = IpAddr::Parse(text);
+    ASSERT_EQ(got.has_value(), family != 0) << text;
+    if (!got) continue;
+    ++(family == AF_INET ? valid4 : valid6);
+    ASSERT_EQ(got->family, family) << text;
+    ASSERT_EQ(std::memcmp(got->bytes.data(), want, family == AF_INET ? 4 : 16), 0) << text;
+    char back[INET6_ADDRSTRLEN];
+    ASSERT_TRUE(inet_ntop(family, want, back, sizeof back));
+    ASSERT_EQ(got->ToString(), back) << text;
+  }
+  // The generators reach the accepting paths, not just the rejections.
+  EXPECT_GT(valid4, 3000);
+  EXPECT_GT(valid6, 3000);
 }
 
 }  // namespace
