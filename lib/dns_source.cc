@@ -116,7 +116,7 @@ void DnsSource::OnLine(std::string_view line) {
       chain_root_.clear();
       if (!report_queries_ || allowlist_.Allows(parsed.name)) return;
       Event ev;
-      ev.ts = NowRfc3339();
+      ts_cache_.Now(&ev.ts);
       ev.source = "dns";
       ev.action = "blocked_query";
       ev.container = container_;

@@ -12,6 +12,7 @@
 #include "file_tailer.h"
 #include "options.h"
 #include "source.h"
+#include "timestamp_cache.h"
 
 namespace sw {
 
@@ -67,6 +68,7 @@ class DnsSource : public Source, public LineSink {
   // whose IPs belong to the name the client asked for (a).
   std::string chain_root_;
   std::string chain_target_;
+  TimestampCache ts_cache_;  // formats the date and time once a second
 };
 
 }  // namespace sw

@@ -13,6 +13,7 @@
 #include "dns_line.h"
 #include "domain_map.h"
 #include "event.h"
+#include "timestamp_cache.h"
 
 namespace sw {
 namespace {
@@ -454,6 +455,39 @@ TEST(IpAddr, ParseAndFormat) {
   EXPECT_FALSE(IpAddr::Parse(""));
   EXPECT_EQ(IpAddr::Parse("2001:0db8::0001")->ToString(), "2001:db8::1");
   EXPECT_EQ(IpAddr::Parse("10.0.0.1")->ToString(), "10.0.0.1");
+}
+
+TEST(TimestampCache, SameTextAsFormatRfc3339) {
+  TimestampCache cache;
+  std::string out;
+  // Increasing times (the usual case), jumps back, negative and odd years.
+  uint64_t x = 88172645463325252ull;
+  int64_t t = 1700000000000000;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    if (i % 1000 == 999) t = static_cast<int64_t>(x % 400000000000000000ull) - 100000000000000000;
+    else t += static_cast<int64_t>(x % 3000);
+    cache.At(t, &out);
+    ASSERT_EQ(out, FormatRfc3339(t)) << t;
+  }
+  for (int64_t edge : {int64_t{0}, int64_t{-1}, int64_t{999999}, int64_t{-1000000},
+                       int64_t{253402300799999999}, int64_t{253402300800000000}}) {
+    cache.At(edge, &out);
+    EXPECT_EQ(out, FormatRfc3339(edge)) << edge;
+  }
+}
+
+TEST(TimestampCache, NowIsBetweenTwoReadings) {
+  TimestampCache cache;
+  std::string now;
+  for (int i = 0; i < 10000; ++i) {
+    std::string before = NowRfc3339();
+    cache.Now(&now);
+    std::string after = NowRfc3339();
+    ASSERT_EQ(now.size(), before.size());
+    ASSERT_LE(before, now);
+    ASSERT_LE(now, after);
+  }
 }
 
 // IpAddr::Parse's own dotted-quad reader and character pre-check must agree
