@@ -371,7 +371,7 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
   for (NflogPacket& p : packets) {
     CheckSequence(p.seq, container, emit);
     Event ev;
-    ev.ts = NowRfc3339();
+    ts_cache_.Now(&ev.ts);
     ev.source = "nflog";
     std::string detail;
     ev.action = NflogAction(actions_, p.prefix, &detail);

@@ -12,6 +12,7 @@
 #include "ip_addr.h"
 #include "options.h"
 #include "status.h"
+#include "timestamp_cache.h"
 #include "unique_fd.h"
 
 namespace sw {
@@ -89,6 +90,7 @@ class NflogSource {
   bool burst_mode_ = false;  // kernel batches up to 64 packets per message
   uint64_t drain_start_ = 0;  // packets_ when the current Drain() began
   NflogActionTable actions_;
+  TimestampCache ts_cache_;  // formats the date and time once a second
   std::vector<uint8_t> buf_;
   int64_t next_seq_ = -1;
   uint64_t packets_ = 0;
