@@ -601,8 +601,10 @@ TEST(Hostile, QueueIsBoundedInBytes) {
   int queued = sw_poll(w);
   ASSERT_GE(queued, 1);
   EXPECT_LT(queued, 150) << "the queue took " << queued << " 60 KiB events in one poll";
-  // Nothing is lost: the queued ones and the rest follow as the consumer drains.
-  auto evs = PollFor(w, 1500);
+  // Nothing is lost: the queued ones and the rest follow as the consumer
+  // drains, woken by the fd alone (an edge-triggered host). The deadline is
+  // for sanitizer builds on a loaded machine, not a speed target.
+  auto evs = Collect(w, 300, 30000);
   EXPECT_EQ(WithAction(evs, "big").size(), 300u);
   sw_close(w);
 }
