@@ -36,9 +36,9 @@ sw::Allowlist g_allowlist;
 
 class CheckingSink : public sw::EventSink {
  public:
-  void Emit(sw::Event ev) override {
+  void Emit(const sw::Event& ev) override {
     fuzz::CheckEventJson(ev);
-    events.push_back(std::move(ev));
+    events.push_back(ev);
   }
   sw::Stats& stats() override { return stats_; }
   std::vector<sw::Event> events;
@@ -53,7 +53,7 @@ struct FuzzHost : sw::SourceHost {
   void Wake(sw::Source*) override {}
   sw::EventSink& sink() override { return events; }
   sw::Dispatch& loop() override { return dispatch; }
-  std::string LookupDomain(const sw::IpAddr&, bool) override { return {}; }
+  const std::string* LookupDomain(const sw::IpAddr&, bool) override { return nullptr; }
   CheckingSink events;
   sw::Dispatch dispatch;
 };

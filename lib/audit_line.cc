@@ -29,8 +29,9 @@ std::optional<double> NumberValue(const JsonValue& v) {
   return d;
 }
 
-std::string StringField(const JsonValue& v) {
-  return v.type == JsonValue::Type::kString ? DecodeJsonString(v.raw) : std::string();
+void StringField(const JsonValue& v, std::string* out) {
+  if (v.type == JsonValue::Type::kString) DecodeJsonString(v.raw, out);
+  else out->clear();
 }
 
 // An integer from a JSON number or a numeric string, within [0, max].
@@ -66,20 +67,19 @@ bool IsPlainRfc3339(std::string_view s) {
 }
 
 // The writer's ts when it is plain RFC 3339; other readable forms (lowercase,
-// a space separator, epoch seconds) normalized to UTC; else now.
-std::string TimestampField(const JsonValue& v) {
+// a space separator, epoch seconds) normalized to UTC; else now. Into *out.
+void TimestampField(const JsonValue& v, std::string* out) {
   std::optional<int64_t> micros;
-  std::string text;
+  out->clear();
   if (v.type == JsonValue::Type::kString) {
-    text = DecodeJsonString(v.raw);
-    micros = ParseRfc3339(text);
+    DecodeJsonString(v.raw, out);
+    micros = ParseRfc3339(*out);
   } else if (auto d = NumberValue(v); d && std::isfinite(*d) && std::fabs(*d) < 1e11) {
     micros = std::llround(*d * 1e6);
   }
   // Out of range (e.g. 9999-12-31T23:59:59-01:00): unreadable, like garbage.
-  if (!micros || *micros < kMinMicros || *micros > kMaxMicros) return NowRfc3339();
-  if (!text.empty() && IsPlainRfc3339(text)) return text;
-  return FormatRfc3339(*micros);
+  if (!micros || *micros < kMinMicros || *micros > kMaxMicros) *out = NowRfc3339();
+  else if (out->empty() || !IsPlainRfc3339(*out)) *out = FormatRfc3339(*micros);
 }
 
 }  // namespace
@@ -158,23 +158,24 @@ bool ParseAuditLine(std::string_view line, const std::string& default_container,
       "ts", "action", "container", "domain", "dest", "detail", "port", "proto"};
   JsonValue v[kFields];
   if (!ParseJsonObject(line, kKeys, v, kFields)) return false;
-  Event ev;
+  // Filled in place: a reused *out keeps its strings' capacity.
+  Event& ev = *out;
+  ev.Clear();
   ev.source = "audit";
-  ev.ts = TimestampField(v[kTs]);
+  TimestampField(v[kTs], &ev.ts);
   // Like the shield tool: an entry without an action is still reported.
-  ev.action = v[kAction].type == JsonValue::Type::kString ? DecodeJsonString(v[kAction].raw)
-                                                           : "unknown";
-  ev.container = StringField(v[kContainer]);
+  if (v[kAction].type == JsonValue::Type::kString) DecodeJsonString(v[kAction].raw, &ev.action);
+  else ev.action = "unknown";
+  StringField(v[kContainer], &ev.container);
   if (ev.container.empty()) ev.container = default_container;
-  ev.domain = StringField(v[kDomain]);
-  ev.dest = StringField(v[kDest]);
-  ev.detail = StringField(v[kDetail]);
+  StringField(v[kDomain], &ev.domain);
+  StringField(v[kDest], &ev.dest);
+  StringField(v[kDetail], &ev.detail);
   ev.port = IntField(v[kPort], 65535);
   if (v[kProto].type == JsonValue::Type::kString)
     ev.proto = ProtoNumber(DecodeJsonString(v[kProto].raw));
   else
     ev.proto = IntField(v[kProto], 255);
-  *out = std::move(ev);
   return true;
 }
 

@@ -23,15 +23,15 @@ AuditSource::AuditSource(const std::string& state_dir, const std::string& contai
 
 void AuditSource::OnLine(std::string_view line) {
   ++sink_.stats().audit_lines;
-  Event ev;
+  Event& ev = event_;  // reused: its strings keep their capacity
   if (!ParseAuditLine(line, container_, &ev)) {
     ++sink_.stats().audit_skipped;
     return;
   }
-  ev.cursor = tailer_.LineCursor("audit");
+  tailer_.LineCursor("audit", &ev.cursor);
   ev.json_cursor = json_cursor_;
   if (ev.container != container_) ev.member = container_;
-  sink_.Emit(std::move(ev));
+  sink_.Emit(ev);
 }
 
 Status AuditSource::Start(bool fresh_dir) {

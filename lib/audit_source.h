@@ -39,6 +39,7 @@ class AuditSource : public Source, public LineSink {
   SourceHost& host_;
   EventSink& sink_;
   FileTailer tailer_;
+  Event event_;  // the event each line is parsed into
 };
 
 }  // namespace sw

@@ -12,6 +12,7 @@
 #include "host.h"
 #include "nflog_source.h"
 #include "libshieldwatch.h"
+#include "packed_event.h"
 #include "watcher.h"
 
 #define SW_EXPORT extern "C" __attribute__((visibility("default")))
@@ -25,15 +26,11 @@ struct sw_watcher {
 struct sw_host {
   std::unique_ptr<sw::Host> rep;
 };
-struct sw_event {
-  // The JSON is built once, up front: accessors on a const event stay
-  // read-only, so threads may share an event (e.g. from a list).
-  explicit sw_event(sw::Event e) : rep(std::move(e)), json(sw::ToJson(rep)) {}
-  sw::Event rep;
-  std::string json;
-};
+// An sw_event is a sw::PackedEvent (one block, JSON included, built up
+// front): accessors on a const event stay read-only, so threads may share an
+// event (e.g. from a list). The struct itself is never defined.
 struct sw_event_list {
-  std::vector<sw_event> events;
+  std::vector<sw::PackedEventPtr> events;
 };
 struct sw_audit_log {
   sw::AuditLog rep;
@@ -61,9 +58,13 @@ int PollResult(const sw::Status& s, size_t queued) {
   return queued > INT32_MAX ? INT32_MAX : static_cast<int>(queued);
 }
 
-int NextEvent(std::optional<sw::Event> next, sw_event** ev) {
+const sw::PackedEvent* Rep(const sw_event* ev) {
+  return reinterpret_cast<const sw::PackedEvent*>(ev);
+}
+
+int NextEvent(sw::PackedEventPtr next, sw_event** ev) {
   if (!next) return 0;
-  *ev = new sw_event(std::move(*next));
+  *ev = reinterpret_cast<sw_event*>(next.release());
   return 1;
 }
 
@@ -82,8 +83,8 @@ uint64_t StatValue(const sw::Stats& s, sw_stat_id id) {
   return 0;
 }
 
-const char* Str(const sw_event* ev, const std::string sw::Event::*field) {
-  return ev ? (ev->rep.*field).c_str() : "";
+const char* Str(const sw_event* ev, sw::PackedEvent::Field field) {
+  return ev ? Rep(ev)->c_str(field) : "";
 }
 
 }  // namespace
@@ -330,34 +331,36 @@ SW_EXPORT uint64_t sw_host_stat(const sw_host* h, sw_stat_id id) {
   return h ? StatValue(h->rep->stats(), id) : 0;
 }
 
-SW_EXPORT void sw_event_free(sw_event* ev) { delete ev; }
-SW_EXPORT const char* sw_event_ts(const sw_event* ev) { return Str(ev, &sw::Event::ts); }
-SW_EXPORT const char* sw_event_source(const sw_event* ev) { return Str(ev, &sw::Event::source); }
-SW_EXPORT const char* sw_event_action(const sw_event* ev) { return Str(ev, &sw::Event::action); }
-SW_EXPORT const char* sw_event_container(const sw_event* ev) { return Str(ev, &sw::Event::container); }
-SW_EXPORT const char* sw_event_domain(const sw_event* ev) { return Str(ev, &sw::Event::domain); }
-SW_EXPORT const char* sw_event_query_type(const sw_event* ev) { return Str(ev, &sw::Event::query_type); }
-SW_EXPORT const char* sw_event_dest(const sw_event* ev) { return Str(ev, &sw::Event::dest); }
-SW_EXPORT const char* sw_event_detail(const sw_event* ev) { return Str(ev, &sw::Event::detail); }
-SW_EXPORT const char* sw_event_cursor(const sw_event* ev) { return Str(ev, &sw::Event::cursor); }
+SW_EXPORT void sw_event_free(sw_event* ev) {
+  sw::PackedEvent::Free(reinterpret_cast<sw::PackedEvent*>(ev));
+}
+SW_EXPORT const char* sw_event_ts(const sw_event* ev) { return Str(ev, sw::PackedEvent::kTs); }
+SW_EXPORT const char* sw_event_source(const sw_event* ev) { return Str(ev, sw::PackedEvent::kSource); }
+SW_EXPORT const char* sw_event_action(const sw_event* ev) { return Str(ev, sw::PackedEvent::kAction); }
+SW_EXPORT const char* sw_event_container(const sw_event* ev) { return Str(ev, sw::PackedEvent::kContainer); }
+SW_EXPORT const char* sw_event_domain(const sw_event* ev) { return Str(ev, sw::PackedEvent::kDomain); }
+SW_EXPORT const char* sw_event_query_type(const sw_event* ev) { return Str(ev, sw::PackedEvent::kQueryType); }
+SW_EXPORT const char* sw_event_dest(const sw_event* ev) { return Str(ev, sw::PackedEvent::kDest); }
+SW_EXPORT const char* sw_event_detail(const sw_event* ev) { return Str(ev, sw::PackedEvent::kDetail); }
+SW_EXPORT const char* sw_event_cursor(const sw_event* ev) { return Str(ev, sw::PackedEvent::kCursor); }
 SW_EXPORT const char* sw_event_member(const sw_event* ev) {
-  if (ev && !ev->rep.member.empty()) return ev->rep.member.c_str();
+  if (ev && !Rep(ev)->view(sw::PackedEvent::kMember).empty()) return Str(ev, sw::PackedEvent::kMember);
   return sw_event_container(ev);
 }
-SW_EXPORT int sw_event_port(const sw_event* ev) { return ev ? ev->rep.port : 0; }
-SW_EXPORT int sw_event_proto(const sw_event* ev) { return ev ? ev->rep.proto : 0; }
-SW_EXPORT int64_t sw_event_uid(const sw_event* ev) { return ev ? ev->rep.uid : -1; }
-SW_EXPORT int64_t sw_event_gid(const sw_event* ev) { return ev ? ev->rep.gid : -1; }
-SW_EXPORT int sw_event_icmp_type(const sw_event* ev) { return ev ? ev->rep.icmp_type : -1; }
-SW_EXPORT uint64_t sw_event_suppressed(const sw_event* ev) { return ev ? ev->rep.suppressed : 0; }
+SW_EXPORT int sw_event_port(const sw_event* ev) { return ev ? Rep(ev)->port() : 0; }
+SW_EXPORT int sw_event_proto(const sw_event* ev) { return ev ? Rep(ev)->proto() : 0; }
+SW_EXPORT int64_t sw_event_uid(const sw_event* ev) { return ev ? Rep(ev)->uid() : -1; }
+SW_EXPORT int64_t sw_event_gid(const sw_event* ev) { return ev ? Rep(ev)->gid() : -1; }
+SW_EXPORT int sw_event_icmp_type(const sw_event* ev) { return ev ? Rep(ev)->icmp_type() : -1; }
+SW_EXPORT uint64_t sw_event_suppressed(const sw_event* ev) { return ev ? Rep(ev)->suppressed() : 0; }
 
 SW_EXPORT const char* sw_event_json(const sw_event* ev, size_t* len) {
   if (!ev) {
     if (len) *len = 0;
     return "";
   }
-  if (len) *len = ev->json.size();
-  return ev->json.c_str();
+  if (len) *len = Rep(ev)->view(sw::PackedEvent::kJson).size();
+  return Str(ev, sw::PackedEvent::kJson);
 }
 
 SW_EXPORT size_t sw_event_list_size(const sw_event_list* list) {
@@ -365,7 +368,8 @@ SW_EXPORT size_t sw_event_list_size(const sw_event_list* list) {
 }
 
 SW_EXPORT const sw_event* sw_event_list_get(const sw_event_list* list, size_t i) {
-  return list && i < list->events.size() ? &list->events[i] : nullptr;
+  return list && i < list->events.size() ? reinterpret_cast<const sw_event*>(list->events[i].get())
+                                         : nullptr;
 }
 
 SW_EXPORT void sw_event_list_free(sw_event_list* list) { delete list; }
@@ -408,7 +412,8 @@ SW_EXPORT int sw_audit_tail(const char* path, size_t n, sw_event_list** out) {
     if (!s.ok()) return ToCode(s);
     auto list = std::make_unique<sw_event_list>();
     list->events.reserve(events.size());
-    for (auto& e : events) list->events.emplace_back(std::move(e));
+    std::string json;
+    for (const auto& e : events) list->events.emplace_back(sw::PackedEvent::Make(e, &json));
     *out = list.release();
     return 0;
   });

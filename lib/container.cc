@@ -89,8 +89,8 @@ int Container::SourceStatus(unsigned bit) const {
   return ENOENT;  // the state directory is gone
 }
 
-std::string Container::LookupDomain(const IpAddr& ip, bool refresh) {
-  return dns_ ? dns_->LookupDomain(ip, refresh) : std::string();
+const std::string* Container::LookupDomain(const IpAddr& ip, bool refresh) {
+  return dns_ ? dns_->LookupDomain(ip, refresh) : nullptr;
 }
 
 void Container::OnInotify(int wd, uint32_t mask, std::string_view name) {

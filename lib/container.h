@@ -60,7 +60,7 @@ class Container : public SourceHost, public DispatchOwner {
   void Wake(Source* s) override;
   EventSink& sink() override { return host_.sink(); }
   Dispatch& loop() override { return host_.loop(); }
-  std::string LookupDomain(const IpAddr& ip, bool refresh) override;
+  const std::string* LookupDomain(const IpAddr& ip, bool refresh) override;
 
   // DispatchOwner: the state directory (and its parent while it is gone).
   void OnInotify(int wd, uint32_t mask, std::string_view name) override;

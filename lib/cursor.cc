@@ -46,13 +46,18 @@ uint64_t CursorFingerprint(std::string_view bytes) {
   return h;
 }
 
-std::string EncodeCursor(const Cursor& c) {
-  std::string out(kPrefix);
-  out += c.source;
+void EncodeCursor(const Cursor& c, std::string* out) {
+  out->assign(kPrefix);
+  *out += c.source;
   for (uint64_t v : {c.dev, c.ino, c.offset, c.fingerprint}) {
-    out += '.';
-    AppendHex(out, v);
+    *out += '.';
+    AppendHex(*out, v);
   }
+}
+
+std::string EncodeCursor(const Cursor& c) {
+  std::string out;
+  EncodeCursor(c, &out);
   return out;
 }
 

@@ -34,6 +34,8 @@ struct Cursor {
 uint64_t CursorFingerprint(std::string_view bytes_before_offset);
 
 std::string EncodeCursor(const Cursor& c);
+// The same into *out (replacing its content, keeping its capacity).
+void EncodeCursor(const Cursor& c, std::string* out);
 
 // False for anything EncodeCursor did not produce (another version, a
 // damaged or foreign string).

@@ -115,18 +115,20 @@ void DnsSource::OnLine(std::string_view line) {
     case DnsLine::Kind::kQuery: {
       chain_root_.clear();
       if (!report_queries_ || allowlist_.Allows(parsed.name)) return;
-      Event ev;
+      Event& ev = event_;  // reused: its strings keep their capacity
+      ev.Clear();
       ts_cache_.Now(&ev.ts);
       ev.source = "dns";
       ev.action = "blocked_query";
       ev.container = container_;
       // dnsmasq's placeholder is no name: report the query without a domain.
       if (parsed.name == kUnprintableName) ev.detail = "name unprintable";
+      else if (IsNormalDomain(parsed.name)) ev.domain = parsed.name;
       else ev.domain = NormalizeDomain(parsed.name);
-      ev.query_type = SanitizeUtf8(parsed.query_type);
-      ev.cursor = tailer_.LineCursor("dns");
+      SanitizeUtf8(parsed.query_type, &ev.query_type);
+      tailer_.LineCursor("dns", &ev.cursor);
       ev.json_cursor = json_cursor_;
-      sink_.Emit(std::move(ev));
+      sink_.Emit(ev);
       return;
     }
     case DnsLine::Kind::kAnswer:
@@ -172,12 +174,11 @@ void DnsSource::OnLineTooLong(uint64_t bytes, uint64_t unreported) {
   sink_.Emit(LineTooLongEvent(container_, "dnsmasq.log", bytes, unreported, max_line_));
 }
 
-std::string DnsSource::LookupDomain(const IpAddr& ip, bool refresh) {
-  if (const std::string* d = domain_map_.Find(ip)) return *d;
+const std::string* DnsSource::LookupDomain(const IpAddr& ip, bool refresh) {
+  if (const std::string* d = domain_map_.Find(ip)) return d;
   bool more = false;
-  if (!refresh || !tailer_.Drain(*this, kLookupRefreshBytes, &more).ok()) return {};
-  const std::string* d = domain_map_.Find(ip);
-  return d ? *d : std::string();
+  if (!refresh || !tailer_.Drain(*this, kLookupRefreshBytes, &more).ok()) return nullptr;
+  return domain_map_.Find(ip);
 }
 
 }  // namespace sw

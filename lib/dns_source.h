@@ -35,9 +35,10 @@ class DnsSource : public Source, public LineSink {
   Status Drain(size_t byte_budget, bool* more) override;
   // Loads the lists; on failure keeps the previous set and returns why.
   const Status& ReloadAllowlist();
-  // The domain last resolved to ip, "" when unknown. With `refresh`, a miss
-  // first reads the newly appended log lines (never the whole file).
-  std::string LookupDomain(const IpAddr& ip, bool refresh);
+  // The domain last resolved to ip, null when unknown (valid until the next
+  // read). With `refresh`, a miss first reads the newly appended log lines
+  // (never the whole file).
+  const std::string* LookupDomain(const IpAddr& ip, bool refresh);
 
   const FileTailer& tailer() const { return tailer_; }
   const Allowlist& allowlist() const { return allowlist_; }
@@ -69,6 +70,7 @@ class DnsSource : public Source, public LineSink {
   std::string chain_root_;
   std::string chain_target_;
   TimestampCache ts_cache_;  // formats the date and time once a second
+  Event event_;             // the event each reported query is built in
 };
 
 }  // namespace sw

@@ -151,21 +151,25 @@ size_t ValidUtf8Prefix(std::string_view bytes) {
 
 bool IsValidUtf8(std::string_view bytes) { return ValidUtf8Prefix(bytes) == bytes.size(); }
 
-std::string SanitizeUtf8(std::string_view bytes) {
+void SanitizeUtf8(std::string_view bytes, std::string* out) {
   // Fast path: most input is ASCII or valid.
   size_t i = ValidUtf8Prefix(bytes);
-  if (i == bytes.size()) return std::string(bytes);
-  std::string out(bytes.substr(0, i));
+  out->assign(bytes.substr(0, i));
   while (i < bytes.size()) {
     size_t n = Utf8SequenceLength(bytes, i);
     if (n == 0) {
-      out += "\xEF\xBF\xBD";
+      *out += "\xEF\xBF\xBD";
       i += 1;
     } else {
-      out.append(bytes.substr(i, n));
+      out->append(bytes.substr(i, n));
       i += n;
     }
   }
+}
+
+std::string SanitizeUtf8(std::string_view bytes) {
+  std::string out;
+  SanitizeUtf8(bytes, &out);
   return out;
 }
 
@@ -216,10 +220,9 @@ void AppendIntField(std::string& out, std::string_view key, int64_t value) {
 
 }  // namespace
 
-std::string ToJson(const Event& ev) {
-  std::string out;
-  out.reserve(96 + ev.ts.size() + ev.action.size() + ev.container.size() +
-              ev.domain.size() + ev.dest.size() + ev.detail.size());
+void AppendJson(std::string& out, const Event& ev) {
+  out.reserve(out.size() + 96 + ev.ts.size() + ev.action.size() + ev.container.size() +
+              ev.domain.size() + ev.dest.size() + ev.detail.size() + ev.cursor.size());
   out += "{\"ts\":";
   AppendJsonString(out, ev.ts);
   AppendStringField(out, "source", ev.source, true);
@@ -237,7 +240,25 @@ std::string ToJson(const Event& ev) {
   if (ev.suppressed > 0) AppendIntField(out, "suppressed", static_cast<int64_t>(ev.suppressed));
   if (ev.json_cursor) AppendStringField(out, "cursor", ev.cursor, false);
   out += '}';
+}
+
+std::string ToJson(const Event& ev) {
+  std::string out;
+  AppendJson(out, ev);
   return out;
+}
+
+void Event::Clear() {
+  for (std::string* s : {&ts, &source, &action, &container, &domain, &query_type, &dest,
+                         &detail, &cursor, &member})
+    s->clear();
+  port = 0;
+  proto = 0;
+  uid = -1;
+  gid = -1;
+  icmp_type = -1;
+  suppressed = 0;
+  json_cursor = false;
 }
 
 }  // namespace sw

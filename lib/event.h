@@ -30,6 +30,10 @@ struct Event {
   // not `container` (an audit line naming another container): the key a
   // host stores the cursor under. Empty in the usual case: no copy per event.
   std::string member;
+
+  // Back to a default-constructed event, keeping the strings' capacity: a
+  // source refills one Event per line without allocating.
+  void Clear();
 };
 
 // Current wall-clock time as "YYYY-MM-DDTHH:MM:SS.uuuuuu+00:00".
@@ -49,6 +53,8 @@ bool IsValidUtf8(std::string_view bytes);
 // Untrusted bytes -> valid UTF-8: each byte that does not start a well-formed
 // sequence becomes U+FFFD. Valid input is returned unchanged.
 std::string SanitizeUtf8(std::string_view bytes);
+// The same into *out (replacing its content, keeping its capacity).
+void SanitizeUtf8(std::string_view bytes, std::string* out);
 
 // Appends `s` (valid UTF-8) as a quoted JSON string; escapes quotes,
 // backslashes and every control byte.
@@ -56,7 +62,9 @@ void AppendJsonString(std::string& out, std::string_view s);
 
 // One JSON object (no newline), fields in the documented order, empty
 // optional fields omitted; a non-empty cursor last when json_cursor asks.
-// String fields must already be valid UTF-8.
+// String fields must already be valid UTF-8. AppendJson writes it at the
+// end of `out`.
+void AppendJson(std::string& out, const Event& ev);
 std::string ToJson(const Event& ev);
 
 }  // namespace sw

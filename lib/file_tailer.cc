@@ -142,7 +142,7 @@ Status FileTailer::NextBacklog(bool* found) {
   return s;
 }
 
-std::string FileTailer::LineCursor(std::string_view source) const {
+void FileTailer::LineCursor(std::string_view source, std::string* out) const {
   Cursor c;
   c.source = source;
   c.dev = dev_;
@@ -154,14 +154,14 @@ std::string FileTailer::LineCursor(std::string_view source) const {
                                                   : chunk_start_ + static_cast<off_t>(line_end_));
   if (head.size() >= kFingerprint || fingerprint_.empty()) {
     c.fingerprint = CursorFingerprint(head);
-    return EncodeCursor(c);
+    return EncodeCursor(c, out);
   }
   char buf[2 * kFingerprint];
   size_t keep = std::min(fingerprint_.size(), kFingerprint - head.size());
   fingerprint_.copy(buf, keep, fingerprint_.size() - keep);
   head.copy(buf + keep, head.size());
   c.fingerprint = CursorFingerprint(std::string_view(buf, keep + head.size()));
-  return EncodeCursor(c);
+  EncodeCursor(c, out);
 }
 
 void FileTailer::CloseCurrent(LineSink& sink) {

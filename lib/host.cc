@@ -19,12 +19,6 @@ constexpr size_t kDrainBudget = 1 << 20;  // bytes per source per run
 // Containers run per Poll: the rest waits on the ready list, fd readable.
 constexpr size_t kMaxRunsPerPoll = 1024;
 
-size_t ApproxBytes(const Event& ev) {
-  return sizeof(Event) + ev.ts.size() + ev.source.size() + ev.action.size() +
-         ev.container.size() + ev.domain.size() + ev.query_type.size() + ev.dest.size() +
-         ev.detail.size();
-}
-
 }  // namespace
 
 Status Host::Create(const Options& defaults, std::unique_ptr<Host>* out) {
@@ -63,7 +57,7 @@ Status Host::Add(const std::string& state_dir, const std::string& name, const Op
   if (!s.ok()) {
     stats_.events -= queue_.size() - before;
     while (queue_.size() > before) {
-      queue_bytes_ -= ApproxBytes(queue_.back());
+      queue_bytes_ -= queue_.back()->bytes();
       queue_.pop_back();
     }
     return s;
@@ -87,9 +81,8 @@ Status Host::Remove(const std::string& name) {
 void Host::Bury(Member m, const std::string& why) {
   by_id_.erase(m.container->id());
   // Repeats still held for it belong before its removal in the stream.
-  size_t before = queue_.size();
-  dedup_.Flush(m.container->name(), &queue_);
-  Account(before);
+  dedup_.Flush(m.container->name(), &released_);
+  Release();
   Emit(WatchEvent(m.container->name(), "container_removed", why));
   if (in_poll_) graveyard_.push_back(std::move(m.container));
   // else: destroyed here, with its watches and claims
@@ -130,15 +123,23 @@ void Host::Schedule(Container* c) {
 }
 
 // The one emit path of every source of every container.
-void Host::Emit(Event ev) {
-  size_t before = queue_.size();
-  if (!dedup_.Offer(std::move(ev), MonotonicMs(), &queue_)) ++stats_.deduped;
-  Account(before);
+void Host::Emit(const Event& ev) {
+  // Without dedup the event is packed straight from the source's buffers.
+  if (!dedup_.enabled()) return Push(ev);
+  if (!dedup_.Offer(ev, MonotonicMs(), &released_)) ++stats_.deduped;
+  Release();
 }
 
-void Host::Account(size_t before) {
-  stats_.events += queue_.size() - before;
-  for (size_t i = before; i < queue_.size(); ++i) queue_bytes_ += ApproxBytes(queue_[i]);
+void Host::Push(const Event& ev) {
+  PackedEventPtr packed(PackedEvent::Make(ev, &json_scratch_));
+  queue_bytes_ += packed->bytes();
+  queue_.push_back(std::move(packed));
+  ++stats_.events;
+}
+
+void Host::Release() {
+  for (const Event& ev : released_) Push(ev);
+  released_.clear();
 }
 
 Status Host::Poll(size_t* queued) {
@@ -168,9 +169,8 @@ Status Host::Poll(size_t* queued) {
     if (more) Schedule(c);
     ++runs;
   }
-  size_t before = queue_.size();
-  dedup_timer_.Service(dedup_, &queue_);
-  Account(before);
+  dedup_timer_.Service(dedup_, &released_);
+  Release();
   graveyard_.clear();
   in_poll_ = false;
   UpdateReadiness();
@@ -178,11 +178,11 @@ Status Host::Poll(size_t* queued) {
   return s;
 }
 
-std::optional<Event> Host::Next() {
-  if (queue_.empty()) return std::nullopt;
-  Event ev = std::move(queue_.front());
+PackedEventPtr Host::Next() {
+  if (queue_.empty()) return nullptr;
+  PackedEventPtr ev = std::move(queue_.front());
   queue_.pop_front();
-  queue_bytes_ -= ApproxBytes(ev);
+  queue_bytes_ -= ev->bytes();
   if (queue_.empty()) UpdateReadiness();
   return ev;
 }

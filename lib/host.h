@@ -11,7 +11,6 @@
 
 #include <deque>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "event_sink.h"
 #include "nflog_registry.h"
 #include "options.h"
+#include "packed_event.h"
 #include "status.h"
 
 namespace sw {
@@ -48,7 +48,8 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   Status Follow(const std::string& root);
 
   Status Poll(size_t* queued);
-  std::optional<Event> Next();
+  // The oldest queued event; null when the queue is empty.
+  PackedEventPtr Next();
 
   // For `name`: 0 when the source runs, else a positive errno.
   int SourceStatus(const std::string& name, unsigned source) const;
@@ -56,7 +57,7 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   const Options& defaults() const { return defaults_; }
 
   // EventSink
-  void Emit(Event ev) override;
+  void Emit(const Event& ev) override;
   Stats& stats() override { return stats_; }
   const Stats& stats() const { return stats_; }
 
@@ -71,8 +72,9 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
         dedup_(defaults_.dedup_once ? DedupMode::kOnce : DedupMode::kWindow,
                defaults_.dedup_window_ms) {}
   void UpdateReadiness();
-  // Counts what was appended to queue_ since it held `before` events.
-  void Account(size_t before);
+  // Packs one event onto queue_; Release() does so for what dedup let go.
+  void Push(const Event& ev);
+  void Release();
   void Bury(Member m, const std::string& why);
 
   // ContainerHost
@@ -98,8 +100,10 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   std::vector<std::unique_ptr<Container>> graveyard_;
   bool in_poll_ = false;
   std::vector<std::unique_ptr<DirFollower>> followers_;
-  std::deque<Event> queue_;
-  size_t queue_bytes_ = 0;    // what queue_ holds, roughly (strings + fixed)
+  std::deque<PackedEventPtr> queue_;
+  size_t queue_bytes_ = 0;    // what queue_ holds
+  std::string json_scratch_;  // PackedEvent::Make's buffer, reused
+  std::deque<Event> released_;  // what dedup let go, on its way to queue_
   Dedup dedup_;               // one table for the stream; keys include the container
   DedupTimer dedup_timer_;    // opened only when dedup is enabled
   FdRef dedup_timer_ref_;

@@ -229,6 +229,11 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
   return r.AtEnd();
 }
 
+void DecodeJsonString(std::string_view raw, std::string* out) {
+  if (raw.find('\\') == std::string_view::npos) return SanitizeUtf8(raw, out);
+  *out = DecodeJsonString(raw);
+}
+
 std::string DecodeJsonString(std::string_view raw) {
   if (raw.find('\\') == std::string_view::npos) return SanitizeUtf8(raw);
   std::string out;

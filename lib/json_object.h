@@ -31,5 +31,8 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
 // ParseJsonObject): escapes resolved ("\u0000" included), a surrogate escape
 // without its pair and any invalid UTF-8 byte become U+FFFD.
 std::string DecodeJsonString(std::string_view raw);
+// The same into *out (replacing its content, keeping its capacity when raw
+// has no escapes, the usual case).
+void DecodeJsonString(std::string_view raw, std::string* out);
 
 }  // namespace sw

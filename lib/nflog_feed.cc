@@ -86,11 +86,11 @@ Status NflogFeed::Drain(size_t budget, bool* more) {
   Status s = nflog_->Drain(
       container_,
       [this, &refreshed](const IpAddr& ip) {
-        std::string domain = host_.LookupDomain(ip, !refreshed);
-        refreshed = refreshed || domain.empty();
+        const std::string* domain = host_.LookupDomain(ip, !refreshed);
+        refreshed = refreshed || domain == nullptr;
         return domain;
       },
-      [&sink](Event ev) { sink.Emit(std::move(ev)); }, budget, more);
+      [&sink](const Event& ev) { sink.Emit(ev); }, budget, more);
   sink.stats().nflog_packets += nflog_->packets() - packets;
   sink.stats().nflog_lost += nflog_->lost() - lost;
   if (!s.ok()) {

@@ -254,8 +254,9 @@ std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
 // are one key while "TEROK_SHIELD_DENIED_V6" is not. Prefix matching would make
 // one rule's prefix silently swallow another's. The last entry wins, so
 // entries appended by sw_options_set_nflog_action() override built-ins.
-std::string NflogAction(const NflogActionTable& table,
-                        const std::string& prefix, std::string* detail) {
+const std::string& NflogAction(const NflogActionTable& table,
+                               const std::string& prefix, std::string* detail) {
+  static const std::string kDefault = "nflog";
   if (detail) {
     // The detail is the prefix as logged, only whitespace stripped (the
     // shield tool's "TEROK_SHIELD_DENIED:"), so a host keying on it sees
@@ -269,7 +270,7 @@ std::string NflogAction(const NflogActionTable& table,
   for (auto it = table.rbegin(); it != table.rend(); ++it) {
     if (NflogPrefixKey(it->first) == key) return it->second;
   }
-  return "nflog";
+  return kDefault;
 }
 
 NflogActionTable DefaultNflogActions() {

@@ -370,16 +370,18 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
   malformed_ += bad;
   for (NflogPacket& p : packets) {
     CheckSequence(p.seq, container, emit);
-    Event ev;
+    Event& ev = event_;  // reused: its strings keep their capacity
+    ev.Clear();
     ts_cache_.Now(&ev.ts);
     ev.source = "nflog";
-    std::string detail;
-    ev.action = NflogAction(actions_, p.prefix, &detail);
-    ev.detail = SanitizeUtf8(detail);  // the prefix is arbitrary bytes
+    ev.action = NflogAction(actions_, p.prefix, &detail_);
+    SanitizeUtf8(detail_, &ev.detail);  // the prefix is arbitrary bytes
     ev.container = container;
     if (p.dest.family != 0) {
       ev.dest = p.dest.ToString();
-      if (lookup) ev.domain = lookup(p.dest);
+      if (lookup) {
+        if (const std::string* domain = lookup(p.dest)) ev.domain = *domain;
+      }
     }
     ev.proto = p.proto;
     ev.port = p.port;
@@ -387,7 +389,7 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
     ev.uid = p.uid;
     ev.gid = p.gid;
     ++packets_;
-    if (emit) emit(std::move(ev));
+    if (emit) emit(ev);
   }
 }
 

@@ -40,14 +40,16 @@ std::string_view NflogPrefixKey(std::string_view prefix);
 // The action for a prefix per the table (keys compared by NflogPrefixKey),
 // "nflog" when absent. *detail receives the event's detail: the prefix with
 // leading and trailing whitespace stripped.
-std::string NflogAction(const NflogActionTable& table,
-                        const std::string& prefix, std::string* detail);
+const std::string& NflogAction(const NflogActionTable& table,
+                               const std::string& prefix, std::string* detail);
 
 class NflogSource {
  public:
-  // Looks up the domain for a destination; may refresh the DNS map on miss.
-  using DomainLookup = std::function<std::string(const IpAddr&)>;
-  using Emit = std::function<void(Event)>;
+  // Looks up the domain for a destination (null: unknown); may refresh the
+  // DNS map on a miss.
+  using DomainLookup = std::function<const std::string*(const IpAddr&)>;
+  // Takes what it needs from the event before returning (it is reused).
+  using Emit = std::function<void(const Event&)>;
 
   // Binds the group from opts (inside opts.netns_path when set, from a
   // short-lived helper thread so the caller's namespace is untouched).
@@ -91,6 +93,8 @@ class NflogSource {
   uint64_t drain_start_ = 0;  // packets_ when the current Drain() began
   NflogActionTable actions_;
   TimestampCache ts_cache_;  // formats the date and time once a second
+  Event event_;              // the event each packet is built in
+  std::string detail_;       // the prefix, stripped, before sanitizing
   std::vector<uint8_t> buf_;
   int64_t next_seq_ = -1;
   uint64_t packets_ = 0;

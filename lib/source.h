@@ -34,9 +34,10 @@ class SourceHost {
   virtual void Wake(Source* s) = 0;
   virtual EventSink& sink() = 0;
   virtual Dispatch& loop() = 0;
-  // The domain a destination was last resolved to ("" when unknown); with
-  // refresh, a miss first reads the newly logged answers.
-  virtual std::string LookupDomain(const IpAddr& ip, bool refresh) = 0;
+  // The domain a destination was last resolved to, null when unknown (valid
+  // until the DNS source reads on); with refresh, a miss first reads the
+  // newly logged answers.
+  virtual const std::string* LookupDomain(const IpAddr& ip, bool refresh) = 0;
 };
 
 class Source : public DispatchOwner {

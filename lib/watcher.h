@@ -4,7 +4,6 @@
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "host.h"
@@ -19,8 +18,8 @@ class Watcher {
   int fd() const { return host_->fd(); }
   // Processes everything ready without blocking. *queued: events queued now.
   Status Poll(size_t* queued) { return host_->Poll(queued); }
-  // The oldest queued event, if any.
-  std::optional<Event> Next() { return host_->Next(); }
+  // The oldest queued event; null when there is none.
+  PackedEventPtr Next() { return host_->Next(); }
   // 0 when the source (one SW_SOURCE_* bit) runs, else a positive errno.
   int SourceStatus(unsigned source) const { return host_->SourceStatus(container_, source); }
   const Stats& stats() const { return host_->stats(); }

@@ -75,7 +75,7 @@ TEST(TailLines, LinesAcrossChunksAndLongLinesSkipped) {
 }
 
 struct CollectSink : EventSink {
-  void Emit(Event ev) override { events.push_back(std::move(ev)); }
+  void Emit(const Event& ev) override { events.push_back(ev); }
   Stats& stats() override { return st; }
   std::vector<Event> events;
   Stats st;
@@ -86,7 +86,7 @@ struct TestHost : SourceHost {
   void Wake(Source*) override {}
   EventSink& sink() override { return events; }
   Dispatch& loop() override { return dispatch; }
-  std::string LookupDomain(const IpAddr&, bool) override { return {}; }
+  const std::string* LookupDomain(const IpAddr&, bool) override { return nullptr; }
   CollectSink events;
   Dispatch dispatch;
 };
@@ -101,7 +101,10 @@ class Seeded : public ::testing::Test {
                                           (opts.sources & SW_SOURCE_DNS) != 0, *host_);
     ASSERT_TRUE(source_->Start(/*fresh_dir=*/false).ok());
   }
-  std::string Lookup(const char* ip) { return source_->LookupDomain(*IpAddr::Parse(ip), false); }
+  std::string Lookup(const char* ip) {
+    const std::string* d = source_->LookupDomain(*IpAddr::Parse(ip), false);
+    return d ? *d : std::string();
+  }
 
   static constexpr const char* P = "May  5 10:00:00 dnsmasq[42]: ";
   TempDir dir_;

@@ -195,12 +195,13 @@ void SendUdp6WithDstopts(const char* ip, uint16_t port) {
 struct Collector {
   std::vector<Event> events;
   NflogSource::Emit emit() {
-    return [this](Event ev) { events.push_back(std::move(ev)); };
+    return [this](const Event& ev) { events.push_back(ev); };
   }
 };
 
-std::string LookupForTest(const IpAddr& ip) {
-  return ip.ToString() == "192.0.2.10" ? "blocked.example" : "";
+const std::string* LookupForTest(const IpAddr& ip) {
+  static const std::string kBlocked = "blocked.example";
+  return ip.ToString() == "192.0.2.10" ? &kBlocked : nullptr;
 }
 
 // Drains until `want` events arrived (or the timeout), then keeps listening

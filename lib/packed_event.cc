@@ -1,0 +1,45 @@
+#include "packed_event.h"
+
+#include <cstring>
+#include <limits>
+#include <new>
+
+namespace sw {
+
+PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch) {
+  json_scratch->clear();
+  AppendJson(*json_scratch, ev);
+  const std::string_view fields[kFieldCount] = {
+      ev.ts,     ev.source, ev.action, ev.container, ev.domain,   ev.query_type,
+      ev.dest,   ev.detail, ev.cursor, ev.member,    *json_scratch};
+  size_t total = 0;
+  for (std::string_view f : fields) total += f.size() + 1;
+  // Offsets are 32-bit: an event of 4 GiB is an allocation failure.
+  if (total > std::numeric_limits<uint32_t>::max()) throw std::bad_alloc();
+  void* block = ::operator new(sizeof(PackedEvent) + total);
+  auto* p = new (block) PackedEvent();
+  char* out = p->data();
+  uint32_t at = 0;
+  for (size_t f = 0; f < kFieldCount; ++f) {
+    p->off_[f] = at;
+    std::memcpy(out + at, fields[f].data(), fields[f].size());
+    at += static_cast<uint32_t>(fields[f].size());
+    out[at++] = '\0';
+  }
+  p->off_[kFieldCount] = at;
+  p->port_ = ev.port;
+  p->proto_ = ev.proto;
+  p->icmp_type_ = ev.icmp_type;
+  p->uid_ = ev.uid;
+  p->gid_ = ev.gid;
+  p->suppressed_ = ev.suppressed;
+  return p;
+}
+
+void PackedEvent::Free(PackedEvent* ev) noexcept {
+  if (ev == nullptr) return;
+  ev->~PackedEvent();
+  ::operator delete(ev);
+}
+
+}  // namespace sw
