@@ -13,6 +13,7 @@
 #include "dns_line.h"
 #include "domain_map.h"
 #include "event.h"
+#include "packed_event.h"
 #include "timestamp_cache.h"
 
 namespace sw {
@@ -220,6 +221,57 @@ TEST(Json, FieldOrderAndOmission) {
             "\"icmp_type\":8}");
   Event empty;
   EXPECT_EQ(ToJson(empty), "{\"ts\":\"\",\"source\":\"\",\"action\":\"\",\"container\":\"\"}");
+}
+
+// The packed form keeps every field (NULs inside included), the JSON of
+// ToJson, and a Clear()ed Event packs like a new one.
+TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
+  Event ev;
+  ev.ts = "2026-11-23T10:00:00.000001+00:00";
+  ev.source = "audit";
+  ev.action = "x";
+  ev.container = "c1";
+  ev.domain = "d.example";
+  ev.query_type = "AAAA";
+  ev.dest = "2001:db8::1";
+  ev.detail = std::string("a\0b", 3);
+  ev.cursor = "sw1.audit.1.2.3.4";
+  ev.member = "m";
+  ev.json_cursor = true;
+  ev.port = 443;
+  ev.proto = 6;
+  ev.uid = 7;
+  ev.gid = 8;
+  ev.icmp_type = 3;
+  ev.suppressed = 9;
+  std::string scratch = "left over";
+  PackedEventPtr p(PackedEvent::Make(ev, &scratch));
+  using F = PackedEvent;
+  const std::pair<F::Field, const std::string*> fields[] = {
+      {F::kTs, &ev.ts},         {F::kSource, &ev.source}, {F::kAction, &ev.action},
+      {F::kContainer, &ev.container}, {F::kDomain, &ev.domain},
+      {F::kQueryType, &ev.query_type}, {F::kDest, &ev.dest}, {F::kDetail, &ev.detail},
+      {F::kCursor, &ev.cursor}, {F::kMember, &ev.member}};
+  for (auto [f, want] : fields) {
+    EXPECT_EQ(p->view(f), *want) << int(f);
+    EXPECT_EQ(p->c_str(f)[want->size()], '\0') << int(f);
+  }
+  EXPECT_EQ(p->view(F::kJson), ToJson(ev));
+  EXPECT_EQ(std::strlen(p->c_str(F::kJson)), ToJson(ev).size());
+  EXPECT_EQ(p->port(), 443);
+  EXPECT_EQ(p->proto(), 6);
+  EXPECT_EQ(p->uid(), 7);
+  EXPECT_EQ(p->gid(), 8);
+  EXPECT_EQ(p->icmp_type(), 3);
+  EXPECT_EQ(p->suppressed(), 9u);
+  EXPECT_GE(p->bytes(), ToJson(ev).size() + ev.ts.size());
+  ev.Clear();
+  PackedEventPtr empty(PackedEvent::Make(ev, &scratch));
+  PackedEventPtr fresh(PackedEvent::Make(Event(), &scratch));
+  EXPECT_EQ(empty->view(F::kJson), fresh->view(F::kJson));
+  EXPECT_EQ(empty->uid(), -1);
+  EXPECT_EQ(empty->icmp_type(), -1);
+  EXPECT_EQ(empty->view(F::kMember), "");
 }
 
 TEST(Json, EscapesEveryHostileByte) {
