@@ -79,7 +79,7 @@ void TimestampField(const JsonValue& v, std::string* out) {
   }
   // Out of range (e.g. 9999-12-31T23:59:59-01:00): unreadable, like garbage.
   if (!micros || *micros < kMinMicros || *micros > kMaxMicros) *out = NowRfc3339();
-  else if (out->empty() || !IsPlainRfc3339(*out)) *out = FormatRfc3339(*micros);
+  else if (out->empty() || !IsPlainRfc3339(*out)) FormatRfc3339(*micros, out);
 }
 
 }  // namespace

@@ -68,11 +68,16 @@ bool IsNormalDomain(std::string_view name) {
   return IsValidUtf8(name);
 }
 
-std::string NormalizeDomain(std::string_view name) {
+void NormalizeDomain(std::string_view name, std::string* out) {
   if (name.ends_with('.')) name.remove_suffix(1);
-  std::string out = SanitizeUtf8(name);
-  for (char& c : out)
+  SanitizeUtf8(name, out);
+  for (char& c : *out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+}
+
+std::string NormalizeDomain(std::string_view name) {
+  std::string out;
+  NormalizeDomain(name, &out);
   return out;
 }
 

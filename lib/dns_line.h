@@ -33,5 +33,7 @@ bool IsNormalDomain(std::string_view name);
 // A logged name as reported, like the shield tool: ASCII letters lowercased,
 // one trailing dot dropped, invalid UTF-8 replaced.
 std::string NormalizeDomain(std::string_view name);
+// The same into *out (replacing its content, keeping its capacity).
+void NormalizeDomain(std::string_view name, std::string* out);
 
 }  // namespace sw

@@ -124,7 +124,7 @@ void DnsSource::OnLine(std::string_view line) {
       // dnsmasq's placeholder is no name: report the query without a domain.
       if (parsed.name == kUnprintableName) ev.detail = "name unprintable";
       else if (IsNormalDomain(parsed.name)) ev.domain = parsed.name;
-      else ev.domain = NormalizeDomain(parsed.name);
+      else NormalizeDomain(parsed.name, &ev.domain);
       SanitizeUtf8(parsed.query_type, &ev.query_type);
       tailer_.LineCursor("dns", &ev.cursor);
       ev.json_cursor = json_cursor_;
@@ -165,8 +165,8 @@ void DnsSource::OnAnswer(const DnsLine& answer) {
     if (name != kUnprintableName) domain_map_.Put(*ip, name);
     return;
   }
-  std::string normal = NormalizeDomain(name);
-  if (normal != kUnprintableName) domain_map_.Put(*ip, normal);
+  NormalizeDomain(name, &normalized_);
+  if (normalized_ != kUnprintableName) domain_map_.Put(*ip, normalized_);
 }
 
 void DnsSource::OnLineTooLong(uint64_t bytes, uint64_t unreported) {

@@ -1,5 +1,7 @@
 #include "domain_map.h"
 
+#include <algorithm>
+
 #include <cstring>
 
 namespace sw {
@@ -91,7 +93,12 @@ void DomainMap::Put(const IpAddr& ip, std::string_view domain) {
       slot = SlotOf(ip);
     }
     i = static_cast<uint32_t>(entries_.size());
-    entries_.push_back(Entry{ip, kNone, kNone, std::string(domain)});
+    entries_.push_back(Entry{ip, kNone, kNone, {}});
+    // Most names fit this first buffer, so when the entry is recycled for
+    // another name (a full map does so on every new address) nothing is
+    // allocated.
+    entries_.back().domain.reserve(std::max(domain.size(), kEntryNameCapacity));
+    entries_.back().domain.assign(domain);
   }
   slots_[slot] = i;
   PushNewest(i);

@@ -29,6 +29,7 @@ class DomainMap {
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
+  static constexpr size_t kEntryNameCapacity = 63;  // a 64-byte block
   struct Entry {
     IpAddr ip;
     uint32_t newer = kNone, older = kNone;

@@ -32,6 +32,12 @@ void Put2(char* p, unsigned v) {
 }  // namespace
 
 std::string FormatRfc3339(int64_t unix_micros) {
+  std::string out;
+  FormatRfc3339(unix_micros, &out);
+  return out;
+}
+
+void FormatRfc3339(int64_t unix_micros, std::string* out) {
   int64_t secs = unix_micros / 1000000;
   int64_t micros = unix_micros % 1000000;
   if (micros < 0) {
@@ -53,7 +59,8 @@ std::string FormatRfc3339(int64_t unix_micros) {
     int n = snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%06lld+00:00",
                      static_cast<long long>(year), mon, day, r / 3600, r / 60 % 60, r % 60,
                      static_cast<long long>(micros));
-    return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    out->assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    return;
   }
   // "+00:00" rather than "Z": Python < 3.11 datetime.fromisoformat() rejects
   // "Z", and the Python shield tool writes "+00:00".
@@ -78,7 +85,7 @@ std::string FormatRfc3339(int64_t unix_micros) {
     us /= 10;
   }
   std::memcpy(b + 26, "+00:00", 6);
-  return std::string(b, sizeof b);
+  out->assign(b, sizeof b);
 }
 
 int64_t MonotonicMs() {

@@ -40,6 +40,8 @@ struct Event {
 std::string NowRfc3339();
 // Formats microseconds since the epoch the same way.
 std::string FormatRfc3339(int64_t unix_micros);
+// The same into *out (replacing its content, keeping its capacity).
+void FormatRfc3339(int64_t unix_micros, std::string* out);
 
 // CLOCK_MONOTONIC in milliseconds: for intervals, never for an event's ts.
 int64_t MonotonicMs();

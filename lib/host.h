@@ -23,6 +23,7 @@
 #include "nflog_registry.h"
 #include "options.h"
 #include "packed_event.h"
+#include "ring_queue.h"
 #include "status.h"
 
 namespace sw {
@@ -100,7 +101,7 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   std::vector<std::unique_ptr<Container>> graveyard_;
   bool in_poll_ = false;
   std::vector<std::unique_ptr<DirFollower>> followers_;
-  std::deque<PackedEventPtr> queue_;
+  RingQueue<PackedEventPtr> queue_;
   size_t queue_bytes_ = 0;    // what queue_ holds
   std::string json_scratch_;  // PackedEvent::Make's buffer, reused
   std::deque<Event> released_;  // what dedup let go, on its way to queue_

@@ -231,26 +231,20 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
 
 void DecodeJsonString(std::string_view raw, std::string* out) {
   if (raw.find('\\') == std::string_view::npos) return SanitizeUtf8(raw, out);
-  *out = DecodeJsonString(raw);
-}
-
-std::string DecodeJsonString(std::string_view raw) {
-  if (raw.find('\\') == std::string_view::npos) return SanitizeUtf8(raw);
-  std::string out;
-  out.reserve(raw.size());
+  out->clear();
   for (size_t i = 0; i < raw.size(); ++i) {
     char c = raw[i];
     if (c != '\\') {
-      out += c;
+      *out += c;
       continue;
     }
     char e = raw[++i];
     switch (e) {
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
+      case 'b': *out += '\b'; break;
+      case 'f': *out += '\f'; break;
+      case 'n': *out += '\n'; break;
+      case 'r': *out += '\r'; break;
+      case 't': *out += '\t'; break;
       case 'u': {
         uint32_t cp = Hex4(raw, i + 1);
         i += 4;
@@ -263,14 +257,20 @@ std::string DecodeJsonString(std::string_view raw) {
           }
         }
         if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // unpaired surrogate
-        AppendUtf8(out, cp);
+        AppendUtf8(*out, cp);
         break;
       }
-      default: out += e; break;  // '"', '\\', '/'
+      default: *out += e; break;  // '"', '\\', '/'
     }
   }
   // Escapes produced whole sequences; raw bytes may still be invalid.
-  return IsValidUtf8(out) ? out : SanitizeUtf8(out);
+  if (!IsValidUtf8(*out)) *out = SanitizeUtf8(*out);
+}
+
+std::string DecodeJsonString(std::string_view raw) {
+  std::string out;
+  DecodeJsonString(raw, &out);
+  return out;
 }
 
 }  // namespace sw

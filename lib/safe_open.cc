@@ -23,10 +23,12 @@ const char* TypeName(mode_t mode) {
 
 Status SafeOpenAt(const std::string& dir, std::string_view name, int flags,
                   mode_t mode, UniqueFd* out, struct stat* st) {
-  std::string what = dir + "/" + std::string(name);
+  // Only errors name the file: opening (once per read of a log) allocates
+  // nothing.
+  auto what = [&] { return dir + "/" + std::string(name); };
   if (name.empty() || name.find('/') != std::string_view::npos || name == "." ||
       name == "..")
-    return Status::Error(EINVAL, what + ": not a plain file name");
+    return Status::Error(EINVAL, what() + ": not a plain file name");
   // A transient dir fd: the name is resolved in the directory we checked,
   // and nothing is held between calls (host mode follows many dirs). One
   // component + O_NOFOLLOW is all openat2(RESOLVE_BENEATH|NO_SYMLINKS) would
@@ -38,16 +40,16 @@ Status SafeOpenAt(const std::string& dir, std::string_view name, int flags,
                        flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode));
   if (!fd.valid()) {
     int err = errno;
-    if (err == ELOOP) return Status::Error(ELOOP, what + ": is a symlink (not followed)");
-    if (err == ENXIO) return Status::Error(EINVAL, what + ": not a regular file");
-    return Status::Error(err, what + ": " + std::strerror(err));
+    if (err == ELOOP) return Status::Error(ELOOP, what() + ": is a symlink (not followed)");
+    if (err == ENXIO) return Status::Error(EINVAL, what() + ": not a regular file");
+    return Status::Error(err, what() + ": " + std::strerror(err));
   }
   struct stat local;
   struct stat* s = st ? st : &local;
-  if (fstat(fd.get(), s) != 0) return Status::FromErrno("fstat " + what);
+  if (fstat(fd.get(), s) != 0) return Status::FromErrno("fstat " + what());
   if (!S_ISREG(s->st_mode))
     return Status::Error(S_ISDIR(s->st_mode) ? EISDIR : EINVAL,
-                         what + ": " + TypeName(s->st_mode) + ", not a regular file");
+                         what() + ": " + TypeName(s->st_mode) + ", not a regular file");
   *out = std::move(fd);
   return Status::Ok();
 }

@@ -25,13 +25,13 @@ void TimestampCache::At(int64_t unix_micros, std::string* out) {
   }
   if (second != second_) {
     second_ = second;
-    text_ = FormatRfc3339(second * 1000000);
+    FormatRfc3339(second * 1000000, &text_);
     // Years outside 0..9999 or another layout: no patching, format in full.
     patchable_ = text_.size() >= kMicros + 6 && text_[kMicros - 1] == '.' &&
                  text_.compare(kMicros, 6, "000000") == 0;
   }
   if (!patchable_) {
-    *out = FormatRfc3339(unix_micros);
+    FormatRfc3339(unix_micros, out);
     return;
   }
   out->assign(text_);
