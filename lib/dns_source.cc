@@ -34,7 +34,8 @@ DnsSource::DnsSource(const std::string& state_dir, const std::string& container,
       container_(container),
       max_line_(opts.max_line),
       // Only NFLOG events look domains up; without them seeding is wasted.
-      seed_bytes_((opts.sources & SW_SOURCE_NFLOG) ? opts.dns_seed_bytes : 0),
+      map_answers_((opts.sources & SW_SOURCE_NFLOG) != 0),
+      seed_bytes_(map_answers_ ? opts.dns_seed_bytes : 0),
       report_queries_(report_queries),
       // Only a reporting DNS source has a position worth resuming.
       cursor_(report_queries ? opts.dns_cursor : std::string()),
@@ -132,7 +133,7 @@ void DnsSource::OnLine(std::string_view line) {
       return;
     }
     case DnsLine::Kind::kAnswer:
-      OnAnswer(parsed);
+      if (map_answers_) OnAnswer(parsed);
       return;
     case DnsLine::Kind::kOther:
       return;

@@ -54,6 +54,9 @@ class DnsSource : public Source, public LineSink {
   std::string state_dir_;
   std::string container_;
   uint32_t max_line_;
+  // Only NFLOG events look domains up: without them, answers are not
+  // mapped (or seeded) at all.
+  const bool map_answers_;
   uint64_t seed_bytes_;  // 0: no seeding
   bool report_queries_;
   std::string cursor_;  // resume point from the options; empty: the end
