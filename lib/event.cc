@@ -180,11 +180,35 @@ std::string SanitizeUtf8(std::string_view bytes) {
   return out;
 }
 
+namespace {
+
+// Whether any of the 8 bytes in `w` is below 0x20, '"', '\\' or DEL: the
+// bytes a JSON string escapes here. Exact as a yes/no (the classic
+// has-zero-byte test on w and on w with each special byte XORed away); bytes
+// >= 0x80 (UTF-8) never match.
+bool WordNeedsEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  uint64_t below_space = (w - 0x20 * kOnes) & ~w & kHigh;
+  return (below_space | has_zero(w ^ ('"' * kOnes)) | has_zero(w ^ ('\\' * kOnes)) |
+          has_zero(w ^ (0x7F * kOnes))) != 0;
+}
+
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   size_t run = 0;  // start of the pending run of bytes needing no escape
   for (size_t i = 0; i < s.size(); ++i) {
+    // Most text needs no escape: skip it a word at a time.
+    while (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (WordNeedsEscape(w)) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F) continue;
     out.append(s.substr(run, i - run));

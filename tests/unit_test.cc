@@ -274,6 +274,22 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
   EXPECT_EQ(empty->view(F::kMember), "");
 }
 
+// The escaper skips clean text a word at a time: every ASCII byte, at every
+// position around a word boundary, is still escaped exactly.
+TEST(Json, EscapesEveryByteAtEveryWordOffset) {
+  for (int c = 0; c < 0x80; ++c) {
+    for (size_t at = 0; at < 18; ++at) {
+      Event ev;
+      ev.detail = std::string(18, 'a');
+      ev.detail[at] = static_cast<char>(c);
+      std::string json = ToJson(ev);
+      for (char ch : json) ASSERT_GE(static_cast<unsigned char>(ch), 0x20) << c << " at " << at;
+      ASSERT_EQ(json.find('\x7f'), std::string::npos) << at;
+      if (c != 0) ASSERT_EQ(JsonField(json, "detail"), ev.detail) << c << " at " << at;
+    }
+  }
+}
+
 TEST(Json, EscapesEveryHostileByte) {
   std::string hostile;
   for (int c = 1; c < 256; ++c) hostile += static_cast<char>(c);
