@@ -211,6 +211,15 @@ std::string_view NflogPrefixKey(std::string_view prefix) {
 std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
                                             size_t* malformed) {
   std::vector<NflogPacket> out;
+  NflogPacket scratch;
+  size_t bad = ForEachNflogPacket(buf, len, &scratch,
+                                  [&out](const NflogPacket& p) { out.push_back(p); });
+  if (malformed) *malformed += bad;
+  return out;
+}
+
+size_t ForEachNflogPacket(const uint8_t* buf, size_t len, NflogPacket* scratch,
+                          const std::function<void(const NflogPacket&)>& fn) {
   size_t bad = 0;
   if (buf == nullptr) len = 0;
   len = std::min<size_t>(len, INT_MAX);  // libmnl takes int lengths
@@ -237,16 +246,19 @@ std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
     // Control messages (NLMSG_DONE ending a batch, NLMSG_ERROR, ...) and other
     // subsystems carry no packet.
     if (nlh->nlmsg_type == kPacketMsgType) {
-      NflogPacket pkt;
-      if (ParsePacketMessage(nlh, &pkt))
-        out.push_back(std::move(pkt));
+      // A fresh packet that keeps the prefix's buffer.
+      std::string prefix = std::move(scratch->prefix);
+      prefix.clear();
+      *scratch = NflogPacket();
+      scratch->prefix = std::move(prefix);
+      if (ParsePacketMessage(nlh, scratch))
+        fn(*scratch);
       else
         ++bad;
     }
     off += MNL_ALIGN(static_cast<size_t>(nlh->nlmsg_len));
   }
-  if (malformed) *malformed += bad;
-  return out;
+  return bad;
 }
 
 // Matching is exact (case-sensitive) on the trimmed prefix, with table keys

@@ -365,10 +365,7 @@ Status NflogSource::DrainSocket(const std::string& container, const DomainLookup
 void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
                                  const std::string& container,
                                  const DomainLookup& lookup, const Emit& emit) {
-  size_t bad = 0;
-  std::vector<NflogPacket> packets = ParseNflogDatagram(data, len, &bad);
-  malformed_ += bad;
-  for (NflogPacket& p : packets) {
+  malformed_ += ForEachNflogPacket(data, len, &packet_, [&](const NflogPacket& p) {
     CheckSequence(p.seq, container, emit);
     Event& ev = event_;  // reused: its strings keep their capacity
     ev.Clear();
@@ -390,7 +387,7 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
     ev.gid = p.gid;
     ++packets_;
     if (emit) emit(ev);
-  }
+  });
 }
 
 // NFULA_SEQ counts every message the instance built, so a jump is exactly

@@ -33,6 +33,10 @@ struct NflogPacket {
 // Malformed messages are skipped and counted in *malformed (may be NULL).
 std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
                                             size_t* malformed);
+// The same, without collecting: each packet is decoded into *scratch (its
+// prefix buffer reused) and passed to fn. Returns the malformed count.
+size_t ForEachNflogPacket(const uint8_t* buf, size_t len, NflogPacket* scratch,
+                          const std::function<void(const NflogPacket&)>& fn);
 
 // A prefix as a table key: trailing spaces and colons trimmed.
 std::string_view NflogPrefixKey(std::string_view prefix);
@@ -94,6 +98,7 @@ class NflogSource {
   NflogActionTable actions_;
   TimestampCache ts_cache_;  // formats the date and time once a second
   Event event_;              // the event each packet is built in
+  NflogPacket packet_;       // the packet each message is decoded into
   std::string detail_;       // the prefix, stripped, before sanitizing
   std::vector<uint8_t> buf_;
   int64_t next_seq_ = -1;
