@@ -2,6 +2,8 @@
 
 #include <sys/time.h>
 
+#include "byte_scan.h"
+
 #include <charconv>
 #include <cstring>
 #include <ctime>
@@ -147,6 +149,9 @@ namespace {
 size_t ValidUtf8Prefix(std::string_view bytes) {
   size_t i = 0;
   while (i < bytes.size()) {
+    // ASCII, the usual text, a word at a time.
+    while (i + 8 <= bytes.size() && WordIsAscii(LoadWord(bytes.data() + i))) i += 8;
+    if (i >= bytes.size()) break;
     size_t n = Utf8SequenceLength(bytes, i);
     if (n == 0) break;
     i += n;
@@ -180,22 +185,6 @@ std::string SanitizeUtf8(std::string_view bytes) {
   return out;
 }
 
-namespace {
-
-// Whether any of the 8 bytes in `w` is below 0x20, '"', '\\' or DEL: the
-// bytes a JSON string escapes here. Exact as a yes/no (the classic
-// has-zero-byte test on w and on w with each special byte XORed away); bytes
-// >= 0x80 (UTF-8) never match.
-bool WordNeedsEscape(uint64_t w) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-  uint64_t below_space = (w - 0x20 * kOnes) & ~w & kHigh;
-  return (below_space | has_zero(w ^ ('"' * kOnes)) | has_zero(w ^ ('\\' * kOnes)) |
-          has_zero(w ^ (0x7F * kOnes))) != 0;
-}
-
-}  // namespace
-
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
@@ -203,9 +192,10 @@ void AppendJsonString(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     // Most text needs no escape: skip it a word at a time.
     while (i + 8 <= s.size()) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if (WordNeedsEscape(w)) break;
+      uint64_t w = LoadWord(s.data() + i);
+      if (WordHasByteBelow(w, 0x20) || WordHasByte(w, '"') || WordHasByte(w, '\\') ||
+          WordHasByte(w, 0x7F))
+        break;
       i += 8;
     }
     if (i >= s.size()) break;

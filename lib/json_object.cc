@@ -1,5 +1,6 @@
 #include "json_object.h"
 
+#include "byte_scan.h"
 #include "event.h"
 
 namespace sw {
@@ -40,6 +41,13 @@ class Reader {
     if (!Eat('"')) return false;
     const char* start = p_;
     while (p_ != end_) {
+      // Plain text a word at a time: no quote, backslash or control byte.
+      while (end_ - p_ >= 8) {
+        uint64_t w = LoadWord(p_);
+        if (WordHasByteBelow(w, 0x20) || WordHasByte(w, '"') || WordHasByte(w, '\\')) break;
+        p_ += 8;
+      }
+      if (p_ == end_) break;
       unsigned char c = static_cast<unsigned char>(*p_);
       if (c == '"') {
         *raw = std::string_view(start, static_cast<size_t>(p_ - start));
