@@ -290,6 +290,25 @@ TEST(Json, EscapesEveryByteAtEveryWordOffset) {
   }
 }
 
+// The audit reader skips plain string text a word at a time: an escape, a
+// raw control byte or the closing quote at any offset is still seen.
+TEST(AuditLine, StringScanAtEveryWordOffset) {
+  for (size_t at = 0; at < 18; ++at) {
+    std::string text(18, 'x');
+    Event ev;
+    std::string escaped = text.substr(0, at) + "\\\"" + text.substr(at);
+    ASSERT_TRUE(ParseAuditLine("{\"action\":\"" + escaped + "\"}", "c", &ev)) << at;
+    EXPECT_EQ(ev.action, text.substr(0, at) + "\"" + text.substr(at)) << at;
+    std::string raw_control = text;
+    raw_control[at] = '\x01';
+    EXPECT_FALSE(ParseAuditLine("{\"action\":\"" + raw_control + "\"}", "c", &ev)) << at;
+    ASSERT_TRUE(ParseAuditLine("{\"action\":\"" + text.substr(0, at) + "\",\"detail\":\"d\"}",
+                               "c", &ev)) << at;
+    EXPECT_EQ(ev.action, text.substr(0, at)) << at;
+    EXPECT_EQ(ev.detail, "d") << at;
+  }
+}
+
 TEST(Json, EscapesEveryHostileByte) {
   std::string hostile;
   for (int c = 1; c < 256; ++c) hostile += static_cast<char>(c);
