@@ -70,13 +70,16 @@ fi
 if ! command -v rsyslogd >/dev/null 2>&1; then
   skip "rsyslogd not installed (Debian package rsyslog)"
 else
-  read -r tport uport < <(python3 -c '
+  # A port picked by bind(0) and released can be taken again before rsyslogd
+  # binds it (another test doing the same at once): then pick new ones.
+  for attempt in 1 2 3 4 5; do
+    read -r tport uport < <(python3 -c '
 import socket
 t = socket.socket(); t.bind(("127.0.0.1", 0))
 u = socket.socket(type=socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
 print(t.getsockname()[1], u.getsockname()[1])')
-  mkdir -p "$tmp/rs"
-  cat > "$tmp/rs/rsyslog.conf" <<CONF
+    mkdir -p "$tmp/rs"
+    cat > "$tmp/rs/rsyslog.conf" <<CONF
 global(workDirectory="$tmp/rs")
 module(load="imtcp")
 module(load="imudp")
@@ -97,9 +100,13 @@ template(name="check" type="list") {
 action(type="mmpstrucdata")
 action(type="omfile" file="$tmp/rs/out.log" template="check")
 CONF
-  rsyslogd -n -f "$tmp/rs/rsyslog.conf" -i "$tmp/rs/pid" 2>"$tmp/rs/stderr" &
-  rspid=$!
-  for _ in $(seq 100); do [ -S "$tmp/rs/log.sock" ] && break; sleep 0.05; done
+    rsyslogd -n -f "$tmp/rs/rsyslog.conf" -i "$tmp/rs/pid" 2>"$tmp/rs/stderr" &
+    rspid=$!
+    for _ in $(seq 100); do [ -S "$tmp/rs/log.sock" ] && break; sleep 0.05; done
+    grep -q "Could not create\|no listeners" "$tmp/rs/stderr" 2>/dev/null || break
+    kill "$rspid" 2>/dev/null; wait "$rspid" 2>/dev/null; rspid=
+    rm -rf "$tmp/rs"
+  done
   for target in "tcp:127.0.0.1:$tport" "udp:127.0.0.1:$uport" "unix:$tmp/rs/log.sock"; do
     "$swcat" -o "syslog=$target" --source dns,audit --state "$dir" -n 3 --no-follow web; rc=$?
     check "-o syslog=$target exits 0" [ $rc -eq 0 ]
