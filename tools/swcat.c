@@ -2,14 +2,18 @@
  * container: a sw_watcher. Several, or --all: one sw_host. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,12 +117,30 @@ static int parse_sources(const char *list, unsigned *out) {
   return 0;
 }
 
-/* Output goes through write(2) in chunks of at most PIPE_BUF bytes, each
- * after poll() says stdout can take it, while also watching the signalfd: a
- * reader that stalls never keeps swcat from ending on SIGINT/SIGTERM, and an
- * O_NONBLOCK stdout (EAGAIN) waits instead of dropping lines. */
+/* Output goes through write(2), each write after poll() says stdout can
+ * take it, while also watching the signalfd: a reader that stalls never
+ * keeps swcat from ending on SIGINT/SIGTERM, and an O_NONBLOCK stdout
+ * (EAGAIN) waits instead of dropping lines. A write never blocks: to a
+ * regular file it is whole, to a pipe at most the space the pipe has free,
+ * to anything else at most PIPE_BUF (what POLLOUT promises). */
 enum { OUT_OK = 0, OUT_GONE = -1, OUT_ERROR = -2, OUT_SIGNAL = -3 };
 static int g_sigfd = -1;
+
+/* How much one write to stdout may carry now without blocking. */
+static size_t out_writable(size_t len) {
+  static int kind = -1; /* 0: other, 1: regular file, 2: pipe */
+  if (kind < 0) {
+    struct stat st;
+    kind = fstat(STDOUT_FILENO, &st) != 0 ? 0 : S_ISREG(st.st_mode) ? 1 : S_ISFIFO(st.st_mode) ? 2 : 0;
+  }
+  if (kind == 1) return len;
+  size_t room = PIPE_BUF;
+  int size, queued;
+  if (kind == 2 && (size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ)) > 0 &&
+      ioctl(STDOUT_FILENO, FIONREAD, &queued) == 0 && size - queued > PIPE_BUF)
+    room = (size_t)(size - queued);
+  return len < room ? len : room;
+}
 
 static int out_write(const char *s, size_t len) {
   struct pollfd fds[2] = {{.fd = STDOUT_FILENO, .events = POLLOUT},
@@ -136,7 +158,7 @@ static int out_write(const char *s, size_t len) {
     }
     if (fds[0].revents & POLLERR) return OUT_GONE;
     if (!(fds[0].revents & (POLLOUT | POLLHUP))) continue;
-    ssize_t n = write(STDOUT_FILENO, s, len < PIPE_BUF ? len : PIPE_BUF);
+    ssize_t n = write(STDOUT_FILENO, s, out_writable(len));
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       if (errno == EPIPE) return OUT_GONE;
@@ -556,6 +578,11 @@ int main(int argc, char **argv) {
   cfg.color = !cfg.json && isatty(STDOUT_FILENO) && !(no_color && *no_color);
   setvbuf(stdout, NULL, _IOLBF, 0);
   signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as a write error */
+  /* A burst queues thousands of small events and frees them as they are
+   * printed; glibc would hand the heap top back after each burst and
+   * page-fault it in again for the next. Keep up to the library's queue
+   * bound (16 MiB) instead. */
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
 
   /* Block the signals before any thread exists so signalfd sees them. */
   sigset_t mask;
