@@ -221,21 +221,18 @@ void AppendJsonString(std::string& out, std::string_view s) {
 
 namespace {
 
-void AppendStringField(std::string& out, std::string_view key,
-                       std::string_view value, bool always) {
+// `member` is the member's whole lead-in, `,"key":`, one append.
+void AppendStringField(std::string& out, std::string_view member, std::string_view value,
+                       bool always) {
   if (value.empty() && !always) return;
-  out += ",\"";
-  out += key;
-  out += "\":";
+  out += member;
   AppendJsonString(out, value);
 }
 
-void AppendIntField(std::string& out, std::string_view key, int64_t value) {
+void AppendIntField(std::string& out, std::string_view member, int64_t value) {
   char buf[24];
   auto res = std::to_chars(buf, buf + sizeof buf, value);
-  out += ",\"";
-  out += key;
-  out += "\":";
+  out += member;
   out.append(buf, res.ptr);
 }
 
@@ -246,20 +243,20 @@ void AppendJson(std::string& out, const Event& ev) {
               ev.domain.size() + ev.dest.size() + ev.detail.size() + ev.cursor.size());
   out += "{\"ts\":";
   AppendJsonString(out, ev.ts);
-  AppendStringField(out, "source", ev.source, true);
-  AppendStringField(out, "action", ev.action, true);
-  AppendStringField(out, "container", ev.container, true);
-  AppendStringField(out, "domain", ev.domain, false);
-  AppendStringField(out, "query_type", ev.query_type, false);
-  AppendStringField(out, "dest", ev.dest, false);
-  AppendStringField(out, "detail", ev.detail, false);
-  if (ev.port != 0) AppendIntField(out, "port", ev.port);
-  if (ev.proto != 0) AppendIntField(out, "proto", ev.proto);
-  if (ev.uid >= 0) AppendIntField(out, "uid", ev.uid);
-  if (ev.gid >= 0) AppendIntField(out, "gid", ev.gid);
-  if (ev.icmp_type >= 0) AppendIntField(out, "icmp_type", ev.icmp_type);
-  if (ev.suppressed > 0) AppendIntField(out, "suppressed", static_cast<int64_t>(ev.suppressed));
-  if (ev.json_cursor) AppendStringField(out, "cursor", ev.cursor, false);
+  AppendStringField(out, ",\"source\":", ev.source, true);
+  AppendStringField(out, ",\"action\":", ev.action, true);
+  AppendStringField(out, ",\"container\":", ev.container, true);
+  AppendStringField(out, ",\"domain\":", ev.domain, false);
+  AppendStringField(out, ",\"query_type\":", ev.query_type, false);
+  AppendStringField(out, ",\"dest\":", ev.dest, false);
+  AppendStringField(out, ",\"detail\":", ev.detail, false);
+  if (ev.port != 0) AppendIntField(out, ",\"port\":", ev.port);
+  if (ev.proto != 0) AppendIntField(out, ",\"proto\":", ev.proto);
+  if (ev.uid >= 0) AppendIntField(out, ",\"uid\":", ev.uid);
+  if (ev.gid >= 0) AppendIntField(out, ",\"gid\":", ev.gid);
+  if (ev.icmp_type >= 0) AppendIntField(out, ",\"icmp_type\":", ev.icmp_type);
+  if (ev.suppressed > 0) AppendIntField(out, ",\"suppressed\":", static_cast<int64_t>(ev.suppressed));
+  if (ev.json_cursor) AppendStringField(out, ",\"cursor\":", ev.cursor, false);
   out += '}';
 }
 

@@ -129,10 +129,31 @@ IpAddr IpAddr::V6(const uint8_t b[16]) {
   return a;
 }
 
-std::string IpAddr::ToString() const {
+void IpAddr::Format(std::string* out) const {
+  out->clear();
+  if (family == AF_INET) {
+    // Every NFLOG event formats its destination: no printf (inet_ntop's
+    // IPv4 path is sprintf).
+    char buf[16];
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+      if (i) *p++ = '.';
+      unsigned v = bytes[i];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+    }
+    out->assign(buf, static_cast<size_t>(p - buf));
+    return;
+  }
   char buf[INET6_ADDRSTRLEN];
-  if (inet_ntop(family, bytes.data(), buf, sizeof buf) == nullptr) return {};
-  return buf;
+  if (inet_ntop(family, bytes.data(), buf, sizeof buf) != nullptr) out->assign(buf);
+}
+
+std::string IpAddr::ToString() const {
+  std::string out;
+  Format(&out);
+  return out;
 }
 
 }  // namespace sw

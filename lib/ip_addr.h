@@ -18,6 +18,8 @@ struct IpAddr {
   static IpAddr V4(const uint8_t b[4]);
   static IpAddr V6(const uint8_t b[16]);
   std::string ToString() const;
+  // The same into *out (replacing its content, keeping its capacity).
+  void Format(std::string* out) const;
   // Two 8-byte loads, not a call to memcmp (the domain map compares often).
   bool operator==(const IpAddr& o) const {
     uint64_t a[2], b[2];

@@ -375,7 +375,7 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
     SanitizeUtf8(detail_, &ev.detail);  // the prefix is arbitrary bytes
     ev.container = container;
     if (p.dest.family != 0) {
-      ev.dest = p.dest.ToString();
+      p.dest.Format(&ev.dest);
       if (lookup) {
         if (const std::string* domain = lookup(p.dest)) ev.domain = *domain;
       }

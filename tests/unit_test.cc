@@ -283,9 +283,13 @@ TEST(Json, EscapesEveryByteAtEveryWordOffset) {
       ev.detail = std::string(18, 'a');
       ev.detail[at] = static_cast<char>(c);
       std::string json = ToJson(ev);
-      for (char ch : json) ASSERT_GE(static_cast<unsigned char>(ch), 0x20) << c << " at " << at;
+      for (char ch : json) {
+        ASSERT_GE(static_cast<unsigned char>(ch), 0x20) << c << " at " << at;
+      }
       ASSERT_EQ(json.find('\x7f'), std::string::npos) << at;
-      if (c != 0) ASSERT_EQ(JsonField(json, "detail"), ev.detail) << c << " at " << at;
+      if (c != 0) {
+        ASSERT_EQ(JsonField(json, "detail"), ev.detail) << c << " at " << at;
+      }
     }
   }
 }
