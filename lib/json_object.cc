@@ -36,8 +36,9 @@ class Reader {
     while (p_ != end_ && IsWs(*p_)) ++p_;
   }
 
-  // At the opening quote; *raw receives the text between the quotes.
-  bool String(std::string_view* raw) {
+  // At the opening quote; *raw receives the text between the quotes and
+  // *escaped (when given) whether it holds a backslash escape.
+  bool String(std::string_view* raw, bool* escaped = nullptr) {
     if (!Eat('"')) return false;
     const char* start = p_;
     while (p_ != end_) {
@@ -57,6 +58,7 @@ class Reader {
       if (c < 0x20) return false;  // raw control characters must be escaped
       ++p_;
       if (c != '\\') continue;
+      if (escaped) *escaped = true;
       if (p_ == end_) return false;
       char e = *p_++;
       if (e == 'u') {
@@ -200,11 +202,6 @@ uint32_t Hex4(std::string_view s, size_t at) {
   return v;
 }
 
-bool KeyEquals(std::string_view raw, std::string_view key) {
-  if (raw.find('\\') == std::string_view::npos) return raw == key;
-  return DecodeJsonString(raw) == key;
-}
-
 }  // namespace
 
 bool ParseJsonObject(std::string_view text, const std::string_view* keys,
@@ -216,14 +213,19 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
   if (!r.Eat('}')) {
     while (true) {
       std::string_view key;
+      bool escaped = false;
       r.SkipWs();
-      if (!r.String(&key)) return false;
+      if (!r.String(&key, &escaped)) return false;
       r.SkipWs();
       if (!r.Eat(':')) return false;
       JsonValue value;
       if (!r.Value(&value)) return false;
+      // Keys are compared decoded; nearly all are written without escapes.
+      std::string decoded;
+      if (escaped) decoded = DecodeJsonString(key);
+      std::string_view name = escaped ? std::string_view(decoded) : key;
       for (size_t i = 0; i < count; ++i) {
-        if (KeyEquals(key, keys[i])) {
+        if (name == keys[i]) {
           values[i] = value;  // the last duplicate wins, as in most readers
           break;
         }
