@@ -124,7 +124,6 @@ void DnsSource::OnLine(std::string_view line) {
       ev.container = container_;
       // dnsmasq's placeholder is no name: report the query without a domain.
       if (parsed.name == kUnprintableName) ev.detail = "name unprintable";
-      else if (IsNormalDomain(parsed.name)) ev.domain = parsed.name;
       else NormalizeDomain(parsed.name, &ev.domain);
       SanitizeUtf8(parsed.query_type, &ev.query_type);
       tailer_.LineCursor("dns", &ev.cursor);

@@ -1,7 +1,6 @@
 #include "domain_map.h"
 
 #include <algorithm>
-
 #include <cstring>
 
 namespace sw {
