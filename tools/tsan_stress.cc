@@ -165,6 +165,8 @@ void Poller(std::vector<Watched*>* all, Reaper* reaper, std::atomic<bool>* stop,
       if (wd->done.load()) continue;
       std::unique_lock<std::mutex> lock(wd->handle_mu, std::try_to_lock);
       if (!lock.owns_lock()) continue;
+      // Another poller may have finished and closed it since the check above.
+      if (wd->done.load()) continue;
       int r = sw_poll(wd->w);
       if (r < 0) Die("sw_poll: %s", sw_strerror(r));
       sw_event* ev;
