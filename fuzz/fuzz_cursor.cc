@@ -4,8 +4,8 @@
 // position), and every encoded cursor parses back to itself. Then
 // CursorMatchesFile on a memfd holding fuzzed bytes: a cursor taken at any
 // offset matches the file, and no longer once a byte of the 64 before the
-// offset changed (FNV-1a cannot collide on a one-byte change) or the file
-// is shorter than the offset.
+// offset changed (neither version's hash can collide on a one-byte change)
+// or the file is shorter than the offset.
 #include <fuzzer/FuzzedDataProvider.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   sw::Cursor c;
+  c.version = in.ConsumeBool() ? 1 : 2;
   c.source = in.ConsumeBool() ? "dns" : "audit";
   c.dev = in.ConsumeIntegral<uint64_t>();
   c.ino = in.ConsumeIntegral<uint64_t>();
@@ -34,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string encoded = sw::EncodeCursor(c);
   sw::Cursor back;
   FUZZ_CHECK(sw::ParseCursor(encoded, &back), encoded);
-  FUZZ_CHECK(back.source == c.source && back.dev == c.dev && back.ino == c.ino &&
+  FUZZ_CHECK(back.version == c.version && back.source == c.source && back.dev == c.dev && back.ino == c.ino &&
                  back.offset == c.offset && back.fingerprint == c.fingerprint,
              encoded);
 
@@ -47,9 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   sw::Cursor at;
+  at.version = in.ConsumeBool() ? 1 : 2;
   at.source = "audit";
   at.offset = in.ConsumeIntegralInRange<uint64_t>(1, file.size());
-  at.fingerprint = sw::CursorFingerprint(std::string_view(file).substr(0, at.offset));
+  at.fingerprint = sw::CursorFingerprint(std::string_view(file).substr(0, at.offset), at.version);
   bool matches = false;
   FUZZ_CHECK(sw::CursorMatchesFile(fd, at, &matches).ok() && matches, file);
   // One byte of the fingerprinted window changed.

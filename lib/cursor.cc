@@ -4,18 +4,22 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cstring>
+
+#include "byte_scan.h"
 
 namespace sw {
 
 namespace {
 
-constexpr std::string_view kPrefix = "sw1.";
-
-void AppendHex(std::string& out, uint64_t v) {
-  char buf[16];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, 16);
-  out.append(buf, res.ptr);
+// v in lowercase hex at p (room for 16 digits); returns the end.
+char* WriteHex(char* p, uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  int digits = v == 0 ? 1 : (64 - std::countl_zero(v) + 3) / 4;
+  for (int i = digits - 1; i >= 0; --i, v >>= 4) p[i] = kDigits[v & 0xF];
+  return p + digits;
 }
 
 // One dot-terminated (or final) hex field: lowercase, at most 16 digits, no
@@ -35,24 +39,56 @@ bool TakeHex(std::string_view* text, bool last, uint64_t* v) {
 
 }  // namespace
 
-uint64_t CursorFingerprint(std::string_view bytes) {
+uint64_t CursorFingerprint(std::string_view bytes, int version) {
   if (bytes.size() > kCursorFingerprintBytes)
     bytes.remove_prefix(bytes.size() - kCursorFingerprintBytes);
-  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a 64
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ull;
+  if (version == 1) {
+    uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a 64
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 0x100000001b3ull;
+    }
+    return h;
   }
-  return h;
+  // Eight bytes per step: xor in, multiply by an odd constant, fold the high
+  // half down; each step is a bijection of the state for a given word, so a
+  // one-byte change anywhere in the window changes the result.
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
+  uint64_t h = 0x736f6d6570736575ull ^ (bytes.size() * kMul);
+  auto step = [&](uint64_t w) {
+    h = (h ^ w) * kMul;
+    h ^= h >> 32;
+  };
+  while (bytes.size() >= 8) {
+    step(LoadWord(bytes.data()));
+    bytes.remove_prefix(8);
+  }
+  if (!bytes.empty()) {
+    uint64_t tail = 0;
+    std::memcpy(&tail, bytes.data(), bytes.size());
+    step(tail);
+  }
+  // Final avalanche (MurmurHash3's fmix64).
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
 }
 
 void EncodeCursor(const Cursor& c, std::string* out) {
-  out->assign(kPrefix);
-  *out += c.source;
+  // "swN." + source + 4 x ('.' + up to 16 digits), assembled in one buffer.
+  out->resize(4 + c.source.size() + 4 * 17);
+  char* p = out->data();
+  std::memcpy(p, c.version == 1 ? "sw1." : "sw2.", 4);
+  p += 4;
+  std::memcpy(p, c.source.data(), c.source.size());
+  p += c.source.size();
   for (uint64_t v : {c.dev, c.ino, c.offset, c.fingerprint}) {
-    *out += '.';
-    AppendHex(*out, v);
+    *p++ = '.';
+    p = WriteHex(p, v);
   }
+  out->resize(static_cast<size_t>(p - out->data()));
 }
 
 std::string EncodeCursor(const Cursor& c) {
@@ -62,14 +98,16 @@ std::string EncodeCursor(const Cursor& c) {
 }
 
 bool ParseCursor(std::string_view text, Cursor* out) {
-  if (text.substr(0, kPrefix.size()) != kPrefix) return false;
-  text.remove_prefix(kPrefix.size());
+  int version = text.starts_with("sw1.") ? 1 : text.starts_with("sw2.") ? 2 : 0;
+  if (version == 0) return false;
+  text.remove_prefix(4);
   size_t dot = text.find('.');
   if (dot == std::string_view::npos) return false;
   std::string_view source = text.substr(0, dot);
   if (source != "dns" && source != "audit") return false;
   text.remove_prefix(dot + 1);
   Cursor c;
+  c.version = version;
   c.source = source;
   if (!TakeHex(&text, false, &c.dev) || !TakeHex(&text, false, &c.ino) ||
       !TakeHex(&text, false, &c.offset) || !TakeHex(&text, true, &c.fingerprint) ||
@@ -89,7 +127,7 @@ Status CursorMatchesFile(int fd, const Cursor& c, bool* matches) {
   ssize_t got = pread(fd, buf, n, static_cast<off_t>(c.offset - n));
   if (got < 0) return Status::FromErrno("pread");
   *matches = static_cast<size_t>(got) == n &&
-             CursorFingerprint(std::string_view(buf, n)) == c.fingerprint;
+             CursorFingerprint(std::string_view(buf, n), c.version) == c.fingerprint;
   return Status::Ok();
 }
 

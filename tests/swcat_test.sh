@@ -62,7 +62,7 @@ timeout 10 "$swcat" --state "$dir" --source audit --cursor-file "$cf" --no-follo
 check "--no-follow exits 0 by itself" [ $rc -eq 0 ]
 check "an unusable cursor: one gap event with the reason" bash -c "sed -n 1p '$out' | grep -q '\"action\":\"gap\".*audit: cannot resume from the cursor: the cursor is not one this library wrote'"
 check "then audit.jsonl from its start" bash -c "[ \$(grep -c '\"source\":\"audit\"' '$out') -eq 3 ] && sed -n 2p '$out' | grep -q '\"action\":\"a1\"'"
-check "the cursor file now holds a cursor" grep -q '^audit sw1\.' "$cf"
+check "the cursor file now holds a cursor" grep -q '^audit sw2\.' "$cf"
 check "no temp file left" [ ! -e "$cf.tmp" ]
 printf '{"action":"a4","container":"web"}\n' >> "$dir/audit.jsonl"
 timeout 10 "$swcat" --state "$dir" --source audit --cursor-file "$cf" --no-follow web > "$out"; rc=$?

@@ -235,7 +235,7 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
   ev.query_type = "AAAA";
   ev.dest = "2001:db8::1";
   ev.detail = std::string("a\0b", 3);
-  ev.cursor = "sw1.audit.1.2.3.4";
+  ev.cursor = "sw2.audit.1.2.3.4";
   ev.member = "m";
   ev.json_cursor = true;
   ev.port = 443;

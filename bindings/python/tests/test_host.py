@@ -211,7 +211,7 @@ def test_cursor_resume(state: StateDir):
     with Watcher(state.dir, "c1", sources=FILE_SOURCES) as w:
         state.audit('{"container":"c1","action":"a1"}', '{"container":"c1","action":"a2"}')
         first = collect(w, lambda v: len(v) >= 2)[0]
-    assert first.cursor and first.cursor.startswith("sw1.")
+    assert first.cursor and first.cursor.startswith("sw2.")
     assert "cursor" not in first.to_dict()
     state.audit('{"container":"other","action":"a3"}')  # while down; still c1's line
     with Watcher(state.dir, "c1", sources=FILE_SOURCES, audit_cursor=first.cursor,
