@@ -30,19 +30,26 @@ std::optional<double> NumberValue(const JsonValue& v) {
 }
 
 void StringField(const JsonValue& v, std::string* out) {
-  if (v.type == JsonValue::Type::kString) DecodeJsonString(v.raw, out);
+  if (v.type == JsonValue::Type::kString) DecodeJsonString(v, out);
   else out->clear();
 }
 
 // An integer from a JSON number or a numeric string, within [0, max].
 int IntField(const JsonValue& v, int max) {
+  // Plain digits (the usual port) without a detour through double.
+  int n = 0;
+  auto whole_int = [&](std::string_view text) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    return ec == std::errc() && end == text.data() + text.size();
+  };
+  if (v.type == JsonValue::Type::kNumber && whole_int(v.raw)) return n >= 0 && n <= max ? n : 0;
   if (auto d = NumberValue(v))
     return (*d >= 0 && *d <= max && *d == std::floor(*d)) ? static_cast<int>(*d) : 0;
   if (v.type == JsonValue::Type::kString) {
-    std::string s = DecodeJsonString(v.raw);
-    int n = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (ec == std::errc() && end == s.data() + s.size() && n >= 0 && n <= max) return n;
+    // Escapes aside, decoding cannot make digits: raw is read as it is.
+    std::string decoded;
+    if (v.escaped) DecodeJsonString(v, &decoded);
+    if (whole_int(v.escaped ? std::string_view(decoded) : v.raw) && n >= 0 && n <= max) return n;
   }
   return 0;
 }
@@ -53,12 +60,13 @@ constexpr int64_t kMaxMicros = 253402300800LL * 1000000 - 1;
 
 bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-// A date-time exactly as RFC 3339 section 5.6 writes it, with uppercase 'T'
-// and 'Z', a real calendar day and no leap second: any RFC 3339 reader (and
-// the shield tool's own consumers) takes it, so it is passed on verbatim.
+// Of a text ParseRfc3339 accepted: whether it is exactly as RFC 3339
+// section 5.6 writes it, with uppercase 'T' and 'Z', a real calendar day and
+// no leap second. Any RFC 3339 reader (and the shield tool's own consumers)
+// takes that, so it is passed on verbatim. (Accepted, a 't' can only be the
+// separator and a 'z' only the last byte.)
 bool IsPlainRfc3339(std::string_view s) {
-  if (s.size() < 20 || s[10] != 'T' || s.find_first_of("tz") != std::string_view::npos)
-    return false;
+  if (s.size() < 20 || s[10] != 'T' || s.back() == 'z') return false;
   auto num = [&](size_t at) { return (s[at] - '0') * 10 + (s[at + 1] - '0'); };
   int year = num(0) * 100 + num(2), mon = num(5), day = num(8);
   static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -72,7 +80,7 @@ void TimestampField(const JsonValue& v, std::string* out) {
   std::optional<int64_t> micros;
   out->clear();
   if (v.type == JsonValue::Type::kString) {
-    DecodeJsonString(v.raw, out);
+    DecodeJsonString(v, out);
     micros = ParseRfc3339(*out);
   } else if (auto d = NumberValue(v); d && std::isfinite(*d) && std::fabs(*d) < 1e11) {
     micros = std::llround(*d * 1e6);
@@ -164,7 +172,7 @@ bool ParseAuditLine(std::string_view line, const std::string& default_container,
   ev.source = "audit";
   TimestampField(v[kTs], &ev.ts);
   // Like the shield tool: an entry without an action is still reported.
-  if (v[kAction].type == JsonValue::Type::kString) DecodeJsonString(v[kAction].raw, &ev.action);
+  if (v[kAction].type == JsonValue::Type::kString) DecodeJsonString(v[kAction], &ev.action);
   else ev.action = "unknown";
   StringField(v[kContainer], &ev.container);
   if (ev.container.empty()) ev.container = default_container;
@@ -173,7 +181,7 @@ bool ParseAuditLine(std::string_view line, const std::string& default_container,
   StringField(v[kDetail], &ev.detail);
   ev.port = IntField(v[kPort], 65535);
   if (v[kProto].type == JsonValue::Type::kString)
-    ev.proto = ProtoNumber(DecodeJsonString(v[kProto].raw));
+    ev.proto = ProtoNumber(v[kProto].escaped ? DecodeJsonString(v[kProto].raw) : v[kProto].raw);
   else
     ev.proto = IntField(v[kProto], 255);
   return true;

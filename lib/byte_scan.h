@@ -1,8 +1,11 @@
 // Word-at-a-time byte tests for the scanners that skip plain text (JSON
-// strings, UTF-8 validation): the classic has-zero-byte trick, exact as a
-// yes/no for the 8 bytes of a word.
+// strings, UTF-8 validation). Each test returns a mask with the high bit of
+// every matching byte set and nothing else (exact: no borrow between bytes
+// can mark a neighbour), so the first match is found without a byte loop.
 #pragma once
 
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -18,15 +21,37 @@ inline uint64_t LoadWord(const char* p) {
   return w;
 }
 
-// Whether a byte of w is below n (n <= 0x80). Bytes >= 0x80 never are.
-inline bool WordHasByteBelow(uint64_t w, uint8_t n) {
-  return ((w - n * kByteOnes) & ~w & kByteHighBits) != 0;
+// The bytes of w that are zero: (b & 0x7F) + 0x7F carries into the high bit
+// unless the low bits are zero, and stays within the byte.
+inline uint64_t ZeroByteMask(uint64_t w) {
+  constexpr uint64_t k7F = ~kByteHighBits;
+  return ~(((w & k7F) + k7F) | w | k7F);
 }
 
-// Whether a byte of w equals c.
-inline bool WordHasByte(uint64_t w, uint8_t c) { return WordHasByteBelow(w ^ (c * kByteOnes), 1); }
+// The bytes of w equal to c.
+inline uint64_t ByteEqMask(uint64_t w, uint8_t c) { return ZeroByteMask(w ^ (c * kByteOnes)); }
 
-// Whether every byte of w is ASCII.
-inline bool WordIsAscii(uint64_t w) { return (w & kByteHighBits) == 0; }
+// The bytes of w below 0x20 (C0 controls): their top three bits are zero.
+inline uint64_t ControlByteMask(uint64_t w) { return ZeroByteMask(w & (0xE0 * kByteOnes)); }
+
+// The bytes of w that are not ASCII.
+inline uint64_t NonAsciiMask(uint64_t w) { return w & kByteHighBits; }
+
+// Index (0..7, in memory order) of the first byte marked in a nonzero mask.
+inline size_t FirstMarkedByte(uint64_t mask) {
+  if constexpr (std::endian::native == std::endian::little)
+    return static_cast<size_t>(std::countr_zero(mask)) / 8;
+  else
+    return static_cast<size_t>(std::countl_zero(mask)) / 8;
+}
+
+// A mask of the first n bytes (in memory order) of a word, n in 0..8.
+inline uint64_t LeadingBytesMask(size_t n) {
+  if (n == 0) return 0;
+  if constexpr (std::endian::native == std::endian::little)
+    return ~uint64_t{0} >> (64 - 8 * n);
+  else
+    return ~uint64_t{0} << (64 - 8 * n);
+}
 
 }  // namespace sw

@@ -150,7 +150,7 @@ size_t ValidUtf8Prefix(std::string_view bytes) {
   size_t i = 0;
   while (i < bytes.size()) {
     // ASCII, the usual text, a word at a time.
-    while (i + 8 <= bytes.size() && WordIsAscii(LoadWord(bytes.data() + i))) i += 8;
+    while (i + 8 <= bytes.size() && NonAsciiMask(LoadWord(bytes.data() + i)) == 0) i += 8;
     if (i >= bytes.size()) break;
     size_t n = Utf8SequenceLength(bytes, i);
     if (n == 0) break;
@@ -185,79 +185,123 @@ std::string SanitizeUtf8(std::string_view bytes) {
   return out;
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
+namespace {
+
+// The bytes of w that JSON output escapes: quote, backslash, C0 controls
+// and DEL.
+uint64_t NeedsEscapeMask(uint64_t w) {
+  return ByteEqMask(w, '"') | ByteEqMask(w, '\\') | ControlByteMask(w) | ByteEqMask(w, 0x7F);
+}
+
+bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c == 0x7F; }
+
+}  // namespace
+
+// Writes s as a JSON string literal at p, which has room for
+// JsonStringBound(s.size()) bytes; returns the end.
+char* WriteJsonString(char* p, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t run = 0;  // start of the pending run of bytes needing no escape
-  for (size_t i = 0; i < s.size(); ++i) {
-    // Most text needs no escape: skip it a word at a time.
-    while (i + 8 <= s.size()) {
-      uint64_t w = LoadWord(s.data() + i);
-      if (WordHasByteBelow(w, 0x20) || WordHasByte(w, '"') || WordHasByte(w, '\\') ||
-          WordHasByte(w, 0x7F))
-        break;
-      i += 8;
+  *p++ = '"';
+  const char* in = s.data();
+  const char* const end = in + s.size();
+  const char* run = in;  // start of the pending bytes that need no escape
+  while (in != end) {
+    // Most text needs no escape: skip it a word at a time. The last, short
+    // word of a string of 8 bytes or more is checked by loading the string's
+    // last 8 bytes and ignoring those already passed.
+    size_t left = static_cast<size_t>(end - in);
+    if (left >= 8 || s.size() >= 8) {
+      size_t passed = left >= 8 ? 0 : 8 - left;
+      uint64_t m = NeedsEscapeMask(LoadWord(in - passed)) & ~LeadingBytesMask(passed);
+      if (m == 0) {
+        in += left >= 8 ? 8 : left;
+        continue;
+      }
+      in += FirstMarkedByte(m) - passed;
+    } else if (!NeedsEscape(static_cast<unsigned char>(*in))) {
+      ++in;
+      continue;
     }
-    if (i >= s.size()) break;
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F) continue;
-    out.append(s.substr(run, i - run));
-    run = i + 1;
+    unsigned char c = static_cast<unsigned char>(*in);
+    std::memcpy(p, run, static_cast<size_t>(in - run));
+    p += in - run;
+    run = ++in;
+    *p++ = '\\';
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"': *p++ = '"'; break;
+      case '\\': *p++ = '\\'; break;
+      case '\n': *p++ = 'n'; break;
+      case '\r': *p++ = 'r'; break;
+      case '\t': *p++ = 't'; break;
       default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
+        std::memcpy(p, "u00", 3);
+        p[3] = kHex[c >> 4];
+        p[4] = kHex[c & 0xF];
+        p += 5;
     }
   }
-  out.append(s.substr(run));
-  out += '"';
+  std::memcpy(p, run, static_cast<size_t>(end - run));
+  p += end - run;
+  *p++ = '"';
+  return p;
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  size_t at = out.size();
+  out.resize(at + JsonStringBound(s.size()));
+  out.resize(static_cast<size_t>(WriteJsonString(out.data() + at, s) - out.data()));
 }
 
 namespace {
 
-// `member` is the member's whole lead-in, `,"key":`, one append.
-void AppendStringField(std::string& out, std::string_view member, std::string_view value,
-                       bool always) {
-  if (value.empty() && !always) return;
-  out += member;
-  AppendJsonString(out, value);
+// `member` is the member's whole lead-in, `,"key":`.
+char* WriteMember(char* p, std::string_view member) {
+  std::memcpy(p, member.data(), member.size());
+  return p + member.size();
 }
 
-void AppendIntField(std::string& out, std::string_view member, int64_t value) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof buf, value);
-  out += member;
-  out.append(buf, res.ptr);
+char* WriteStringField(char* p, std::string_view member, std::string_view value, bool always) {
+  if (value.empty() && !always) return p;
+  return WriteJsonString(WriteMember(p, member), value);
+}
+
+constexpr size_t kIntBound = 20;  // an int64_t in decimal
+
+char* WriteIntField(char* p, std::string_view member, int64_t value) {
+  p = WriteMember(p, member);
+  return std::to_chars(p, p + kIntBound, value).ptr;
 }
 
 }  // namespace
 
 void AppendJson(std::string& out, const Event& ev) {
-  out.reserve(out.size() + 96 + ev.ts.size() + ev.action.size() + ev.container.size() +
-              ev.domain.size() + ev.dest.size() + ev.detail.size() + ev.cursor.size());
-  out += "{\"ts\":";
-  AppendJsonString(out, ev.ts);
-  AppendStringField(out, ",\"source\":", ev.source, true);
-  AppendStringField(out, ",\"action\":", ev.action, true);
-  AppendStringField(out, ",\"container\":", ev.container, true);
-  AppendStringField(out, ",\"domain\":", ev.domain, false);
-  AppendStringField(out, ",\"query_type\":", ev.query_type, false);
-  AppendStringField(out, ",\"dest\":", ev.dest, false);
-  AppendStringField(out, ",\"detail\":", ev.detail, false);
-  if (ev.port != 0) AppendIntField(out, ",\"port\":", ev.port);
-  if (ev.proto != 0) AppendIntField(out, ",\"proto\":", ev.proto);
-  if (ev.uid >= 0) AppendIntField(out, ",\"uid\":", ev.uid);
-  if (ev.gid >= 0) AppendIntField(out, ",\"gid\":", ev.gid);
-  if (ev.icmp_type >= 0) AppendIntField(out, ",\"icmp_type\":", ev.icmp_type);
-  if (ev.suppressed > 0) AppendIntField(out, ",\"suppressed\":", static_cast<int64_t>(ev.suppressed));
-  if (ev.json_cursor) AppendStringField(out, ",\"cursor\":", ev.cursor, false);
-  out += '}';
+  // Formatted in place: sized for the worst case (every byte escaped as
+  // \u00XX), then cut to what was written.
+  constexpr size_t kMembers = 160;  // braces and every member's lead-in
+  size_t bound = kMembers + 6 * kIntBound;
+  for (const std::string* f : {&ev.ts, &ev.source, &ev.action, &ev.container, &ev.domain,
+                               &ev.query_type, &ev.dest, &ev.detail, &ev.cursor})
+    bound += JsonStringBound(f->size());
+  size_t at = out.size();
+  out.resize(at + bound);
+  char* p = out.data() + at;
+  p = WriteJsonString(WriteMember(p, "{\"ts\":"), ev.ts);
+  p = WriteStringField(p, ",\"source\":", ev.source, true);
+  p = WriteStringField(p, ",\"action\":", ev.action, true);
+  p = WriteStringField(p, ",\"container\":", ev.container, true);
+  p = WriteStringField(p, ",\"domain\":", ev.domain, false);
+  p = WriteStringField(p, ",\"query_type\":", ev.query_type, false);
+  p = WriteStringField(p, ",\"dest\":", ev.dest, false);
+  p = WriteStringField(p, ",\"detail\":", ev.detail, false);
+  if (ev.port != 0) p = WriteIntField(p, ",\"port\":", ev.port);
+  if (ev.proto != 0) p = WriteIntField(p, ",\"proto\":", ev.proto);
+  if (ev.uid >= 0) p = WriteIntField(p, ",\"uid\":", ev.uid);
+  if (ev.gid >= 0) p = WriteIntField(p, ",\"gid\":", ev.gid);
+  if (ev.icmp_type >= 0) p = WriteIntField(p, ",\"icmp_type\":", ev.icmp_type);
+  if (ev.suppressed > 0) p = WriteIntField(p, ",\"suppressed\":", static_cast<int64_t>(ev.suppressed));
+  if (ev.json_cursor) p = WriteStringField(p, ",\"cursor\":", ev.cursor, false);
+  *p++ = '}';
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 std::string ToJson(const Event& ev) {

@@ -59,8 +59,11 @@ std::string SanitizeUtf8(std::string_view bytes);
 void SanitizeUtf8(std::string_view bytes, std::string* out);
 
 // Appends `s` (valid UTF-8) as a quoted JSON string; escapes quotes,
-// backslashes and every control byte.
+// backslashes, every control byte and DEL.
 void AppendJsonString(std::string& out, std::string_view s);
+// The most bytes AppendJsonString writes for a string of n bytes: every
+// byte escaped as \u00XX, and the quotes.
+constexpr size_t JsonStringBound(size_t n) { return 6 * n + 2; }
 
 // One JSON object (no newline), fields in the documented order, empty
 // optional fields omitted; a non-empty cursor last when json_cursor asks.

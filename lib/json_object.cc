@@ -36,31 +36,50 @@ class Reader {
     while (p_ != end_ && IsWs(*p_)) ++p_;
   }
 
-  // At the opening quote; *raw receives the text between the quotes and
-  // *escaped (when given) whether it holds a backslash escape.
-  bool String(std::string_view* raw, bool* escaped = nullptr) {
+  // At the opening quote; *raw receives the text between the quotes,
+  // *escaped whether it holds a backslash escape and *ascii whether all its
+  // bytes are ASCII.
+  bool String(std::string_view* raw, bool* escaped, bool* ascii) {
     if (!Eat('"')) return false;
     const char* start = p_;
-    while (p_ != end_) {
-      // Plain text a word at a time: no quote, backslash or control byte.
-      while (end_ - p_ >= 8) {
+    uint64_t high = 0;  // the high bits of the bytes passed
+    bool esc = false;
+    while (true) {
+      // Plain text a word at a time, to the first quote, backslash or
+      // control byte.
+      if (end_ - p_ >= 8) {
         uint64_t w = LoadWord(p_);
-        if (WordHasByteBelow(w, 0x20) || WordHasByte(w, '"') || WordHasByte(w, '\\')) break;
-        p_ += 8;
+        uint64_t stop = ByteEqMask(w, '"') | ByteEqMask(w, '\\') | ControlByteMask(w);
+        if (stop == 0) {
+          high |= w;
+          p_ += 8;
+          continue;
+        }
+        size_t k = FirstMarkedByte(stop);
+        high |= w & LeadingBytesMask(k);
+        p_ += k;
+      } else {
+        if (p_ == end_) return false;  // unterminated
+        unsigned char c = static_cast<unsigned char>(*p_);
+        if (c != '"' && c != '\\' && c >= 0x20) {
+          high |= c;
+          ++p_;
+          continue;
+        }
       }
-      if (p_ == end_) break;
       unsigned char c = static_cast<unsigned char>(*p_);
       if (c == '"') {
         *raw = std::string_view(start, static_cast<size_t>(p_ - start));
+        *escaped = esc;
+        *ascii = NonAsciiMask(high) == 0;
         ++p_;
         return true;
       }
-      if (c < 0x20) return false;  // raw control characters must be escaped
-      ++p_;
-      if (c != '\\') continue;
-      if (escaped) *escaped = true;
-      if (p_ == end_) return false;
-      char e = *p_++;
+      if (c != '\\') return false;  // raw control characters must be escaped
+      esc = true;
+      if (end_ - p_ < 2) return false;
+      char e = p_[1];
+      p_ += 2;
       if (e == 'u') {
         if (end_ - p_ < 4) return false;
         for (int i = 0; i < 4; ++i)
@@ -70,7 +89,6 @@ class Reader {
         return false;
       }
     }
-    return false;  // unterminated
   }
 
   // -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
@@ -105,7 +123,7 @@ class Reader {
     const char* start = p_;
     using T = JsonValue::Type;
     switch (*p_) {
-      case '"': out->type = T::kString; return String(&out->raw);
+      case '"': out->type = T::kString; return String(&out->raw, &out->escaped, &out->ascii);
       case '{':
       case '[':
         out->type = *p_ == '{' ? T::kObject : T::kArray;
@@ -130,8 +148,9 @@ class Reader {
   // `"key" :` inside an object, with surrounding whitespace.
   bool MemberName() {
     std::string_view key;
+    bool escaped, ascii;
     SkipWs();
-    if (!String(&key)) return false;
+    if (!String(&key, &escaped, &ascii)) return false;
     SkipWs();
     return Eat(':');
   }
@@ -213,9 +232,9 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
   if (!r.Eat('}')) {
     while (true) {
       std::string_view key;
-      bool escaped = false;
+      bool escaped, ascii;
       r.SkipWs();
-      if (!r.String(&key, &escaped)) return false;
+      if (!r.String(&key, &escaped, &ascii)) return false;
       r.SkipWs();
       if (!r.Eat(':')) return false;
       JsonValue value;
@@ -240,15 +259,14 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
 }
 
 void DecodeJsonString(std::string_view raw, std::string* out) {
-  if (raw.find('\\') == std::string_view::npos) return SanitizeUtf8(raw, out);
+  size_t bs = raw.find('\\');
+  if (bs == std::string_view::npos) return SanitizeUtf8(raw, out);
   out->clear();
-  for (size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c != '\\') {
-      *out += c;
-      continue;
-    }
-    char e = raw[++i];
+  size_t i = 0;
+  while (bs != std::string_view::npos) {
+    out->append(raw.substr(i, bs - i));  // the plain run before the escape
+    i = bs + 1;
+    char e = raw[i++];
     switch (e) {
       case 'b': *out += '\b'; break;
       case 'f': *out += '\f'; break;
@@ -256,11 +274,11 @@ void DecodeJsonString(std::string_view raw, std::string* out) {
       case 'r': *out += '\r'; break;
       case 't': *out += '\t'; break;
       case 'u': {
-        uint32_t cp = Hex4(raw, i + 1);
+        uint32_t cp = Hex4(raw, i);
         i += 4;
-        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < raw.size() &&
-            raw[i + 1] == '\\' && raw[i + 2] == 'u') {
-          uint32_t low = Hex4(raw, i + 3);
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= raw.size() && raw[i] == '\\' &&
+            raw[i + 1] == 'u') {
+          uint32_t low = Hex4(raw, i + 2);
           if (low >= 0xDC00 && low <= 0xDFFF) {
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
             i += 6;
@@ -272,9 +290,17 @@ void DecodeJsonString(std::string_view raw, std::string* out) {
       }
       default: *out += e; break;  // '"', '\\', '/'
     }
+    bs = raw.find('\\', i);
   }
+  out->append(raw.substr(i));
   // Escapes produced whole sequences; raw bytes may still be invalid.
   if (!IsValidUtf8(*out)) *out = SanitizeUtf8(*out);
+}
+
+void DecodeJsonString(const JsonValue& v, std::string* out) {
+  if (v.escaped) return DecodeJsonString(v.raw, out);
+  if (v.ascii) return static_cast<void>(out->assign(v.raw));
+  SanitizeUtf8(v.raw, out);
 }
 
 std::string DecodeJsonString(std::string_view raw) {

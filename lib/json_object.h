@@ -17,6 +17,10 @@ struct JsonValue {
   // As written: a string's text between its quotes (escapes not decoded), a
   // number's digits, a container's whole text.
   std::string_view raw;
+  // For a string, what the reader saw while validating it: whether raw holds
+  // a backslash escape, and whether all its bytes are ASCII.
+  bool escaped = false;
+  bool ascii = false;
 };
 
 // Parses `text` as one JSON object surrounded by optional JSON whitespace.
@@ -34,5 +38,8 @@ std::string DecodeJsonString(std::string_view raw);
 // The same into *out (replacing its content, keeping its capacity when raw
 // has no escapes, the usual case).
 void DecodeJsonString(std::string_view raw, std::string* out);
+// The same for a string value ParseJsonObject returned: what its reader saw
+// spares a second scan (unescaped ASCII is copied as it is).
+void DecodeJsonString(const JsonValue& v, std::string* out);
 
 }  // namespace sw
