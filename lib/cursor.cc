@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <charconv>
 #include <cstring>
@@ -14,12 +15,27 @@ namespace sw {
 
 namespace {
 
-// v in lowercase hex at p (room for 16 digits); returns the end.
+// v in lowercase hex at p (room for 16 digits); returns the end. Two
+// digits per table lookup, from the last.
 char* WriteHex(char* p, uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
+  static constexpr auto kPairs = [] {
+    std::array<char, 512> t{};
+    constexpr char kDigits[] = "0123456789abcdef";
+    for (int i = 0; i < 256; ++i) {
+      t[2 * i] = kDigits[i >> 4];
+      t[2 * i + 1] = kDigits[i & 0xF];
+    }
+    return t;
+  }();
   int digits = v == 0 ? 1 : (64 - std::countl_zero(v) + 3) / 4;
-  for (int i = digits - 1; i >= 0; --i, v >>= 4) p[i] = kDigits[v & 0xF];
-  return p + digits;
+  char* end = p + digits;
+  char* at = end;
+  for (; v >= 16; v >>= 8) {
+    at -= 2;
+    std::memcpy(at, &kPairs[2 * (v & 0xFF)], 2);
+  }
+  if (at != p) *--at = kPairs[2 * v + 1];
+  return end;
 }
 
 // One dot-terminated (or final) hex field: lowercase, at most 16 digits, no
