@@ -274,6 +274,59 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
   EXPECT_EQ(empty->view(F::kMember), "");
 }
 
+// Short strings (bytewise), the last partial word of longer ones (an
+// overlapping load) and whole words: a byte needing an escape, or two, at
+// every position of every length up to 20 is escaped exactly.
+TEST(Json, EscapesAtEveryPositionOfEveryLength) {
+  for (size_t len = 1; len <= 20; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (char c : {'\0', '\x01', '\x1f', '"', '\\', '\x7f', ' ', '~'}) {
+        std::string s(len, 'a');
+        s[at] = c;
+        s[len - 1 - at / 2] = c == '~' ? '"' : c;  // a second one, from the end
+        std::string json;
+        AppendJsonString(json, s);
+        std::string want = "\"";
+        for (char ch : s) {
+          if (ch == '"' || ch == '\\') want += std::string("\\") + ch;
+          else if (static_cast<unsigned char>(ch) < 0x20 || ch == '\x7f') {
+            char esc[7];
+            snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned char>(ch));
+            want += esc;
+          } else want += ch;
+        }
+        want += '"';
+        ASSERT_EQ(json, want) << "len " << len << " at " << at << " byte " << int(c);
+      }
+    }
+  }
+}
+
+// AppendJson formats in place into room for the worst case: every string
+// field all control bytes, every number at its widest.
+TEST(Json, WorstCaseFitsAndIsExact) {
+  Event ev;
+  for (std::string* f : {&ev.ts, &ev.source, &ev.action, &ev.container, &ev.domain,
+                         &ev.query_type, &ev.dest, &ev.detail, &ev.cursor})
+    *f = std::string(300, '\x01');
+  ev.port = INT32_MIN;
+  ev.proto = INT32_MIN;
+  ev.uid = INT64_MAX;
+  ev.gid = INT64_MAX;
+  ev.icmp_type = INT32_MAX;
+  ev.suppressed = UINT64_MAX >> 1;
+  ev.json_cursor = true;
+  std::string json = "prefix";
+  AppendJson(json, ev);
+  std::string field;
+  AppendJsonString(field, ev.detail);
+  EXPECT_EQ(json.substr(0, 19), "prefix{\"ts\":\"\\u0001");
+  EXPECT_NE(json.find(",\"detail\":" + field + ",\"port\":-2147483648,"), std::string::npos);
+  EXPECT_NE(json.find(",\"uid\":9223372036854775807,\"gid\":9223372036854775807,"),
+            std::string::npos);
+  EXPECT_EQ(json.substr(json.size() - field.size() - 11), ",\"cursor\":" + field + "}");
+}
+
 // The escaper skips clean text a word at a time: every ASCII byte, at every
 // position around a word boundary, is still escaped exactly.
 TEST(Json, EscapesEveryByteAtEveryWordOffset) {
@@ -310,6 +363,14 @@ TEST(AuditLine, StringScanAtEveryWordOffset) {
                                "c", &ev)) << at;
     EXPECT_EQ(ev.action, text.substr(0, at)) << at;
     EXPECT_EQ(ev.detail, "d") << at;
+    // A byte above ASCII anywhere: valid UTF-8 kept, an invalid byte replaced.
+    std::string utf8 = text.substr(0, at) + "\xC3\xBC" + text.substr(at);
+    ASSERT_TRUE(ParseAuditLine("{\"action\":\"" + utf8 + "\"}", "c", &ev)) << at;
+    EXPECT_EQ(ev.action, utf8) << at;
+    std::string invalid = text;
+    invalid[at] = '\xFF';
+    ASSERT_TRUE(ParseAuditLine("{\"action\":\"" + invalid + "\"}", "c", &ev)) << at;
+    EXPECT_EQ(ev.action, text.substr(0, at) + "\xEF\xBF\xBD" + text.substr(at + 1)) << at;
   }
 }
 
