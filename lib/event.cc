@@ -274,17 +274,17 @@ char* WriteIntField(char* p, std::string_view member, int64_t value) {
 
 }  // namespace
 
-void AppendJson(std::string& out, const Event& ev) {
-  // Formatted in place: sized for the worst case (every byte escaped as
-  // \u00XX), then cut to what was written.
+size_t JsonBound(const Event& ev) {
+  // Every string byte escaped as \u00XX, every number at its widest.
   constexpr size_t kMembers = 160;  // braces and every member's lead-in
   size_t bound = kMembers + 6 * kIntBound;
   for (const std::string* f : {&ev.ts, &ev.source, &ev.action, &ev.container, &ev.domain,
                                &ev.query_type, &ev.dest, &ev.detail, &ev.cursor})
     bound += JsonStringBound(f->size());
-  size_t at = out.size();
-  out.resize(at + bound);
-  char* p = out.data() + at;
+  return bound;
+}
+
+char* WriteJson(char* p, const Event& ev) {
   p = WriteJsonString(WriteMember(p, "{\"ts\":"), ev.ts);
   p = WriteStringField(p, ",\"source\":", ev.source, true);
   p = WriteStringField(p, ",\"action\":", ev.action, true);
@@ -301,7 +301,13 @@ void AppendJson(std::string& out, const Event& ev) {
   if (ev.suppressed > 0) p = WriteIntField(p, ",\"suppressed\":", static_cast<int64_t>(ev.suppressed));
   if (ev.json_cursor) p = WriteStringField(p, ",\"cursor\":", ev.cursor, false);
   *p++ = '}';
-  out.resize(static_cast<size_t>(p - out.data()));
+  return p;
+}
+
+void AppendJson(std::string& out, const Event& ev) {
+  size_t at = out.size();
+  out.resize(at + JsonBound(ev));
+  out.resize(static_cast<size_t>(WriteJson(out.data() + at, ev) - out.data()));
 }
 
 std::string ToJson(const Event& ev) {

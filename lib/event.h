@@ -70,6 +70,10 @@ constexpr size_t JsonStringBound(size_t n) { return 6 * n + 2; }
 // String fields must already be valid UTF-8. AppendJson writes it at the
 // end of `out`.
 void AppendJson(std::string& out, const Event& ev);
+// The same written at p, which has room for JsonBound(ev) bytes (no NUL);
+// returns the end.
+size_t JsonBound(const Event& ev);
+char* WriteJson(char* p, const Event& ev);
 std::string ToJson(const Event& ev);
 
 }  // namespace sw

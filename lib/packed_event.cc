@@ -7,11 +7,15 @@
 namespace sw {
 
 PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch) {
-  json_scratch->clear();
-  AppendJson(*json_scratch, ev);
+  // Formatted at the start of the scratch buffer, which only grows: no
+  // clearing or zero-filling per event.
+  size_t bound = JsonBound(ev);
+  if (json_scratch->size() < bound) json_scratch->resize(bound);
+  std::string_view json(json_scratch->data(),
+                        static_cast<size_t>(WriteJson(json_scratch->data(), ev) - json_scratch->data()));
   const std::string_view fields[kFieldCount] = {
       ev.ts,     ev.source, ev.action, ev.container, ev.domain,   ev.query_type,
-      ev.dest,   ev.detail, ev.cursor, ev.member,    *json_scratch};
+      ev.dest,   ev.detail, ev.cursor, ev.member,    json};
   size_t total = 0;
   for (std::string_view f : fields) total += f.size() + 1;
   // Offsets are 32-bit: an event of 4 GiB is an allocation failure.

@@ -26,7 +26,8 @@ class PackedEvent {
 
   // Packs `ev` and its JSON line (see ToJson). `json_scratch` is a buffer
   // the caller keeps between calls, so the JSON costs no allocation of its
-  // own. Throws std::bad_alloc like any allocation in the core.
+  // own; its content is scratch (it is grown, never cleared). Throws
+  // std::bad_alloc like any allocation in the core.
   static PackedEvent* Make(const Event& ev, std::string* json_scratch);
   static void Free(PackedEvent* ev) noexcept;
 
