@@ -361,8 +361,9 @@ int main() {
   bench::Result(kName, "pct_of_grep", vs_grep, "%", kAudit ? ">=25%" : ">=50%",
                 bench::Verdict(vs_grep >= pct_target));
   double per_event = static_cast<double>(steady_allocs) / static_cast<double>(steady_events);
-  std::printf("%s: %llu heap allocations in the last drain's second half = %.2f per event\n",
-              kName, static_cast<unsigned long long>(steady_allocs), per_event);
+  std::printf("%s: %llu heap allocations for %llu events in the last drain's second half = %.5f per event\n",
+              kName, static_cast<unsigned long long>(steady_allocs),
+              static_cast<unsigned long long>(steady_events), per_event);
   bench::Result(kName, "allocs_per_event", per_event, "allocs", "<=1",
                 bench::Verdict(per_event <= 1.0));
   if (!t_e2e.empty()) {
