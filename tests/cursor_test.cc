@@ -56,6 +56,18 @@ std::string CursorAfterFirst(const StateDir& dir, const std::string& container =
   return evs.empty() ? "" : evs[0].cursor;
 }
 
+// Resumes the audit source alone from `cursor`: the n events that arrive,
+// after which nothing more may.
+std::vector<Ev> ResumeAudit(const StateDir& dir, const std::string& cursor, size_t n) {
+  sw_watcher* w = OpenFrom(dir, {{SW_SOURCE_AUDIT, cursor}}, SW_SOURCE_AUDIT);
+  EXPECT_NE(w, nullptr);
+  if (w == nullptr) return {};
+  auto evs = Collect(w, n);
+  EXPECT_TRUE(Collect(w, 1, 200).empty());
+  sw_close(w);
+  return evs;
+}
+
 TEST(Cursor, EveryFileEventHasOneOutsideTheDefaultJson) {
   StateDir dir;
   sw_watcher* w = OpenWatcher(dir, SW_SOURCE_DNS | SW_SOURCE_AUDIT, 256);
@@ -144,22 +156,17 @@ TEST(Cursor, EarlierReleasesCursorsStillResume) {
   ASSERT_EQ(cursor.substr(0, 4), "sw2.");
   std::string old = Sw1CursorOf(cursor, AuditLine(1) + AuditLine(2) + AuditLine(3));
   dir.Append("audit.jsonl", AuditLine(4));
-  sw_watcher* w = OpenFrom(dir, {{SW_SOURCE_AUDIT, old}}, SW_SOURCE_AUDIT);
-  ASSERT_NE(w, nullptr);
-  auto evs = Collect(w, 3);
-  EXPECT_TRUE(Collect(w, 1, 200).empty());
-  sw_close(w);
+  auto evs = ResumeAudit(dir, old, 3);
   EXPECT_EQ(Details(evs, "audit"), Seqs(2, 4));
   EXPECT_TRUE(OfSource(evs, "watch").empty());
-  // Its fingerprint is checked with FNV-1a: one wrong digit is a gap.
+  // Its fingerprint is checked with FNV-1a: one wrong digit is a gap, then
+  // the whole file.
   std::string wrong = old;
   wrong.back() = wrong.back() == '0' ? '1' : '0';
-  w = OpenFrom(dir, {{SW_SOURCE_AUDIT, wrong}}, SW_SOURCE_AUDIT);
-  ASSERT_NE(w, nullptr);
-  evs = Collect(w, 5);
-  sw_close(w);
+  evs = ResumeAudit(dir, wrong, 5);
   ASSERT_FALSE(evs.empty());
   EXPECT_EQ(evs[0].action, "gap");
+  EXPECT_EQ(Details(evs, "audit"), Seqs(1, 4));
 }
 
 TEST(Cursor, ResumeDrainsTheRenamedFileThenTheNewOne) {
@@ -168,11 +175,7 @@ TEST(Cursor, ResumeDrainsTheRenamedFileThenTheNewOne) {
   dir.Append("audit.jsonl", AuditLine(4));
   ASSERT_EQ(rename(dir.file("audit.jsonl").c_str(), dir.file("old-audit").c_str()), 0);
   dir.Append("audit.jsonl", AuditLine(5) + AuditLine(6));
-  sw_watcher* w = OpenFrom(dir, {{SW_SOURCE_AUDIT, cursor}}, SW_SOURCE_AUDIT);
-  ASSERT_NE(w, nullptr);
-  auto evs = Collect(w, 5);
-  EXPECT_TRUE(Collect(w, 1, 200).empty());
-  sw_close(w);
+  auto evs = ResumeAudit(dir, cursor, 5);
   EXPECT_EQ(Details(evs, "audit"), Seqs(2, 6));
   EXPECT_TRUE(OfSource(evs, "watch").empty());
 }
@@ -184,11 +187,7 @@ TEST(Cursor, ResumeDrainsTheCopytruncatedCopyThenTheFile) {
   ASSERT_EQ(std::system(("cp '" + dir.file("audit.jsonl") + "' '" + dir.file("audit.jsonl.1") +
                          "' && truncate -s 0 '" + dir.file("audit.jsonl") + "'").c_str()), 0);
   dir.Append("audit.jsonl", AuditLine(5));
-  sw_watcher* w = OpenFrom(dir, {{SW_SOURCE_AUDIT, cursor}}, SW_SOURCE_AUDIT);
-  ASSERT_NE(w, nullptr);
-  auto evs = Collect(w, 4);
-  EXPECT_TRUE(Collect(w, 1, 200).empty());
-  sw_close(w);
+  auto evs = ResumeAudit(dir, cursor, 4);
   EXPECT_EQ(Details(evs, "audit"), Seqs(2, 5));
   EXPECT_TRUE(OfSource(evs, "watch").empty());
 }
