@@ -259,15 +259,23 @@ Status FileTailer::ReadChunk(LineSink& sink, bool* eof, size_t* read_bytes) {
   }
   *eof = n == 0;
   if (n > 0) {
-    *read_bytes = static_cast<size_t>(n);
     std::string_view data(buf_.data(), static_cast<size_t>(n));
+    // A full buffer that ends inside a line: the rest is most likely in the
+    // file already. The unfinished line is read again, whole, by the next
+    // read instead of being copied aside (partial_ is for a writer caught
+    // mid-line, or a line longer than the buffer).
+    if (data.size() == buf_.size() && data.back() != '\n') {
+      size_t last_nl = data.rfind('\n');
+      if (last_nl != std::string_view::npos) data = data.substr(0, last_nl + 1);
+    }
+    *read_bytes = data.size();
     // fingerprint_ still ends at the chunk's start while its lines are
     // delivered: LineCursor() needs it.
     chunk_ = data;
     chunk_start_ = offset_;
     Consume(sink, data);
     chunk_ = {};
-    offset_ += n;
+    offset_ += static_cast<off_t>(data.size());
     Remember(data);
   }
   return Status::Ok();

@@ -3,6 +3,7 @@
 // "gap" with its reason).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -167,6 +168,38 @@ TEST(Cursor, EarlierReleasesCursorsStillResume) {
   ASSERT_FALSE(evs.empty());
   EXPECT_EQ(evs[0].action, "gap");
   EXPECT_EQ(Details(evs, "audit"), Seqs(1, 4));
+}
+
+// Lines of many lengths written at once, so reads fill the tailer's buffer
+// and end inside a line: each line arrives once, in order, and the cursors
+// of the lines around each 64 KiB boundary resume right after their line.
+TEST(Cursor, LinesAcrossReadBoundaries) {
+  StateDir dir;
+  dir.Write("audit.jsonl", "");
+  sw_watcher* w = OpenWatcher(dir, SW_SOURCE_AUDIT);
+  ASSERT_NE(w, nullptr);
+  constexpr int kLines = 2200;
+  std::string text;
+  std::vector<size_t> ends;  // the offset after each line
+  for (int i = 1; i <= kLines; ++i) {
+    text += "{\"action\":\"deny\",\"dest\":\"" + std::string(static_cast<size_t>(i * 37 % 151), 'x') +
+            "\",\"detail\":\"seq " + std::to_string(i) + "\"}\n";
+    ends.push_back(text.size());
+  }
+  ASSERT_GT(text.size(), 3u * 65536);
+  dir.Append("audit.jsonl", text);
+  auto evs = Collect(w, kLines);
+  sw_close(w);
+  ASSERT_EQ(Details(evs, "audit"), Seqs(1, kLines));
+  for (size_t boundary = 65536; boundary < text.size(); boundary += 65536) {
+    // The line that straddles the boundary, and the ones just before and after.
+    size_t k = static_cast<size_t>(std::upper_bound(ends.begin(), ends.end(), boundary) - ends.begin());
+    for (size_t line : {k - 1, k, k + 1}) {
+      auto rest = ResumeAudit(dir, evs[line].cursor, static_cast<size_t>(kLines) - line - 1);
+      EXPECT_EQ(Details(rest, "audit"), Seqs(static_cast<int>(line) + 2, kLines)) << boundary;
+      EXPECT_TRUE(OfSource(rest, "watch").empty()) << boundary;
+    }
+  }
 }
 
 TEST(Cursor, ResumeDrainsTheRenamedFileThenTheNewOne) {
