@@ -46,10 +46,8 @@ int IntField(const JsonValue& v, int max) {
   if (auto d = NumberValue(v))
     return (*d >= 0 && *d <= max && *d == std::floor(*d)) ? static_cast<int>(*d) : 0;
   if (v.type == JsonValue::Type::kString) {
-    // Escapes aside, decoding cannot make digits: raw is read as it is.
     std::string decoded;
-    if (v.escaped) DecodeJsonString(v, &decoded);
-    if (whole_int(v.escaped ? std::string_view(decoded) : v.raw) && n >= 0 && n <= max) return n;
+    if (whole_int(JsonMatchText(v.raw, v.escaped, &decoded)) && n >= 0 && n <= max) return n;
   }
   return 0;
 }
@@ -180,10 +178,12 @@ bool ParseAuditLine(std::string_view line, const std::string& default_container,
   StringField(v[kDest], &ev.dest);
   StringField(v[kDetail], &ev.detail);
   ev.port = IntField(v[kPort], 65535);
-  if (v[kProto].type == JsonValue::Type::kString)
-    ev.proto = ProtoNumber(v[kProto].escaped ? DecodeJsonString(v[kProto].raw) : v[kProto].raw);
-  else
+  if (v[kProto].type == JsonValue::Type::kString) {
+    std::string decoded;
+    ev.proto = ProtoNumber(JsonMatchText(v[kProto].raw, v[kProto].escaped, &decoded));
+  } else {
     ev.proto = IntField(v[kProto], 255);
+  }
   return true;
 }
 

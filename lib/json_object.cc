@@ -241,8 +241,7 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
       if (!r.Value(&value)) return false;
       // Keys are compared decoded; nearly all are written without escapes.
       std::string decoded;
-      if (escaped) decoded = DecodeJsonString(key);
-      std::string_view name = escaped ? std::string_view(decoded) : key;
+      std::string_view name = JsonMatchText(key, escaped, &decoded);
       for (size_t i = 0; i < count; ++i) {
         if (name == keys[i]) {
           values[i] = value;  // the last duplicate wins, as in most readers
@@ -301,6 +300,12 @@ void DecodeJsonString(const JsonValue& v, std::string* out) {
   if (v.escaped) return DecodeJsonString(v.raw, out);
   if (v.ascii) return static_cast<void>(out->assign(v.raw));
   SanitizeUtf8(v.raw, out);
+}
+
+std::string_view JsonMatchText(std::string_view raw, bool escaped, std::string* scratch) {
+  if (!escaped) return raw;
+  DecodeJsonString(raw, scratch);
+  return *scratch;
 }
 
 std::string DecodeJsonString(std::string_view raw) {

@@ -41,5 +41,10 @@ void DecodeJsonString(std::string_view raw, std::string* out);
 // The same for a string value ParseJsonObject returned: what its reader saw
 // spares a second scan (unescaped ASCII is copied as it is).
 void DecodeJsonString(const JsonValue& v, std::string* out);
+// A string's text for matching against ASCII (key names, digits, protocol
+// names): raw itself when it has no escape, else decoded into *scratch. Raw
+// bytes above ASCII are left as they are: they match no ASCII text, as their
+// U+FFFD replacement would not either.
+std::string_view JsonMatchText(std::string_view raw, bool escaped, std::string* scratch);
 
 }  // namespace sw
