@@ -61,13 +61,6 @@ DnsLine ParseDnsLine(std::string_view line) {
   return out;
 }
 
-bool IsNormalDomain(std::string_view name) {
-  if (name.ends_with('.')) return false;
-  for (char c : name)
-    if (c >= 'A' && c <= 'Z') return false;
-  return IsValidUtf8(name);
-}
-
 void NormalizeDomain(std::string_view name, std::string* out) {
   if (name.ends_with('.')) name.remove_suffix(1);
   SanitizeUtf8(name, out);

@@ -27,9 +27,6 @@ DnsLine ParseDnsLine(std::string_view line);
 // What dnsmasq logs in place of a name it cannot print: not a domain.
 inline constexpr std::string_view kUnprintableName = "<name unprintable>";
 
-// True when a logged name is already in its reported form (see
-// NormalizeDomain), so it can be used without a copy.
-bool IsNormalDomain(std::string_view name);
 // A logged name as reported, like the shield tool: ASCII letters lowercased,
 // one trailing dot dropped, invalid UTF-8 replaced.
 std::string NormalizeDomain(std::string_view name);

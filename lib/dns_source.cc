@@ -159,12 +159,8 @@ void DnsSource::OnAnswer(const DnsLine& answer) {
   }
   if (!ip) return;
   std::string_view name = chain_root_.empty() ? answer.name : std::string_view(chain_root_);
-  // Reply lines are frequent: store names already in reported form without a
-  // temporary copy. dnsmasq's placeholder (in any case) is no name.
-  if (IsNormalDomain(name)) {
-    if (name != kUnprintableName) domain_map_.Put(*ip, name);
-    return;
-  }
+  // Into a buffer kept between replies: nothing is allocated. dnsmasq's
+  // placeholder (in any case) is no name.
   NormalizeDomain(name, &normalized_);
   if (normalized_ != kUnprintableName) domain_map_.Put(*ip, normalized_);
 }

@@ -74,7 +74,7 @@ class DnsSource : public Source, public LineSink {
   std::string chain_target_;
   TimestampCache ts_cache_;  // formats the date and time once a second
   Event event_;             // the event each reported query is built in
-  std::string normalized_;  // an answer's name in reported form, when it differs
+  std::string normalized_;  // an answer's name in reported form
 };
 
 }  // namespace sw

@@ -87,10 +87,12 @@ TEST(DnsLine, NormalizeDomain) {
   EXPECT_EQ(NormalizeDomain("a.."), "a.");  // one dot only
   EXPECT_EQ(NormalizeDomain("."), "");
   EXPECT_EQ(NormalizeDomain("\xC3\x89X\xFF."), "\xC3\x89x\xEF\xBF\xBD");  // ASCII only
-  EXPECT_TRUE(IsNormalDomain("blocked.test"));
-  EXPECT_FALSE(IsNormalDomain("Blocked.test"));
-  EXPECT_FALSE(IsNormalDomain("blocked.test."));
-  EXPECT_FALSE(IsNormalDomain("x\xFF"));
+  EXPECT_EQ(NormalizeDomain("blocked.test"), "blocked.test");  // already reported form
+  EXPECT_EQ(NormalizeDomain("x\xFF"), "x\xEF\xBF\xBD");
+  // Into a reused buffer: its old content is replaced, whatever its length.
+  std::string reused = "a.previous.and.longer.name";
+  NormalizeDomain("Blocked.test.", &reused);
+  EXPECT_EQ(reused, "blocked.test");
 }
 
 TEST(DnsLine, WholeRealFixtureParses) {
