@@ -580,8 +580,8 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as a write error */
   /* A burst queues thousands of small events and frees them as they are
    * printed; glibc would hand the heap top back after each burst and
-   * page-fault it in again for the next. Keep up to the library's queue
-   * bound (16 MiB) instead. */
+   * page-fault it in again for the next. Keep up to twice the library's
+   * queue bound (16 MiB of queued events) instead, so a full queue fits. */
   mallopt(M_TRIM_THRESHOLD, 32 << 20);
 
   /* Block the signals before any thread exists so signalfd sees them. */
