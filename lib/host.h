@@ -95,7 +95,7 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   std::unordered_map<std::string, Member> members_;
   std::unordered_map<uint64_t, Container*> by_id_;
   uint64_t next_id_ = 1;
-  std::deque<uint64_t> ready_;  // container ids; removed ones are skipped
+  RingQueue<uint64_t> ready_;  // container ids; removed ones are skipped
   bool fds_left_ = false;       // more fds were ready than one Poll took
   // Removed while Poll() runs: freed when it ends (a dispatch may hold them).
   std::vector<std::unique_ptr<Container>> graveyard_;
