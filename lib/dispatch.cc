@@ -1,6 +1,7 @@
 #include "dispatch.h"
 
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -102,6 +103,11 @@ Status Dispatch::AddFd(int fd, DispatchOwner* owner, FdRef* out) {
 void Dispatch::RemoveFd(int fd, uint64_t token) {
   epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
   fds_.erase(token);
+}
+
+bool Dispatch::InotifyPending() const {
+  int queued = 0;
+  return ioctl(inotify_.get(), FIONREAD, &queued) != 0 || queued > 0;
 }
 
 Status Dispatch::ReadInotify(bool* overflowed) {

@@ -106,6 +106,10 @@ class Dispatch {
   // edge is raised when `new_edge` so an edge-triggered host wakes again.
   void SetPending(bool want, bool new_edge);
 
+  // Whether inotify holds events Run() has not read yet (one ioctl; true
+  // when the kernel cannot tell, the safe answer).
+  bool InotifyPending() const;
+
   size_t watches() const { return watches_.size(); }
   // Scratch buffer for file reads, shared by every tailer of this loop.
   std::string& read_buffer() { return read_buffer_; }

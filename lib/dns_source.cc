@@ -75,15 +75,21 @@ void DnsSource::Seed(int fd, off_t offset) {
 void DnsSource::OnDirEntry(std::string_view name) {
   if (name == "profile.domains" || name == "live.domains" || name == "denied.domains")
     allowlist_dirty_ = true;
-  else if (name != "dnsmasq.log")
+  else if (name == "dnsmasq.log")
+    log_unread_ = true;
+  else
     return;
   host_.Wake(this);
 }
 
-void DnsSource::OnInotify(int, uint32_t, std::string_view) { host_.Wake(this); }
+void DnsSource::OnInotify(int, uint32_t, std::string_view) {
+  log_unread_ = true;
+  host_.Wake(this);
+}
 
 void DnsSource::OnOverflow() {
   allowlist_dirty_ = true;
+  log_unread_ = true;
   host_.Wake(this);
 }
 
@@ -97,6 +103,7 @@ Status DnsSource::Drain(size_t byte_budget, bool* more) {
     allowlist_dirty_ = false;
   }
   Status s = tailer_.Drain(*this, byte_budget, more);
+  log_unread_ = !s.ok() || *more;
   return s.ok() ? allowlist_error_ : s;
 }
 
@@ -172,8 +179,14 @@ void DnsSource::OnLineTooLong(uint64_t bytes, uint64_t unreported) {
 
 const std::string* DnsSource::LookupDomain(const IpAddr& ip, bool refresh) {
   if (const std::string* d = domain_map_.Find(ip)) return d;
+  // Nothing new can be in the log unless it was woken since its last full
+  // read or inotify has news not read yet (an answer logged just before
+  // this packet): a flood to unnamed IPs then costs no file syscalls.
+  if (!refresh || !(log_unread_ || host_.loop().InotifyPending())) return nullptr;
   bool more = false;
-  if (!refresh || !tailer_.Drain(*this, kLookupRefreshBytes, &more).ok()) return nullptr;
+  Status s = tailer_.Drain(*this, kLookupRefreshBytes, &more);
+  if (!s.ok()) return nullptr;
+  log_unread_ = more;
   return domain_map_.Find(ip);
 }
 

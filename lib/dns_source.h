@@ -64,6 +64,9 @@ class DnsSource : public Source, public LineSink {
   SourceHost& host_;
   EventSink& sink_;
   bool allowlist_dirty_ = false;
+  // The log may hold lines not read yet: woken since the last drain to its
+  // end. With InotifyPending, what lets a lookup miss skip the re-read.
+  bool log_unread_ = true;
   FileTailer tailer_;
   Allowlist allowlist_;
   Status allowlist_error_;  // why the last load failed; Ok when it did not

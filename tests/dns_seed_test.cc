@@ -171,5 +171,39 @@ TEST_F(Seeded, NoLogNoSeed) {
   EXPECT_EQ(Lookup("1.2.3.4"), "");
 }
 
+// A lookup miss re-reads the log only when something may be new there; each
+// way an answer can be waiting unread still finds it.
+TEST_F(Seeded, MissRereadsWhateverMayBeUnread) {
+  dir_.Write("dnsmasq.log", "");
+  Open(Options{});
+  bool more = false, overflowed = false, fds_left = false;
+  ASSERT_TRUE(source_->Drain(SIZE_MAX, &more).ok());
+  ASSERT_FALSE(more);
+  auto refreshed = [&](const char* ip) {
+    const std::string* d = source_->LookupDomain(*IpAddr::Parse(ip), true);
+    return d ? *d : std::string();
+  };
+  EXPECT_EQ(refreshed("1.2.3.4"), "");  // read to the end, nothing new
+  // Logged after the drain, its inotify event not read yet.
+  dir_.Write("dnsmasq.log", std::string(P) + "reply pending.demo is 1.2.3.5\n");
+  EXPECT_EQ(refreshed("1.2.3.5"), "pending.demo");
+  // The event read (the source woken) but the source not drained yet.
+  dir_.Write("dnsmasq.log", std::string(P) + "reply woken.demo is 1.2.3.6\n");
+  ASSERT_TRUE(host_->dispatch.Run(&overflowed, &fds_left).ok());
+  ASSERT_FALSE(host_->dispatch.InotifyPending());
+  EXPECT_EQ(refreshed("1.2.3.6"), "woken.demo");
+  // A drain that stopped at its budget leaves the rest for the lookup.
+  std::string filler;
+  for (int i = 0; i < 50; ++i) filler += std::string(P) + "query[A] f.demo from 10.0.0.2\n";
+  dir_.Write("dnsmasq.log", filler + P + "reply budget.demo is 1.2.3.7\n");
+  ASSERT_TRUE(host_->dispatch.Run(&overflowed, &fds_left).ok());
+  ASSERT_TRUE(source_->Drain(256, &more).ok());
+  ASSERT_TRUE(more);
+  EXPECT_EQ(refreshed("1.2.3.7"), "budget.demo");
+  // Read to the end and nothing pending: a miss stays a miss.
+  EXPECT_FALSE(host_->dispatch.InotifyPending());
+  EXPECT_EQ(refreshed("1.2.3.8"), "");
+}
+
 }  // namespace
 }  // namespace sw
