@@ -371,8 +371,14 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
     ev.Clear();
     ts_cache_.Now(&ev.ts);
     ev.source = "nflog";
-    ev.action = NflogAction(actions_, p.prefix, &detail_);
-    SanitizeUtf8(detail_, &ev.detail);  // the prefix is arbitrary bytes
+    // A rule logs one prefix for all its packets: map it once per change.
+    if (prefix_action_ == nullptr || p.prefix != prefix_) {
+      prefix_ = p.prefix;
+      prefix_action_ = &NflogAction(actions_, p.prefix, &detail_);
+      SanitizeUtf8(detail_, &prefix_detail_);  // the prefix is arbitrary bytes
+    }
+    ev.action = *prefix_action_;
+    ev.detail = prefix_detail_;
     ev.container = container;
     if (p.dest.family != 0) {
       p.dest.Format(&ev.dest);

@@ -100,6 +100,11 @@ class NflogSource {
   Event event_;              // the event each packet is built in
   NflogPacket packet_;       // the packet each message is decoded into
   std::string detail_;       // the prefix, stripped, before sanitizing
+  // The last prefix seen, its action (in actions_ or the default, which
+  // outlive it) and its detail as reported.
+  std::string prefix_;
+  const std::string* prefix_action_ = nullptr;
+  std::string prefix_detail_;
   std::vector<uint8_t> buf_;
   int64_t next_seq_ = -1;
   uint64_t packets_ = 0;
