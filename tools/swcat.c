@@ -117,8 +117,9 @@ static int parse_sources(const char *list, unsigned *out) {
   return 0;
 }
 
-/* Output goes through write(2), each write after poll() says stdout can
- * take it, while also watching the signalfd: a reader that stalls never
+/* Output goes through write(2). Except to a regular file (always ready),
+ * each write waits until poll() says stdout can take it, while also
+ * watching the signalfd: a reader that stalls never
  * keeps swcat from ending on SIGINT/SIGTERM, and an O_NONBLOCK stdout
  * (EAGAIN) waits instead of dropping lines. A write never blocks: to a
  * regular file it is whole, to a pipe at most the space the pipe has free,
@@ -126,40 +127,62 @@ static int parse_sources(const char *list, unsigned *out) {
 enum { OUT_OK = 0, OUT_GONE = -1, OUT_ERROR = -2, OUT_SIGNAL = -3 };
 static int g_sigfd = -1;
 
-/* How much one write to stdout may carry now without blocking. */
-static size_t out_writable(size_t len) {
-  static int kind = -1; /* 0: other, 1: regular file, 2: pipe */
+enum { STDOUT_OTHER, STDOUT_FILE, STDOUT_PIPE };
+static int stdout_kind(void) {
+  static int kind = -1;
   if (kind < 0) {
     struct stat st;
-    kind = fstat(STDOUT_FILENO, &st) != 0 ? 0 : S_ISREG(st.st_mode) ? 1 : S_ISFIFO(st.st_mode) ? 2 : 0;
+    kind = fstat(STDOUT_FILENO, &st) != 0 ? STDOUT_OTHER
+           : S_ISREG(st.st_mode)          ? STDOUT_FILE
+           : S_ISFIFO(st.st_mode)         ? STDOUT_PIPE
+                                          : STDOUT_OTHER;
   }
-  if (kind == 1) return len;
+  return kind;
+}
+
+/* How much one write to stdout may carry now without blocking. */
+static size_t out_writable(size_t len) {
+  int kind = stdout_kind();
+  if (kind == STDOUT_FILE) return len;
   size_t room = PIPE_BUF;
   int size, queued;
-  if (kind == 2 && (size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ)) > 0 &&
+  if (kind == STDOUT_PIPE && (size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ)) > 0 &&
       ioctl(STDOUT_FILENO, FIONREAD, &queued) == 0 && size - queued > PIPE_BUF)
     room = (size_t)(size - queued);
   return len < room ? len : room;
 }
 
-static int out_write(const char *s, size_t len) {
+/* Waits until stdout can take a write: OUT_OK, OUT_RETRY (woken for
+ * nothing), or the OUT_* value that ends the output. */
+enum { OUT_RETRY = 1 };
+static int out_wait(void) {
   struct pollfd fds[2] = {{.fd = STDOUT_FILENO, .events = POLLOUT},
                           {.fd = g_sigfd, .events = POLLIN}};
+  if (poll(fds, 2, -1) < 0) {
+    if (errno == EINTR) return OUT_RETRY;
+    fprintf(stderr, "swcat: waiting for stdout: %s\n", strerror(errno));
+    return OUT_ERROR;
+  }
+  if (fds[1].revents & POLLIN) return OUT_SIGNAL;
+  if (fds[0].revents & POLLNVAL) {
+    fputs("swcat: stdout is not open\n", stderr);
+    return OUT_ERROR;
+  }
+  if (fds[0].revents & POLLERR) return OUT_GONE;
+  return fds[0].revents & (POLLOUT | POLLHUP) ? OUT_OK : OUT_RETRY;
+}
+
+static int out_write(const char *s, size_t len) {
+  /* A regular file takes each write whole and at once: nothing to wait for
+   * (signals are seen by the main loop between batches). */
+  int wait = stdout_kind() != STDOUT_FILE;
   while (len > 0) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      fprintf(stderr, "swcat: waiting for stdout: %s\n", strerror(errno));
-      return OUT_ERROR;
-    }
-    if (fds[1].revents & POLLIN) return OUT_SIGNAL;
-    if (fds[0].revents & POLLNVAL) {
-      fputs("swcat: stdout is not open\n", stderr);
-      return OUT_ERROR;
-    }
-    if (fds[0].revents & POLLERR) return OUT_GONE;
-    if (!(fds[0].revents & (POLLOUT | POLLHUP))) continue;
+    int w = wait ? out_wait() : OUT_OK;
+    if (w == OUT_RETRY) continue;
+    if (w != OUT_OK) return w;
     ssize_t n = write(STDOUT_FILENO, s, out_writable(len));
     if (n < 0) {
+      if (errno == EAGAIN) wait = 1; /* not a plain file after all */
       if (errno == EINTR || errno == EAGAIN) continue;
       if (errno == EPIPE) return OUT_GONE;
       fprintf(stderr, "swcat: writing to stdout: %s\n", strerror(errno));

@@ -32,8 +32,10 @@ static int has_action(const char *actions, const char *action) {
 }
 
 int swcat_filter_match(const struct swcat_filter *f, const sw_event *ev) {
-  unsigned bit = source_bit(sw_event_source(ev));
-  if (bit && f->sources && !(f->sources & bit)) return 0;
+  if (f->sources) {
+    unsigned bit = source_bit(sw_event_source(ev));
+    if (bit && !(f->sources & bit)) return 0;
+  }
   const char *action = sw_event_action(ev);
   if (f->actions && (!*action || strchr(action, ',') || !has_action(f->actions, action)))
     return 0;
