@@ -1,5 +1,6 @@
 #include "allowlist.h"
 
+#include "ascii_case.h"
 #include "file_util.h"
 
 namespace sw {
@@ -10,8 +11,6 @@ namespace {
 bool IsSpace(char c) {
   return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f');
 }
-
-char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
 bool IsLetter(char c) { return c >= 'a' && c <= 'z'; }
 bool IsLetterOrDigit(char c) { return IsLetter(c) || (c >= '0' && c <= '9'); }
@@ -36,7 +35,7 @@ std::string Allowlist::NormalizeEntry(std::string_view line) {
   while (!line.empty() && IsSpace(line.front())) line.remove_prefix(1);
   while (!line.empty() && IsSpace(line.back())) line.remove_suffix(1);
   std::string out(line);
-  for (char& c : out) c = ToLowerAscii(c);
+  CopyLowerAscii(out.data(), out.data(), out.size());
   std::string_view name(out);
   if (name.starts_with("*.")) name.remove_prefix(2);
   // Longer than DNS allows: no query can ever match it.
@@ -97,7 +96,7 @@ bool Allowlist::Allows(std::string_view name) const {
   if (name.ends_with('.')) name.remove_suffix(1);
   if (name.empty() || name.size() > 253) return false;
   char lower[253];
-  for (size_t i = 0; i < name.size(); ++i) lower[i] = ToLowerAscii(name[i]);
+  CopyLowerAscii(lower, name.data(), name.size());
   std::string_view rest(lower, name.size());
   // Try the name, then each parent: a.b.c, b.c, c.
   while (true) {

@@ -1,5 +1,6 @@
 #include "dns_line.h"
 
+#include "ascii_case.h"
 #include "event.h"
 
 namespace sw {
@@ -64,8 +65,7 @@ DnsLine ParseDnsLine(std::string_view line) {
 void NormalizeDomain(std::string_view name, std::string* out) {
   if (name.ends_with('.')) name.remove_suffix(1);
   SanitizeUtf8(name, out);
-  for (char& c : *out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  CopyLowerAscii(out->data(), out->data(), out->size());
 }
 
 std::string NormalizeDomain(std::string_view name) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "allowlist.h"
+#include "ascii_case.h"
 #include "audit_line.h"
 #include "dns_line.h"
 #include "domain_map.h"
@@ -112,6 +113,27 @@ TEST(DnsLine, WholeRealFixtureParses) {
 }
 
 // ---- allowlist ----
+
+// Every byte value at every position of every length up to 24 (three
+// words and a tail), copied and in place: only 'A'..'Z' change.
+TEST(AsciiCase, CopyLowerAsciiChangesOnlyAsciiCapitals) {
+  for (size_t len = 1; len <= 24; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string in(len, 'Q');
+        in[at] = static_cast<char>(b);
+        std::string want(len, 'q');
+        want[at] = b >= 'A' && b <= 'Z' ? static_cast<char>(b + 32) : static_cast<char>(b);
+        std::string out(len, '\0');
+        CopyLowerAscii(out.data(), in.data(), len);
+        ASSERT_EQ(out, want) << "len " << len << " at " << at << " byte " << b;
+        CopyLowerAscii(in.data(), in.data(), len);
+        ASSERT_EQ(in, want) << "in place, len " << len << " at " << at << " byte " << b;
+      }
+    }
+  }
+  CopyLowerAscii(nullptr, nullptr, 0);  // nothing to copy: nothing touched
+}
 
 TEST(Allowlist, NormalizeEntry) {
   EXPECT_EQ(Allowlist::NormalizeEntry("  GitHub.COM \t\r"), "github.com");
