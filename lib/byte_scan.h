@@ -2,12 +2,17 @@
 // strings, UTF-8 validation). Each test returns a mask with the high bit of
 // every matching byte set and nothing else (exact: no borrow between bytes
 // can mark a neighbour), so the first match is found without a byte loop.
+// On SSE2 targets the same tests also take 16 bytes at once (below).
 #pragma once
 
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sw {
 
@@ -21,21 +26,24 @@ inline uint64_t LoadWord(const char* p) {
   return w;
 }
 
+// Stores the 8 bytes of w at p, in any alignment.
+inline void StoreWord(char* p, uint64_t w) { std::memcpy(p, &w, sizeof w); }
+
 // The bytes of w that are zero: (b & 0x7F) + 0x7F carries into the high bit
 // unless the low bits are zero, and stays within the byte.
-inline uint64_t ZeroByteMask(uint64_t w) {
+constexpr uint64_t ZeroByteMask(uint64_t w) {
   constexpr uint64_t k7F = ~kByteHighBits;
   return ~(((w & k7F) + k7F) | w | k7F);
 }
 
 // The bytes of w equal to c.
-inline uint64_t ByteEqMask(uint64_t w, uint8_t c) { return ZeroByteMask(w ^ (c * kByteOnes)); }
+constexpr uint64_t ByteEqMask(uint64_t w, uint8_t c) { return ZeroByteMask(w ^ (c * kByteOnes)); }
 
 // The bytes of w below 0x20 (C0 controls): their top three bits are zero.
-inline uint64_t ControlByteMask(uint64_t w) { return ZeroByteMask(w & (0xE0 * kByteOnes)); }
+constexpr uint64_t ControlByteMask(uint64_t w) { return ZeroByteMask(w & (0xE0 * kByteOnes)); }
 
 // The bytes of w that are not ASCII.
-inline uint64_t NonAsciiMask(uint64_t w) { return w & kByteHighBits; }
+constexpr uint64_t NonAsciiMask(uint64_t w) { return w & kByteHighBits; }
 
 // Index (0..7, in memory order) of the first byte marked in a nonzero mask.
 inline size_t FirstMarkedByte(uint64_t mask) {
@@ -53,5 +61,35 @@ inline uint64_t LeadingBytesMask(size_t n) {
   else
     return ~uint64_t{0} << (64 - 8 * n);
 }
+
+#if defined(__SSE2__)
+// The same tests on 16 bytes. A vector mask has every byte of a match set
+// (0xFF) and the others zero; MarkedBytes turns it into one bit per byte.
+// GCC and Clang give __m128i the bitwise operators, so a rule written once
+// with | serves words and vectors alike.
+
+// The 16 bytes at p, in any alignment.
+inline __m128i Load16(const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+
+// Stores the 16 bytes of v at p, in any alignment.
+inline void Store16(char* p, __m128i v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+
+// The bytes of v equal to c.
+inline __m128i ByteEqMask(__m128i v, uint8_t c) {
+  return _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(c)));
+}
+
+// The bytes of v below 0x20: those an unsigned min with 0x1F leaves alone
+// (SSE2 has no unsigned compare).
+inline __m128i ControlByteMask(__m128i v) {
+  return _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+}
+
+// The bytes of v that are not ASCII: negative as signed bytes.
+inline __m128i NonAsciiMask(__m128i v) { return _mm_cmplt_epi8(v, _mm_setzero_si128()); }
+
+// Bit i set for each marked byte i of a vector mask.
+inline uint32_t MarkedBytes(__m128i mask) { return static_cast<uint32_t>(_mm_movemask_epi8(mask)); }
+#endif
 
 }  // namespace sw

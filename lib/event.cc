@@ -4,6 +4,7 @@
 
 #include "byte_scan.h"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <ctime>
@@ -187,45 +188,72 @@ std::string SanitizeUtf8(std::string_view bytes) {
 
 namespace {
 
-// The bytes of w that JSON output escapes: quote, backslash, C0 controls
-// and DEL.
-uint64_t NeedsEscapeMask(uint64_t w) {
-  return ByteEqMask(w, '"') | ByteEqMask(w, '\\') | ControlByteMask(w) | ByteEqMask(w, 0x7F);
+// The bytes JSON output escapes: quote, backslash, C0 controls and DEL; of
+// a word or (SSE2) a 16-byte vector.
+template <typename Bytes>
+constexpr Bytes NeedsEscapeMask(Bytes b) {
+  return ByteEqMask(b, '"') | ByteEqMask(b, '\\') | ControlByteMask(b) | ByteEqMask(b, 0x7F);
 }
 
-bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c == 0x7F; }
+// The same rule for one byte (the low byte of a word), tabulated.
+constexpr std::array<bool, 256> kNeedsEscape = [] {
+  std::array<bool, 256> table{};
+  for (unsigned c = 0; c < 256; ++c) table[c] = (NeedsEscapeMask(uint64_t{c}) & 0x80) != 0;
+  return table;
+}();
+
+// Copies the bytes from `in` (within s) that need no escape to p, up to the
+// first that does or s's end; returns how many. It stores whole blocks ahead
+// of that byte, which JsonStringBound leaves room for (6 bytes for each one
+// left), and never loads outside s: the last, short word of a string of 8
+// bytes or more is its last 8 bytes, whose bytes already passed are ignored
+// and stored back as already written.
+size_t CopyPlain(char* p, const char* in, std::string_view s) {
+  const char* const from = in;
+  const char* const end = s.data() + s.size();
+#if defined(__SSE2__)
+  for (; end - in >= 16; in += 16, p += 16) {
+    __m128i v = Load16(in);
+    Store16(p, v);
+    if (uint32_t m = MarkedBytes(NeedsEscapeMask(v)))
+      return static_cast<size_t>(in - from) + static_cast<size_t>(std::countr_zero(m));
+  }
+#endif
+  if (s.size() < 8) {
+    while (in != end && !kNeedsEscape[static_cast<unsigned char>(*in)]) *p++ = *in++;
+    return static_cast<size_t>(in - from);
+  }
+  for (; end - in >= 8; in += 8, p += 8) {
+    uint64_t w = LoadWord(in);
+    StoreWord(p, w);
+    if (uint64_t m = NeedsEscapeMask(w)) return static_cast<size_t>(in - from) + FirstMarkedByte(m);
+  }
+  if (in == end) return static_cast<size_t>(in - from);
+  size_t left = static_cast<size_t>(end - in);
+  size_t passed = 8 - left;
+  uint64_t w = LoadWord(end - 8);
+  uint64_t keep = LeadingBytesMask(passed);
+  StoreWord(p - passed, (LoadWord(p - passed) & keep) | (w & ~keep));
+  uint64_t m = NeedsEscapeMask(w) & ~keep;
+  return static_cast<size_t>(in - from) + (m != 0 ? FirstMarkedByte(m) - passed : left);
+}
 
 }  // namespace
 
 // Writes s as a JSON string literal at p, which has room for
-// JsonStringBound(s.size()) bytes; returns the end.
+// JsonStringBound(s.size()) bytes (bytes past the returned end may be
+// overwritten within it); returns the end.
 char* WriteJsonString(char* p, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   *p++ = '"';
   const char* in = s.data();
   const char* const end = in + s.size();
-  const char* run = in;  // start of the pending bytes that need no escape
-  while (in != end) {
-    // Most text needs no escape: skip it a word at a time. The last, short
-    // word of a string of 8 bytes or more is checked by loading the string's
-    // last 8 bytes and ignoring those already passed.
-    size_t left = static_cast<size_t>(end - in);
-    if (left >= 8 || s.size() >= 8) {
-      size_t passed = left >= 8 ? 0 : 8 - left;
-      uint64_t m = NeedsEscapeMask(LoadWord(in - passed)) & ~LeadingBytesMask(passed);
-      if (m == 0) {
-        in += left >= 8 ? 8 : left;
-        continue;
-      }
-      in += FirstMarkedByte(m) - passed;
-    } else if (!NeedsEscape(static_cast<unsigned char>(*in))) {
-      ++in;
-      continue;
-    }
-    unsigned char c = static_cast<unsigned char>(*in);
-    std::memcpy(p, run, static_cast<size_t>(in - run));
-    p += in - run;
-    run = ++in;
+  while (true) {
+    size_t plain = CopyPlain(p, in, s);
+    p += plain;
+    in += plain;
+    if (in == end) break;
+    unsigned char c = static_cast<unsigned char>(*in++);
     *p++ = '\\';
     switch (c) {
       case '"': *p++ = '"'; break;
@@ -240,8 +268,6 @@ char* WriteJsonString(char* p, std::string_view s) {
         p += 5;
     }
   }
-  std::memcpy(p, run, static_cast<size_t>(end - run));
-  p += end - run;
   *p++ = '"';
   return p;
 }

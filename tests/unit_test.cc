@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -298,19 +299,23 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
   EXPECT_EQ(empty->view(F::kMember), "");
 }
 
-// Short strings (bytewise), the last partial word of longer ones (an
-// overlapping load) and whole words: a byte needing an escape, or two, at
-// every position of every length up to 20 is escaped exactly.
+// Short strings (bytewise), whole 16-byte blocks (SSE2), whole words and the
+// last partial word (an overlapping load, whose bytes already written are
+// stored back): a byte needing an escape, or two, at every position of every
+// length up to 40 is escaped exactly, bytes above ASCII pass, and what
+// precedes the string in the buffer is kept.
 TEST(Json, EscapesAtEveryPositionOfEveryLength) {
-  for (size_t len = 1; len <= 20; ++len) {
-    for (size_t at = 0; at < len; ++at) {
-      for (char c : {'\0', '\x01', '\x1f', '"', '\\', '\x7f', ' ', '~'}) {
+  for (size_t len = 0; len <= 40; ++len) {
+    for (size_t at = 0; at < std::max<size_t>(len, 1); ++at) {
+      for (char c : {'\0', '\x01', '\x1f', '"', '\\', '\x7f', ' ', '~', '\x80', '\xff'}) {
         std::string s(len, 'a');
-        s[at] = c;
-        s[len - 1 - at / 2] = c == '~' ? '"' : c;  // a second one, from the end
-        std::string json;
+        if (len > 0) {
+          s[at] = c;
+          s[len - 1 - at / 2] = c == '~' ? '"' : c;  // a second one, from the end
+        }
+        std::string json = "prefix";
         AppendJsonString(json, s);
-        std::string want = "\"";
+        std::string want = "prefix\"";
         for (char ch : s) {
           if (ch == '"' || ch == '\\') want += std::string("\\") + ch;
           else if (static_cast<unsigned char>(ch) < 0x20 || ch == '\x7f') {
