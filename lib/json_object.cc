@@ -1,5 +1,8 @@
 #include "json_object.h"
 
+#include <array>
+#include <bit>
+
 #include "byte_scan.h"
 #include "event.h"
 
@@ -18,6 +21,21 @@ int HexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+
+// The bytes that end a string's plain text: its closing quote, an escape's
+// backslash and the control bytes it may not hold raw; of a word or (SSE2) a
+// 16-byte vector.
+template <typename Bytes>
+constexpr Bytes StringStopMask(Bytes b) {
+  return ByteEqMask(b, '"') | ByteEqMask(b, '\\') | ControlByteMask(b);
+}
+
+// The same rule for one byte (the low byte of a word), tabulated.
+constexpr std::array<bool, 256> kStringStop = [] {
+  std::array<bool, 256> table{};
+  for (unsigned c = 0; c < 256; ++c) table[c] = (StringStopMask(uint64_t{c}) & 0x80) != 0;
+  return table;
+}();
 
 // A cursor over the text; every method returns false on invalid input and
 // leaves the cursor just past what it accepted.
@@ -42,36 +60,16 @@ class Reader {
   bool String(std::string_view* raw, bool* escaped, bool* ascii) {
     if (!Eat('"')) return false;
     const char* start = p_;
-    uint64_t high = 0;  // the high bits of the bytes passed
+    uint64_t non_ascii = 0;  // nonzero once a byte above ASCII is passed
     bool esc = false;
     while (true) {
-      // Plain text a word at a time, to the first quote, backslash or
-      // control byte.
-      if (end_ - p_ >= 8) {
-        uint64_t w = LoadWord(p_);
-        uint64_t stop = ByteEqMask(w, '"') | ByteEqMask(w, '\\') | ControlByteMask(w);
-        if (stop == 0) {
-          high |= w;
-          p_ += 8;
-          continue;
-        }
-        size_t k = FirstMarkedByte(stop);
-        high |= w & LeadingBytesMask(k);
-        p_ += k;
-      } else {
-        if (p_ == end_) return false;  // unterminated
-        unsigned char c = static_cast<unsigned char>(*p_);
-        if (c != '"' && c != '\\' && c >= 0x20) {
-          high |= c;
-          ++p_;
-          continue;
-        }
-      }
+      SkipPlain(&non_ascii);
+      if (p_ == end_) return false;  // unterminated
       unsigned char c = static_cast<unsigned char>(*p_);
       if (c == '"') {
         *raw = std::string_view(start, static_cast<size_t>(p_ - start));
         *escaped = esc;
-        *ascii = NonAsciiMask(high) == 0;
+        *ascii = non_ascii == 0;
         ++p_;
         return true;
       }
@@ -139,6 +137,38 @@ class Reader {
   }
 
  private:
+  // Inside a string, past the text that needs no attention: to the first
+  // quote, backslash or control byte, or the end. 16 bytes at a time (SSE2),
+  // else a word at a time, while the text has that many left. *non_ascii
+  // becomes nonzero if a byte above ASCII is passed.
+  void SkipPlain(uint64_t* non_ascii) {
+#if defined(__SSE2__)
+    for (; end_ - p_ >= 16; p_ += 16) {
+      __m128i v = Load16(p_);
+      uint32_t above = MarkedBytes(NonAsciiMask(v));
+      if (uint32_t stop = MarkedBytes(StringStopMask(v))) {
+        int k = std::countr_zero(stop);
+        *non_ascii |= above & ((1u << k) - 1);
+        p_ += k;
+        return;
+      }
+      *non_ascii |= above;
+    }
+#endif
+    for (; end_ - p_ >= 8; p_ += 8) {
+      uint64_t w = LoadWord(p_);
+      if (uint64_t stop = StringStopMask(w)) {
+        size_t k = FirstMarkedByte(stop);
+        *non_ascii |= NonAsciiMask(w & LeadingBytesMask(k));
+        p_ += k;
+        return;
+      }
+      *non_ascii |= NonAsciiMask(w);
+    }
+    for (; p_ != end_ && !kStringStop[static_cast<unsigned char>(*p_)]; ++p_)
+      *non_ascii |= NonAsciiMask(static_cast<unsigned char>(*p_));
+  }
+
   bool Digits() {
     const char* start = p_;
     while (p_ != end_ && IsDigit(*p_)) ++p_;

@@ -376,30 +376,41 @@ TEST(Json, EscapesEveryByteAtEveryWordOffset) {
   }
 }
 
-// The audit reader skips plain string text a word at a time: an escape, a
-// raw control byte or the closing quote at any offset is still seen.
-TEST(AuditLine, StringScanAtEveryWordOffset) {
-  for (size_t at = 0; at < 18; ++at) {
-    std::string text(18, 'x');
-    Event ev;
-    std::string escaped = text.substr(0, at) + "\\\"" + text.substr(at);
-    ASSERT_TRUE(ParseAuditLine("{\"action\":\"" + escaped + "\"}", "c", &ev)) << at;
-    EXPECT_EQ(ev.action, text.substr(0, at) + "\"" + text.substr(at)) << at;
-    std::string raw_control = text;
-    raw_control[at] = '\x01';
-    EXPECT_FALSE(ParseAuditLine("{\"action\":\"" + raw_control + "\"}", "c", &ev)) << at;
-    ASSERT_TRUE(ParseAuditLine("{\"action\":\"" + text.substr(0, at) + "\",\"detail\":\"d\"}",
-                               "c", &ev)) << at;
-    EXPECT_EQ(ev.action, text.substr(0, at)) << at;
-    EXPECT_EQ(ev.detail, "d") << at;
-    // A byte above ASCII anywhere: valid UTF-8 kept, an invalid byte replaced.
-    std::string utf8 = text.substr(0, at) + "\xC3\xBC" + text.substr(at);
-    ASSERT_TRUE(ParseAuditLine("{\"action\":\"" + utf8 + "\"}", "c", &ev)) << at;
-    EXPECT_EQ(ev.action, utf8) << at;
-    std::string invalid = text;
-    invalid[at] = '\xFF';
-    ASSERT_TRUE(ParseAuditLine("{\"action\":\"" + invalid + "\"}", "c", &ev)) << at;
-    EXPECT_EQ(ev.action, text.substr(0, at) + "\xEF\xBF\xBD" + text.substr(at + 1)) << at;
+// The audit reader skips plain string text 16 bytes (SSE2) or a word at a
+// time while the line has that many left, else bytewise: an escape, a raw
+// control byte, the closing quote or a byte above ASCII at any offset of a
+// string of any length up to 40 is still seen.
+TEST(AuditLine, StringScanAtEveryOffsetOfEveryLength) {
+  // The line ends right after the string, or 40 bytes later.
+  for (std::string rest : {std::string("}"), ",\"detail\":\"" + std::string(40, 'd') + "\"}"}) {
+    for (size_t len = 1; len <= 40; ++len) {
+      for (size_t at = 0; at < len; ++at) {
+        std::string text(len, 'x');
+        std::string where = "len " + std::to_string(len) + " at " + std::to_string(at) + rest;
+        auto line = [&](const std::string& action) { return "{\"action\":\"" + action + "\"" + rest; };
+        Event ev;
+        std::string escaped = text.substr(0, at) + "\\\"" + text.substr(at);
+        ASSERT_TRUE(ParseAuditLine(line(escaped), "c", &ev)) << where;
+        EXPECT_EQ(ev.action, text.substr(0, at) + "\"" + text.substr(at)) << where;
+        std::string raw_control = text;
+        raw_control[at] = '\x01';
+        EXPECT_FALSE(ParseAuditLine(line(raw_control), "c", &ev)) << where;
+        ASSERT_TRUE(ParseAuditLine("{\"action\":\"" + text.substr(0, at) + "\",\"detail\":\"d\"}",
+                                   "c", &ev)) << where;
+        EXPECT_EQ(ev.action, text.substr(0, at)) << where;
+        EXPECT_EQ(ev.detail, "d") << where;
+        // A byte above ASCII anywhere: valid UTF-8 kept, an invalid byte replaced.
+        std::string utf8 = text.substr(0, at) + "\xC3\xBC" + text.substr(at);
+        ASSERT_TRUE(ParseAuditLine(line(utf8), "c", &ev)) << where;
+        EXPECT_EQ(ev.action, utf8) << where;
+        std::string invalid = text;
+        invalid[at] = '\xFF';
+        ASSERT_TRUE(ParseAuditLine(line(invalid), "c", &ev)) << where;
+        EXPECT_EQ(ev.action, text.substr(0, at) + "\xEF\xBF\xBD" + text.substr(at + 1)) << where;
+        // Unterminated: the line ends inside the string.
+        EXPECT_FALSE(ParseAuditLine("{\"action\":\"" + text, "c", &ev)) << where;
+      }
+    }
   }
 }
 
