@@ -12,7 +12,10 @@ namespace {
 
 constexpr int kMaxDepth = 512;
 
-bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// Any byte above space is not whitespace: one compare for the usual case.
+bool IsWs(char c) {
+  return static_cast<unsigned char>(c) <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r');
+}
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 int HexValue(char c) {
@@ -114,11 +117,14 @@ class Reader {
     return true;
   }
 
-  // One value of any kind after optional whitespace.
+  // One value of any kind after optional whitespace; sets every member of
+  // *out (escaped and ascii are false unless it is a string).
   bool Value(JsonValue* out) {
     SkipWs();
     if (p_ == end_) return false;
     const char* start = p_;
+    out->escaped = false;
+    out->ascii = false;
     using T = JsonValue::Type;
     switch (*p_) {
       case '"': out->type = T::kString; return String(&out->raw, &out->escaped, &out->ascii);
@@ -227,6 +233,16 @@ class Reader {
   const char* end_;
 };
 
+// The index of the key equal to name, or count. The first byte rules out
+// most keys of the same length without a call to memcmp.
+size_t FindKey(std::string_view name, const std::string_view* keys, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (keys[i].size() == name.size() && (name.empty() || keys[i][0] == name[0]) && keys[i] == name)
+      return i;
+  }
+  return count;
+}
+
 void AppendUtf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
@@ -260,6 +276,8 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
   if (!r.Eat('{')) return false;
   r.SkipWs();
   if (!r.Eat('}')) {
+    JsonValue unwanted;   // the value of a member no key names
+    std::string decoded;  // an escaped member name, decoded
     while (true) {
       std::string_view key;
       bool escaped, ascii;
@@ -267,17 +285,11 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
       if (!r.String(&key, &escaped, &ascii)) return false;
       r.SkipWs();
       if (!r.Eat(':')) return false;
-      JsonValue value;
-      if (!r.Value(&value)) return false;
       // Keys are compared decoded; nearly all are written without escapes.
-      std::string decoded;
-      std::string_view name = JsonMatchText(key, escaped, &decoded);
-      for (size_t i = 0; i < count; ++i) {
-        if (name == keys[i]) {
-          values[i] = value;  // the last duplicate wins, as in most readers
-          break;
-        }
-      }
+      // A wanted value is read into its slot: the last duplicate wins, as in
+      // most readers.
+      size_t i = FindKey(JsonMatchText(key, escaped, &decoded), keys, count);
+      if (!r.Value(i < count ? &values[i] : &unwanted)) return false;
       r.SkipWs();
       if (r.Eat('}')) break;
       if (!r.Eat(',')) return false;
