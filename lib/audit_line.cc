@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "json_object.h"
 
@@ -88,11 +89,11 @@ void TimestampField(const JsonValue& v, std::string* out) {
   else if (out->empty() || !IsPlainRfc3339(*out)) FormatRfc3339(*micros, out);
 }
 
-}  // namespace
-
-std::optional<int64_t> ParseRfc3339(std::string_view s) {
+// s, 19 bytes "YYYY-MM-DDTHH:MM:SS" (separator 'T', 't' or ' '), RFC 3339's date and
+// time of day without fraction or zone, as seconds since the epoch.
+std::optional<int64_t> DateTimeSeconds(std::string_view s) {
   int year, mon, day, hour, min, sec;
-  if (!ParseDigits(s, 0, 4, &year) || s.size() < 19 || s[4] != '-' ||
+  if (!ParseDigits(s, 0, 4, &year) || s[4] != '-' ||
       !ParseDigits(s, 5, 2, &mon) || s[7] != '-' ||
       !ParseDigits(s, 8, 2, &day) ||
       (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
@@ -103,19 +104,53 @@ std::optional<int64_t> ParseRfc3339(std::string_view s) {
   if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 ||
       sec > 60)
     return std::nullopt;
+  // days_from_civil (H. Hinnant): timegm() without its tz lock; out-of-range
+  // days and a leap second carry over the same way.
+  int64_t y = year - (mon <= 2);
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + day - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = era * 146097 + doe - 719468;
+  return days * 86400 + hour * 3600 + min * 60 + sec;
+}
+
+// DateTimeSeconds of the 19 bytes at the start of a timestamp. Lines in a
+// burst mostly share their second, so each thread keeps the last text it
+// read with its seconds, and the same text is answered without a second
+// reading (text that failed is never kept).
+std::optional<int64_t> CachedDateTimeSeconds(std::string_view s19) {
+  struct Last {
+    char text[19] = {};
+    int64_t secs = 0;
+    bool valid = false;
+  };
+  thread_local Last last;
+  if (last.valid && std::memcmp(last.text, s19.data(), sizeof last.text) == 0) return last.secs;
+  std::optional<int64_t> secs = DateTimeSeconds(s19);
+  if (secs) {
+    std::memcpy(last.text, s19.data(), sizeof last.text);
+    last.secs = *secs;
+    last.valid = true;
+  }
+  return secs;
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseRfc3339(std::string_view s) {
+  if (s.size() < 19) return std::nullopt;
+  std::optional<int64_t> secs = CachedDateTimeSeconds(s.substr(0, 19));
+  if (!secs) return std::nullopt;
   size_t i = 19;
   int64_t micros = 0;
   if (i < s.size() && s[i] == '.') {
-    ++i;
-    int64_t scale = 100000;
-    size_t digits = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      micros += (s[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-      ++digits;
-    }
-    if (digits == 0) return std::nullopt;
+    // The first six digits, scaled to microseconds; any further ones dropped.
+    size_t first = ++i;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+      if (i - first < 6) micros = micros * 10 + (s[i] - '0');
+    if (i == first) return std::nullopt;
+    for (size_t digits = i - first; digits < 6; ++digits) micros *= 10;
   }
   int offset_min = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
@@ -131,16 +166,7 @@ std::optional<int64_t> ParseRfc3339(std::string_view s) {
     return std::nullopt;  // RFC 3339 requires a zone
   }
   if (i != s.size()) return std::nullopt;
-  // days_from_civil (H. Hinnant): timegm() without its tz lock; out-of-range
-  // days and a leap second carry over the same way.
-  int64_t y = year - (mon <= 2);
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + day - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  int64_t days = era * 146097 + doe - 719468;
-  int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_min * 60;
-  return secs * 1000000 + micros;
+  return (*secs - offset_min * 60) * 1000000 + micros;
 }
 
 int ProtoNumber(std::string_view name) {
