@@ -299,9 +299,12 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
   return r.AtEnd();
 }
 
-void DecodeJsonString(std::string_view raw, std::string* out) {
-  size_t bs = raw.find('\\');
-  if (bs == std::string_view::npos) return SanitizeUtf8(raw, out);
+namespace {
+
+// Resolves the escapes of a raw string that holds one, into *out. Each
+// escape becomes a whole UTF-8 sequence, so the result is valid when the raw
+// bytes are ASCII.
+void DecodeEscapes(std::string_view raw, size_t bs, std::string* out) {
   out->clear();
   size_t i = 0;
   while (bs != std::string_view::npos) {
@@ -334,14 +337,25 @@ void DecodeJsonString(std::string_view raw, std::string* out) {
     bs = raw.find('\\', i);
   }
   out->append(raw.substr(i));
+}
+
+}  // namespace
+
+void DecodeJsonString(std::string_view raw, std::string* out) {
+  size_t bs = raw.find('\\');
+  if (bs == std::string_view::npos) return SanitizeUtf8(raw, out);
+  DecodeEscapes(raw, bs, out);
   // Escapes produced whole sequences; raw bytes may still be invalid.
   if (!IsValidUtf8(*out)) *out = SanitizeUtf8(*out);
 }
 
 void DecodeJsonString(const JsonValue& v, std::string* out) {
-  if (v.escaped) return DecodeJsonString(v.raw, out);
-  if (v.ascii) return static_cast<void>(out->assign(v.raw));
-  SanitizeUtf8(v.raw, out);
+  if (!v.escaped) {
+    if (v.ascii) return static_cast<void>(out->assign(v.raw));
+    return SanitizeUtf8(v.raw, out);
+  }
+  if (!v.ascii) return DecodeJsonString(v.raw, out);
+  DecodeEscapes(v.raw, v.raw.find('\\'), out);  // ASCII: valid as decoded
 }
 
 std::string_view JsonMatchText(std::string_view raw, bool escaped, std::string* scratch) {

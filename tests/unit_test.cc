@@ -582,6 +582,8 @@ TEST(AuditLine, EscapesDecodedWhole) {
       {R"(end\ud800)", "end\xEF\xBF\xBD"},
       {R"(\u00e9\u20AC\/\"\\\b\f\n\r\t)", "\xC3\xA9\xE2\x82\xAC/\"\\\b\f\n\r\t"},
       {"raw\xFF\\u00e9", "raw\xEF\xBF\xBD\xC3\xA9"},      // invalid raw byte replaced
+      {"\xC3\xA9\\n", "\xC3\xA9\n"},                        // valid raw UTF-8 kept
+      {"\xC3\\n", "\xEF\xBF\xBD\n"},                         // cut short by an escape
   };
   for (auto [in, want] : kStrings) {
     ASSERT_TRUE(ParseAuditLine(std::string(R"({"detail":")") + in + "\"}", "c", &ev)) << in;
