@@ -88,6 +88,12 @@ inline __m128i ControlByteMask(__m128i v) {
 // The bytes of v that are not ASCII: negative as signed bytes.
 inline __m128i NonAsciiMask(__m128i v) { return _mm_cmplt_epi8(v, _mm_setzero_si128()); }
 
+// A mask of the first n bytes of a vector, n in 0..16.
+inline __m128i LeadingBytesMask16(size_t n) {
+  return _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(n)),
+                        _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+
 // Bit i set for each marked byte i of a vector mask.
 inline uint32_t MarkedBytes(__m128i mask) { return static_cast<uint32_t>(_mm_movemask_epi8(mask)); }
 #endif

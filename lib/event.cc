@@ -205,37 +205,60 @@ constexpr std::array<bool, 256> kNeedsEscape = [] {
 // Copies the bytes from `in` (within s) that need no escape to p, up to the
 // first that does or s's end; returns how many. It stores whole blocks ahead
 // of that byte, which JsonStringBound leaves room for (6 bytes for each one
-// left), and never loads outside s: the last, short word of a string of 8
-// bytes or more is its last 8 bytes, whose bytes already passed are ignored
-// and stored back as already written.
+// left), and never loads outside s: the last, short block of a string at
+// least a block long is its last block, whose bytes already passed are
+// ignored and stored back as already written.
 size_t CopyPlain(char* p, const char* in, std::string_view s) {
   const char* const from = in;
   const char* const end = s.data() + s.size();
 #if defined(__SSE2__)
-  for (; end - in >= 16; in += 16, p += 16) {
-    __m128i v = Load16(in);
-    Store16(p, v);
-    if (uint32_t m = MarkedBytes(NeedsEscapeMask(v)))
-      return static_cast<size_t>(in - from) + static_cast<size_t>(std::countr_zero(m));
+  if (s.size() >= 16) {
+    for (; end - in >= 16; in += 16, p += 16) {
+      __m128i v = Load16(in);
+      Store16(p, v);
+      if (uint32_t m = MarkedBytes(NeedsEscapeMask(v)))
+        return static_cast<size_t>(in - from) + static_cast<size_t>(std::countr_zero(m));
+    }
+    if (in == end) return static_cast<size_t>(in - from);
+    size_t left = static_cast<size_t>(end - in);
+    size_t passed = 16 - left;
+    __m128i v = Load16(end - 16);
+    __m128i keep = LeadingBytesMask16(passed);
+    Store16(p - passed, (Load16(p - passed) & keep) | (v & ~keep));
+    uint32_t m = MarkedBytes(NeedsEscapeMask(v)) >> passed;
+    return static_cast<size_t>(in - from) + (m != 0 ? static_cast<size_t>(std::countr_zero(m)) : left);
   }
 #endif
-  if (s.size() < 8) {
-    while (in != end && !kNeedsEscape[static_cast<unsigned char>(*in)]) *p++ = *in++;
-    return static_cast<size_t>(in - from);
+  if (s.size() >= 8) {
+    for (; end - in >= 8; in += 8, p += 8) {
+      uint64_t w = LoadWord(in);
+      StoreWord(p, w);
+      if (uint64_t m = NeedsEscapeMask(w)) return static_cast<size_t>(in - from) + FirstMarkedByte(m);
+    }
+    if (in == end) return static_cast<size_t>(in - from);
+    size_t left = static_cast<size_t>(end - in);
+    size_t passed = 8 - left;
+    uint64_t w = LoadWord(end - 8);
+    uint64_t keep = LeadingBytesMask(passed);
+    StoreWord(p - passed, (LoadWord(p - passed) & keep) | (w & ~keep));
+    uint64_t m = NeedsEscapeMask(w) & ~keep;
+    return static_cast<size_t>(in - from) + (m != 0 ? FirstMarkedByte(m) - passed : left);
   }
-  for (; end - in >= 8; in += 8, p += 8) {
-    uint64_t w = LoadWord(in);
-    StoreWord(p, w);
-    if (uint64_t m = NeedsEscapeMask(w)) return static_cast<size_t>(in - from) + FirstMarkedByte(m);
+  if (s.size() >= 4 && in == s.data()) {
+    // A short field that needs no escape, the usual case: its first and last
+    // 4 bytes, tested together in one word (their order does not matter)
+    // and copied whole.
+    uint32_t head, tail;
+    std::memcpy(&head, in, 4);
+    std::memcpy(&tail, end - 4, 4);
+    if (NeedsEscapeMask(head | uint64_t{tail} << 32) == 0) {
+      std::memcpy(p, &head, 4);
+      std::memcpy(p + s.size() - 4, &tail, 4);
+      return s.size();
+    }
   }
-  if (in == end) return static_cast<size_t>(in - from);
-  size_t left = static_cast<size_t>(end - in);
-  size_t passed = 8 - left;
-  uint64_t w = LoadWord(end - 8);
-  uint64_t keep = LeadingBytesMask(passed);
-  StoreWord(p - passed, (LoadWord(p - passed) & keep) | (w & ~keep));
-  uint64_t m = NeedsEscapeMask(w) & ~keep;
-  return static_cast<size_t>(in - from) + (m != 0 ? FirstMarkedByte(m) - passed : left);
+  while (in != end && !kNeedsEscape[static_cast<unsigned char>(*in)]) *p++ = *in++;
+  return static_cast<size_t>(in - from);
 }
 
 }  // namespace
