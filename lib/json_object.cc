@@ -2,6 +2,7 @@
 
 #include <array>
 #include <bit>
+#include <cstring>
 
 #include "byte_scan.h"
 #include "event.h"
@@ -233,11 +234,28 @@ class Reader {
   const char* end_;
 };
 
-// The index of the key equal to name, or count. The first byte rules out
-// most keys of the same length without a call to memcmp.
+// Whether the n bytes at a and b are equal; member names (up to 16 bytes)
+// are compared as two overlapping words or halves, without a call.
+bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n >= 8) return LoadWord(a) == LoadWord(b) && LoadWord(a + n - 8) == LoadWord(b + n - 8);
+  if (n >= 4) {
+    uint32_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 4);
+    std::memcpy(&a1, a + n - 4, 4);
+    std::memcpy(&b0, b, 4);
+    std::memcpy(&b1, b + n - 4, 4);
+    return a0 == b0 && a1 == b1;
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+// The index of the key equal to name, or count.
 size_t FindKey(std::string_view name, const std::string_view* keys, size_t count) {
   for (size_t i = 0; i < count; ++i) {
-    if (keys[i].size() == name.size() && (name.empty() || keys[i][0] == name[0]) && keys[i] == name)
+    if (keys[i].size() == name.size() && SameBytes(keys[i].data(), name.data(), name.size()))
       return i;
   }
   return count;

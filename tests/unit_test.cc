@@ -17,6 +17,7 @@
 #include "dns_line.h"
 #include "domain_map.h"
 #include "event.h"
+#include "json_object.h"
 #include "packed_event.h"
 #include "timestamp_cache.h"
 
@@ -566,6 +567,32 @@ TEST(AuditLine, LastDuplicateKeyWins) {
   // A later non-string value also wins: the action is then missing.
   ASSERT_TRUE(ParseAuditLine(R"({"action":"first","action":null})", "c", &ev));
   EXPECT_EQ(ev.action, "unknown");
+}
+
+// Member names are compared in overlapping pieces: a name differing from a
+// key in any one byte, or in length, is another member, at every length.
+TEST(JsonObject, KeyMatchesOnlyItselfAtEveryLength) {
+  using T = JsonValue::Type;
+  for (size_t len = 0; len <= 20; ++len) {
+    std::string key;
+    for (size_t i = 0; i < len; ++i) key += static_cast<char>('a' + i);
+    const std::string_view keys[] = {"other", key};
+    JsonValue v[2];
+    ASSERT_TRUE(ParseJsonObject("{\"" + key + "\":1}", keys, v, 2)) << key;
+    EXPECT_EQ(v[1].type, T::kNumber) << key;
+    EXPECT_EQ(v[0].type, T::kAbsent) << key;
+    std::vector<std::string> others = {key + "x"};
+    if (len > 0) others.push_back(key.substr(0, len - 1));
+    for (size_t at = 0; at < len; ++at) {
+      others.push_back(key);
+      others.back()[at] = 'Z';
+    }
+    for (const std::string& name : others) {
+      JsonValue w[2];
+      ASSERT_TRUE(ParseJsonObject("{\"" + name + "\":1}", keys, w, 2)) << name;
+      EXPECT_EQ(w[1].type, T::kAbsent) << name << " as " << key;
+    }
+  }
 }
 
 TEST(AuditLine, EscapesDecodedWhole) {
