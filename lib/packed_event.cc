@@ -26,7 +26,8 @@ PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch) {
   uint32_t at = 0;
   for (size_t f = 0; f < kFieldCount; ++f) {
     p->off_[f] = at;
-    std::memcpy(out + at, fields[f].data(), fields[f].size());
+    // Every event leaves some fields empty: no memcpy call for those.
+    if (!fields[f].empty()) std::memcpy(out + at, fields[f].data(), fields[f].size());
     at += static_cast<uint32_t>(fields[f].size());
     out[at++] = '\0';
   }
