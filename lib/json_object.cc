@@ -118,6 +118,12 @@ class Reader {
     return true;
   }
 
+  // A string value, at its opening quote.
+  bool StringValue(JsonValue* out) {
+    out->type = JsonValue::Type::kString;
+    return String(&out->raw, &out->escaped, &out->ascii);
+  }
+
   // One value of any kind after optional whitespace; sets every member of
   // *out (escaped and ascii are false unless it is a string).
   bool Value(JsonValue* out) {
@@ -128,7 +134,7 @@ class Reader {
     out->ascii = false;
     using T = JsonValue::Type;
     switch (*p_) {
-      case '"': out->type = T::kString; return String(&out->raw, &out->escaped, &out->ascii);
+      case '"': return StringValue(out);
       case '{':
       case '[':
         out->type = *p_ == '{' ? T::kObject : T::kArray;
@@ -307,10 +313,15 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
       // A wanted value is read into its slot: the last duplicate wins, as in
       // most readers.
       size_t i = FindKey(JsonMatchText(key, escaped, &decoded), keys, count);
-      if (!r.Value(i < count ? &values[i] : &unwanted)) return false;
+      JsonValue* value = i < count ? &values[i] : &unwanted;
+      // The usual cases first: a string value (read here, not in a call to
+      // Value), then a comma.
       r.SkipWs();
+      if (r.Peek('"') ? !r.StringValue(value) : !r.Value(value)) return false;
+      r.SkipWs();
+      if (r.Eat(',')) continue;
       if (r.Eat('}')) break;
-      if (!r.Eat(',')) return false;
+      return false;
     }
   }
   r.SkipWs();
