@@ -89,8 +89,9 @@ void TimestampField(const JsonValue& v, std::string* out) {
   else if (out->empty() || !IsPlainRfc3339(*out)) FormatRfc3339(*micros, out);
 }
 
-// s, 19 bytes "YYYY-MM-DDTHH:MM:SS" (separator 'T', 't' or ' '), RFC 3339's date and
-// time of day without fraction or zone, as seconds since the epoch.
+// The seconds since the epoch of s, 19 bytes "YYYY-MM-DDTHH:MM:SS"
+// (separator 'T', 't' or ' '): RFC 3339's date and time of day, without
+// fraction or zone.
 std::optional<int64_t> DateTimeSeconds(std::string_view s) {
   int year, mon, day, hour, min, sec;
   if (!ParseDigits(s, 0, 4, &year) || s[4] != '-' ||

@@ -69,7 +69,9 @@ inline uint64_t LeadingBytesMask(size_t n) {
 // with | serves words and vectors alike.
 
 // The 16 bytes at p, in any alignment.
-inline __m128i Load16(const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline __m128i Load16(const char* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
 
 // Stores the 16 bytes of v at p, in any alignment.
 inline void Store16(char* p, __m128i v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }

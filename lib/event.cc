@@ -226,14 +226,16 @@ size_t CopyPlain(char* p, const char* in, std::string_view s) {
     __m128i keep = LeadingBytesMask16(passed);
     Store16(p - passed, (Load16(p - passed) & keep) | (v & ~keep));
     uint32_t m = MarkedBytes(NeedsEscapeMask(v)) >> passed;
-    return static_cast<size_t>(in - from) + (m != 0 ? static_cast<size_t>(std::countr_zero(m)) : left);
+    return static_cast<size_t>(in - from) +
+           (m != 0 ? static_cast<size_t>(std::countr_zero(m)) : left);
   }
 #endif
   if (s.size() >= 8) {
     for (; end - in >= 8; in += 8, p += 8) {
       uint64_t w = LoadWord(in);
       StoreWord(p, w);
-      if (uint64_t m = NeedsEscapeMask(w)) return static_cast<size_t>(in - from) + FirstMarkedByte(m);
+      if (uint64_t m = NeedsEscapeMask(w))
+        return static_cast<size_t>(in - from) + FirstMarkedByte(m);
     }
     if (in == end) return static_cast<size_t>(in - from);
     size_t left = static_cast<size_t>(end - in);

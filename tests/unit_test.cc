@@ -390,7 +390,9 @@ TEST(AuditLine, StringScanAtEveryOffsetOfEveryLength) {
       for (size_t at = 0; at < len; ++at) {
         std::string text(len, 'x');
         std::string where = "len " + std::to_string(len) + " at " + std::to_string(at) + rest;
-        auto line = [&](const std::string& action) { return "{\"action\":\"" + action + "\"" + rest; };
+        auto line = [&](const std::string& action) {
+          return "{\"action\":\"" + action + "\"" + rest;
+        };
         Event ev;
         std::string escaped = text.substr(0, at) + "\\\"" + text.substr(at);
         ASSERT_TRUE(ParseAuditLine(line(escaped), "c", &ev)) << where;
@@ -640,8 +642,8 @@ TEST(Rfc3339, SameAnswerWhateverWasReadBefore) {
       "2026-11-23t10:11:12z", "2026-11-23 10:11:12-00:01", "2026-11-23T10:11:13Z",
       "2026-11-23T10:11:1xZ", "2026-11-23T10:11:60Z", "2026-11-23T10:11:61Z",
       "2026-11-23T10:11:1", "2026-11-23X10:11:12Z", "2026-02-31T10:11:12Z",
-      std::string("2026-11-23T10:11:12\0Z", 21), std::string(19, '\0') + "Z", "0000-01-01T00:00:00Z",
-      "9999-12-31T23:59:59.999999Z"};
+      std::string("2026-11-23T10:11:12\0Z", 21), std::string(19, '\0') + "Z",
+      "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"};
   std::vector<std::optional<int64_t>> fresh;
   for (const std::string& t : texts) {
     ParseRfc3339("1999-01-01T00:00:00Z");  // a different text kept
