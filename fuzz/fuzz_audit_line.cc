@@ -9,6 +9,7 @@
 // whenever cJSON can represent them (no \u escapes, no duplicate keys).
 #include <cjson/cJSON.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,19 @@ bool IsLibraryTs(std::string_view ts) {
     if (kShape[i] == 'd' ? (ts[i] < '0' || ts[i] > '9') : ts[i] != kShape[i]) return false;
   }
   return true;
+}
+
+// Of a ts in the library's form: a day the calendar has and no leap second,
+// which the library passes on as written (it normalizes 2026-11-31 or :60).
+bool IsRealInstant(std::string_view ts) {
+  auto num = [&](size_t at, size_t n) {
+    unsigned v = 0;
+    for (size_t i = at; i < at + n; ++i) v = v * 10 + static_cast<unsigned>(ts[i] - '0');
+    return v;
+  };
+  std::chrono::year_month_day day{std::chrono::year(static_cast<int>(num(0, 4))),
+                                  std::chrono::month(num(5, 2)), std::chrono::day(num(8, 2))};
+  return day.ok() && num(17, 2) < 60;
 }
 
 // True when no member key of the top-level object repeats (cJSON returns the
@@ -100,7 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                ev.container, line);
     // A ts that is the library's own form is kept as is.
     std::string ts = Expected(root, "ts");
-    if (IsLibraryTs(ts) && sw::ParseRfc3339(ts)) FUZZ_CHECK(ts == ev.ts, ts, ev.ts);
+    if (IsLibraryTs(ts) && IsRealInstant(ts) && sw::ParseRfc3339(ts))
+      FUZZ_CHECK(ts == ev.ts, ts, ev.ts);
   }
   cJSON_Delete(root);
   return 0;
