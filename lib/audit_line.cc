@@ -75,12 +75,12 @@ bool IsPlainRfc3339(std::string_view s) {
 
 // The writer's ts when it is plain RFC 3339; other readable forms (lowercase,
 // a space separator, epoch seconds) normalized to UTC; else now. Into *out.
-void TimestampField(const JsonValue& v, std::string* out) {
+void TimestampField(const JsonValue& v, std::string* out, DateTimeCache* cache) {
   std::optional<int64_t> micros;
   out->clear();
   if (v.type == JsonValue::Type::kString) {
     DecodeJsonString(v, out);
-    micros = ParseRfc3339(*out);
+    micros = ParseRfc3339(*out, cache);
   } else if (auto d = NumberValue(v); d && std::isfinite(*d) && std::fabs(*d) < 1e11) {
     micros = std::llround(*d * 1e6);
   }
@@ -116,32 +116,26 @@ std::optional<int64_t> DateTimeSeconds(std::string_view s) {
   return days * 86400 + hour * 3600 + min * 60 + sec;
 }
 
-// DateTimeSeconds of the 19 bytes at the start of a timestamp. Lines in a
-// burst mostly share their second, so each thread keeps the last text it
-// read with its seconds, and the same text is answered without a second
-// reading (text that failed is never kept).
-std::optional<int64_t> CachedDateTimeSeconds(std::string_view s19) {
-  struct Last {
-    char text[19] = {};
-    int64_t secs = 0;
-    bool valid = false;
-  };
-  thread_local Last last;
-  if (last.valid && std::memcmp(last.text, s19.data(), sizeof last.text) == 0) return last.secs;
+// DateTimeSeconds of the 19 bytes at the start of a timestamp, through the
+// caller's cache when it has one.
+std::optional<int64_t> CachedDateTimeSeconds(std::string_view s19, DateTimeCache* cache) {
+  if (cache == nullptr) return DateTimeSeconds(s19);
+  if (cache->valid && std::memcmp(cache->text, s19.data(), sizeof cache->text) == 0)
+    return cache->seconds;
   std::optional<int64_t> secs = DateTimeSeconds(s19);
   if (secs) {
-    std::memcpy(last.text, s19.data(), sizeof last.text);
-    last.secs = *secs;
-    last.valid = true;
+    std::memcpy(cache->text, s19.data(), sizeof cache->text);
+    cache->seconds = *secs;
+    cache->valid = true;
   }
   return secs;
 }
 
 }  // namespace
 
-std::optional<int64_t> ParseRfc3339(std::string_view s) {
+std::optional<int64_t> ParseRfc3339(std::string_view s, DateTimeCache* cache) {
   if (s.size() < 19) return std::nullopt;
-  std::optional<int64_t> secs = CachedDateTimeSeconds(s.substr(0, 19));
+  std::optional<int64_t> secs = CachedDateTimeSeconds(s.substr(0, 19), cache);
   if (!secs) return std::nullopt;
   size_t i = 19;
   int64_t micros = 0;
@@ -185,7 +179,7 @@ int ProtoNumber(std::string_view name) {
 }
 
 bool ParseAuditLine(std::string_view line, const std::string& default_container,
-                    Event* out) {
+                    Event* out, DateTimeCache* cache) {
   enum { kTs, kAction, kContainer, kDomain, kDest, kDetail, kPort, kProto, kFields };
   static constexpr std::string_view kKeys[kFields] = {
       "ts", "action", "container", "domain", "dest", "detail", "port", "proto"};
@@ -195,7 +189,7 @@ bool ParseAuditLine(std::string_view line, const std::string& default_container,
   Event& ev = *out;
   ev.Clear();
   ev.source = "audit";
-  TimestampField(v[kTs], &ev.ts);
+  TimestampField(v[kTs], &ev.ts, cache);
   // Like the shield tool: an entry without an action is still reported.
   if (v[kAction].type == JsonValue::Type::kString) DecodeJsonString(v[kAction], &ev.action);
   else ev.action = "unknown";

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "audit_line.h"
 #include "event_sink.h"
 #include "file_tailer.h"
 #include "options.h"
@@ -40,6 +41,7 @@ class AuditSource : public Source, public LineSink {
   EventSink& sink_;
   FileTailer tailer_;
   Event event_;  // the event each line is parsed into
+  DateTimeCache ts_cache_;  // the second of the last line's ts
 };
 
 }  // namespace sw
