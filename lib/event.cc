@@ -202,50 +202,70 @@ constexpr std::array<bool, 256> kNeedsEscape = [] {
   return table;
 }();
 
+// A block of input for CopyPlainBlocks: a word, or (SSE2) a 16-byte vector.
+struct WordBlock {
+  using Bits = uint64_t;
+  static constexpr size_t kSize = 8;
+  static Bits Load(const char* p) { return LoadWord(p); }
+  static void Store(char* p, Bits b) { StoreWord(p, b); }
+  static Bits Leading(size_t n) { return LeadingBytesMask(n); }
+  // Index of the first byte at or after `skip` that needs an escape; kSize
+  // when none does.
+  static size_t FirstEscape(Bits b, size_t skip) {
+    Bits m = NeedsEscapeMask(b) & ~LeadingBytesMask(skip);
+    return m != 0 ? FirstMarkedByte(m) : kSize;
+  }
+};
+
+#if defined(__SSE2__)
+struct VectorBlock {
+  using Bits = __m128i;
+  static constexpr size_t kSize = 16;
+  static Bits Load(const char* p) { return Load16(p); }
+  static void Store(char* p, Bits b) { Store16(p, b); }
+  static Bits Leading(size_t n) { return LeadingBytesMask16(n); }
+  static size_t FirstEscape(Bits b, size_t skip) {
+    uint32_t m = MarkedBytes(NeedsEscapeMask(b)) >> skip << skip;
+    return m != 0 ? static_cast<size_t>(std::countr_zero(m)) : kSize;
+  }
+};
+#endif
+
+// Copies the bytes from `in` up to `end` (the string's end; the string is
+// at least a block long) that need no escape to p, a block at a time, up to
+// the first that does; returns how many. It stores whole blocks ahead of
+// that byte, which JsonStringBound leaves room for (6 bytes for each one
+// left), and never loads outside the string: the last, short block is the
+// string's last block, whose bytes already passed are ignored and stored
+// back as already written.
+template <typename Block>
+size_t CopyPlainBlocks(char* p, const char* in, const char* end) {
+  const char* const from = in;
+  for (; static_cast<size_t>(end - in) >= Block::kSize; in += Block::kSize, p += Block::kSize) {
+    typename Block::Bits b = Block::Load(in);
+    Block::Store(p, b);
+    if (size_t i = Block::FirstEscape(b, 0); i < Block::kSize)
+      return static_cast<size_t>(in - from) + i;
+  }
+  size_t left = static_cast<size_t>(end - in);
+  if (left == 0) return static_cast<size_t>(in - from);
+  size_t passed = Block::kSize - left;
+  typename Block::Bits b = Block::Load(end - Block::kSize);
+  typename Block::Bits keep = Block::Leading(passed);
+  Block::Store(p - passed, (Block::Load(p - passed) & keep) | (b & ~keep));
+  size_t i = Block::FirstEscape(b, passed);
+  return static_cast<size_t>(in - from) + (i < Block::kSize ? i - passed : left);
+}
+
 // Copies the bytes from `in` (within s) that need no escape to p, up to the
-// first that does or s's end; returns how many. It stores whole blocks ahead
-// of that byte, which JsonStringBound leaves room for (6 bytes for each one
-// left), and never loads outside s: the last, short block of a string at
-// least a block long is its last block, whose bytes already passed are
-// ignored and stored back as already written.
+// first that does or s's end; returns how many (see CopyPlainBlocks).
 size_t CopyPlain(char* p, const char* in, std::string_view s) {
   const char* const from = in;
   const char* const end = s.data() + s.size();
 #if defined(__SSE2__)
-  if (s.size() >= 16) {
-    for (; end - in >= 16; in += 16, p += 16) {
-      __m128i v = Load16(in);
-      Store16(p, v);
-      if (uint32_t m = MarkedBytes(NeedsEscapeMask(v)))
-        return static_cast<size_t>(in - from) + static_cast<size_t>(std::countr_zero(m));
-    }
-    if (in == end) return static_cast<size_t>(in - from);
-    size_t left = static_cast<size_t>(end - in);
-    size_t passed = 16 - left;
-    __m128i v = Load16(end - 16);
-    __m128i keep = LeadingBytesMask16(passed);
-    Store16(p - passed, (Load16(p - passed) & keep) | (v & ~keep));
-    uint32_t m = MarkedBytes(NeedsEscapeMask(v)) >> passed;
-    return static_cast<size_t>(in - from) +
-           (m != 0 ? static_cast<size_t>(std::countr_zero(m)) : left);
-  }
+  if (s.size() >= VectorBlock::kSize) return CopyPlainBlocks<VectorBlock>(p, in, end);
 #endif
-  if (s.size() >= 8) {
-    for (; end - in >= 8; in += 8, p += 8) {
-      uint64_t w = LoadWord(in);
-      StoreWord(p, w);
-      if (uint64_t m = NeedsEscapeMask(w))
-        return static_cast<size_t>(in - from) + FirstMarkedByte(m);
-    }
-    if (in == end) return static_cast<size_t>(in - from);
-    size_t left = static_cast<size_t>(end - in);
-    size_t passed = 8 - left;
-    uint64_t w = LoadWord(end - 8);
-    uint64_t keep = LeadingBytesMask(passed);
-    StoreWord(p - passed, (LoadWord(p - passed) & keep) | (w & ~keep));
-    uint64_t m = NeedsEscapeMask(w) & ~keep;
-    return static_cast<size_t>(in - from) + (m != 0 ? FirstMarkedByte(m) - passed : left);
-  }
+  if (s.size() >= WordBlock::kSize) return CopyPlainBlocks<WordBlock>(p, in, end);
   if (s.size() >= 4 && in == s.data()) {
     // A short field that needs no escape, the usual case: its first and last
     // 4 bytes, tested together in one word (their order does not matter)
