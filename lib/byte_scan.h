@@ -5,6 +5,7 @@
 // On SSE2 targets the same tests also take 16 bytes at once (below).
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +45,16 @@ constexpr uint64_t ControlByteMask(uint64_t w) { return ZeroByteMask(w & (0xE0 *
 
 // The bytes of w that are not ASCII.
 constexpr uint64_t NonAsciiMask(uint64_t w) { return w & kByteHighBits; }
+
+// A word rule (a mask function like those above) as a table of single
+// bytes, for the few bytes left after the last whole word: one definition
+// of the rule serves both.
+template <typename WordRule>
+constexpr std::array<bool, 256> ByteTable(WordRule rule) {
+  std::array<bool, 256> table{};
+  for (unsigned c = 0; c < 256; ++c) table[c] = (rule(uint64_t{c}) & 0x80) != 0;
+  return table;
+}
 
 // Index (0..7, in memory order) of the first byte marked in a nonzero mask.
 inline size_t FirstMarkedByte(uint64_t mask) {

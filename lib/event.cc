@@ -195,12 +195,8 @@ constexpr Bytes NeedsEscapeMask(Bytes b) {
   return ByteEqMask(b, '"') | ByteEqMask(b, '\\') | ControlByteMask(b) | ByteEqMask(b, 0x7F);
 }
 
-// The same rule for one byte (the low byte of a word), tabulated.
-constexpr std::array<bool, 256> kNeedsEscape = [] {
-  std::array<bool, 256> table{};
-  for (unsigned c = 0; c < 256; ++c) table[c] = (NeedsEscapeMask(uint64_t{c}) & 0x80) != 0;
-  return table;
-}();
+// The same rule for one byte.
+constexpr auto kNeedsEscape = ByteTable([](uint64_t w) { return NeedsEscapeMask(w); });
 
 // A block of input for CopyPlainBlocks: a word, or (SSE2) a 16-byte vector.
 struct WordBlock {

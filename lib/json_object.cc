@@ -34,12 +34,8 @@ constexpr Bytes StringStopMask(Bytes b) {
   return ByteEqMask(b, '"') | ByteEqMask(b, '\\') | ControlByteMask(b);
 }
 
-// The same rule for one byte (the low byte of a word), tabulated.
-constexpr std::array<bool, 256> kStringStop = [] {
-  std::array<bool, 256> table{};
-  for (unsigned c = 0; c < 256; ++c) table[c] = (StringStopMask(uint64_t{c}) & 0x80) != 0;
-  return table;
-}();
+// The same rule for one byte.
+constexpr auto kStringStop = ByteTable([](uint64_t w) { return StringStopMask(w); });
 
 // A cursor over the text; every method returns false on invalid input and
 // leaves the cursor just past what it accepted.
