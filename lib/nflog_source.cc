@@ -374,8 +374,9 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
     // A rule logs one prefix for all its packets: map it once per change.
     if (prefix_action_ == nullptr || p.prefix != prefix_) {
       prefix_ = p.prefix;
-      prefix_action_ = &NflogAction(actions_, p.prefix, &detail_);
-      SanitizeUtf8(detail_, &prefix_detail_);  // the prefix is arbitrary bytes
+      std::string detail;
+      prefix_action_ = &NflogAction(actions_, p.prefix, &detail);
+      SanitizeUtf8(detail, &prefix_detail_);  // the prefix is arbitrary bytes
     }
     ev.action = *prefix_action_;
     ev.detail = prefix_detail_;

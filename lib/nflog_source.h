@@ -99,7 +99,6 @@ class NflogSource {
   TimestampCache ts_cache_;  // formats the date and time once a second
   Event event_;              // the event each packet is built in
   NflogPacket packet_;       // the packet each message is decoded into
-  std::string detail_;       // the prefix, stripped, before sanitizing
   // The last prefix seen, its action (in actions_ or the default, which
   // outlive it) and its detail as reported.
   std::string prefix_;

@@ -119,8 +119,8 @@ static int parse_sources(const char *list, unsigned *out) {
 
 /* Output goes through write(2). Except to a regular file (always ready),
  * each write waits until poll() says stdout can take it, while also
- * watching the signalfd: a reader that stalls never
- * keeps swcat from ending on SIGINT/SIGTERM, and an O_NONBLOCK stdout
+ * watching the signalfd: a reader that stalls never keeps swcat from
+ * ending on SIGINT/SIGTERM, and an O_NONBLOCK stdout
  * (EAGAIN) waits instead of dropping lines. A write never blocks: to a
  * regular file it is whole, to a pipe at most the space the pipe has free,
  * to anything else at most PIPE_BUF (what POLLOUT promises). */
