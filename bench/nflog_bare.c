@@ -3,8 +3,9 @@
  * bytes, qthreshold 64, flush timeout 5 cs, sequence numbers, 16 MiB receive
  * buffer). It only counts: packets, sequence gaps and ENOBUFS. Prints "ready"
  * once bound, then exits IDLE_MS after the last packet (or on SIGTERM) with
- * "packets N lost M enobufs K seconds S cpu_ns C" (S: first to last packet;
- * C: its own utime + stime from "ready" to the end). */
+ * "packets N lost M enobufs K seconds S cpu_ns C user_ns U" (S: first to
+ * last packet; C: its own utime + stime from "ready" to the end, U: the
+ * utime part of it). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,12 @@ static long long cpu_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long user_ns(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (long long)ru.ru_utime.tv_sec * 1000000000LL + (long long)ru.ru_utime.tv_usec * 1000;
 }
 
 static double now_sec(void) {
@@ -86,7 +94,7 @@ int main(int argc, char **argv) {
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
   printf("ready\n");
   fflush(stdout);
-  long long cpu_ready = cpu_ns();
+  long long cpu_ready = cpu_ns(), user_ready = user_ns();
   static char buf[128 * 1024 + 4096];
   while (!stop) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -108,8 +116,9 @@ int main(int argc, char **argv) {
       last_t = now_sec();
     }
   }
-  printf("packets %ld lost %ld enobufs %ld seconds %.6f cpu_ns %lld\n", packets, lost, enobufs,
-         packets ? last_t - first_t : 0.0, cpu_ns() - cpu_ready);
+  printf("packets %ld lost %ld enobufs %ld seconds %.6f cpu_ns %lld user_ns %lld\n", packets,
+         lost, enobufs, packets ? last_t - first_t : 0.0, cpu_ns() - cpu_ready,
+         user_ns() - user_ready);
   nflog_unbind_group(gh);
   nflog_close(h);
   return 0;

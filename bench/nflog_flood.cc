@@ -2,6 +2,7 @@
 // flood_sender, as fast as it can) and reports sent / delivered / lost and
 // events/s for each reader, one after the other in the same run:
 //   swcat   swcat -o json --netns /run/netns/NAME --source nflog C > file
+//           (the file outside the watched state dir)
 //           (delivered = nflog lines in the file; the "lost" watch events and
 //           the counts in their details are reported too)
 //   ulogd   ulogd2 NFLOG -> BASE -> IFINDEX -> IP2STR -> HWHDR -> JSON (sync=1,
@@ -16,6 +17,8 @@
 // output stopped growing, divided by the packets it delivered. That is what
 // the reader costs per event, whatever the sender's rate; the verdicts
 // compare swcat with the bare reader (<= 1.6x) and with ulogd (<= 0.25x).
+// Each total is split into user space and kernel (the split read from
+// /proc/PID/stat's tick counts; the bare reader's from its getrusage()).
 //
 // Env: SW_BENCH_PACKETS (default 200000), SW_BENCH_READERS (default
 // "swcat,ulogd,bare").
@@ -98,6 +101,7 @@ struct Flood {
   double t_start = 0;
   double t_last_growth = 0;
   int64_t cpu_ns = -1;  // the reader's CPU time over the flood, -1: unknown
+  double user_share = -1;  // the part of it spent in user space, -1: unknown
 };
 
 // utime + stime of a live process in ns, -1 when it cannot be read.
@@ -106,6 +110,20 @@ int64_t ProcessCpuNs(pid_t pid) {
   timespec ts;
   if (clock_getcpuclockid(pid, &cid) != 0 || clock_gettime(cid, &ts) != 0) return -1;
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// utime and stime of a live process in clock ticks (/proc/PID/stat fields
+// 14 and 15); false when they cannot be read. Coarse (10 ms), so only used
+// to split the exact total of ProcessCpuNs.
+bool ProcessTicks(pid_t pid, long* utime, long* stime) {
+  std::string stat = bench::ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t at = stat.rfind(')');  // the command name may hold spaces
+  if (at == std::string::npos) return false;
+  std::istringstream in(stat.substr(at + 2));
+  std::string field;
+  for (int i = 3; i < 14 && in >> field; ++i) {
+  }
+  return static_cast<bool>(in >> *utime >> *stime);
 }
 
 // CPU ns per delivered event by reader ("swcat", "ulogd", "bare"); filled by Report().
@@ -122,6 +140,8 @@ Flood RunFlood(const std::string& netns, long packets, const std::string& file,
   Flood f;
   std::string sender_out = tmp + "/sender.out";
   int64_t cpu0 = ProcessCpuNs(reader);
+  long user0 = 0, sys0 = 0, user1 = 0, sys1 = 0;
+  bool ticks = ProcessTicks(reader, &user0, &sys0);
   f.t_start = bench::NowSec();
   pid_t sender = Spawn({SelfDir() + "/flood_sender", netns, std::to_string(packets)}, sender_out);
   off_t last = FileSize(file);
@@ -144,6 +164,9 @@ Flood RunFlood(const std::string& netns, long packets, const std::string& file,
   }
   int64_t cpu1 = ProcessCpuNs(reader);
   if (cpu0 >= 0 && cpu1 >= cpu0) f.cpu_ns = cpu1 - cpu0;
+  if (ticks && ProcessTicks(reader, &user1, &sys1) && user1 + sys1 > user0 + sys0)
+    f.user_share = static_cast<double>(user1 - user0) /
+                   static_cast<double>(user1 + sys1 - user0 - sys0);
   std::sscanf(bench::ReadFile(sender_out).c_str(), "sent %ld %lf", &f.sent, &f.send_s);
   return f;
 }
@@ -160,10 +183,22 @@ void Report(const char* reader, const Flood& f, long delivered, const std::strin
   std::string r = reader;
   if (f.cpu_ns >= 0 && delivered > 0) {
     double per = static_cast<double>(f.cpu_ns) / static_cast<double>(delivered);
-    std::printf("nflog_flood: %-5s CPU %.3f s (utime+stime of the reader) = %.0f ns per event\n",
-                reader, static_cast<double>(f.cpu_ns) * 1e-9, per);
+    std::string split;
+    if (f.user_share >= 0) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, ": %.0f in user space, %.0f in the kernel",
+                    per * f.user_share, per * (1 - f.user_share));
+      split = buf;
+    }
+    std::printf("nflog_flood: %-5s CPU %.3f s (utime+stime of the reader) = %.0f ns per event%s\n",
+                reader, static_cast<double>(f.cpu_ns) * 1e-9, per, split.c_str());
     CpuPerEvent()[r] = per;
     bench::Result("nflog_flood", (r + "_cpu_ns_per_event").c_str(), per, "ns");
+    if (f.user_share >= 0) {
+      bench::Result("nflog_flood", (r + "_user_ns_per_event").c_str(), per * f.user_share, "ns");
+      bench::Result("nflog_flood", (r + "_kernel_ns_per_event").c_str(), per * (1 - f.user_share),
+                    "ns");
+    }
   }
   bench::Result("nflog_flood", (r + "_sent").c_str(), static_cast<double>(f.sent), "packets");
   bench::Result("nflog_flood", (r + "_delivered").c_str(), static_cast<double>(delivered),
@@ -176,9 +211,13 @@ void RunSwcat(const std::string& netns, long packets) {
   const char* env = std::getenv("SWCAT");
   std::string swcat = env && *env ? env : SW_SWCAT;
   bench::TempDir tmp("flood-swcat");
-  bench::MakeStateDir(tmp.path(), {});
+  // The output beside the state dir, not in it: each write to a file in the
+  // watched dir would wake swcat's own inotify watch.
+  std::string state = tmp.file("state");
+  if (mkdir(state.c_str(), 0700) != 0) bench::Die("mkdir %s: %s", state.c_str(), std::strerror(errno));
+  bench::MakeStateDir(state, {});
   std::string out = tmp.file("out.jsonl");
-  pid_t pid = Spawn({swcat, "-o", "json", "--state", tmp.path(), "--netns", netns, "--source",
+  pid_t pid = Spawn({swcat, "-o", "json", "--state", state, "--netns", netns, "--source",
                      "nflog", "web"}, out);
   const std::string marker = "\"dest\":\"192.0.2.240\"";
   if (!WaitLive(netns, out, marker, 0)) bench::Die("swcat never reported a marker packet");
@@ -266,14 +305,17 @@ void RunBare(const std::string& netns, long packets) {
   waitpid(pid, nullptr, 0);
   long got = 0, lost = 0, enobufs = 0;
   double secs = 0;
-  long long cpu_ns = -1;
+  long long cpu_ns = -1, user_ns = -1;
   std::string text = bench::ReadFile(out);
   size_t at = text.find("packets ");
   if (at != std::string::npos)
-    std::sscanf(text.c_str() + at, "packets %ld lost %ld enobufs %ld seconds %lf cpu_ns %lld",
-                &got, &lost, &enobufs, &secs, &cpu_ns);
+    std::sscanf(text.c_str() + at,
+                "packets %ld lost %ld enobufs %ld seconds %lf cpu_ns %lld user_ns %lld", &got,
+                &lost, &enobufs, &secs, &cpu_ns, &user_ns);
   f.t_last_growth = f.t_start + secs;  // first-to-last packet time
   f.cpu_ns = cpu_ns;  // its own CPU time from "ready" to its exit
+  if (cpu_ns > 0 && user_ns >= 0)
+    f.user_share = std::min(1.0, static_cast<double>(user_ns) / static_cast<double>(cpu_ns));
   char extra[96];
   std::snprintf(extra, sizeof extra, "; sequence gaps %ld, ENOBUFS %ld", lost, enobufs);
   Report("bare", f, got, extra);
