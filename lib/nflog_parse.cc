@@ -138,13 +138,22 @@ void DecodePayload(Bytes p, uint16_t hw_protocol, NflogPacket* pkt) {
   }
 }
 
+// An attribute's payload: nla_len less its 4-byte header (checked by
+// ParsePacketMessage to be at least that).
 Bytes AttrPayload(const nlattr* a) {
-  return {static_cast<const uint8_t*>(mnl_attr_get_payload(a)),
-          mnl_attr_get_payload_len(a)};
+  return {reinterpret_cast<const uint8_t*>(a) + NLA_HDRLEN, static_cast<size_t>(a->nla_len - NLA_HDRLEN)};
+}
+
+uint32_t AttrBe32(const nlattr* a) {
+  uint32_t v;
+  std::memcpy(&v, AttrPayload(a).data(), sizeof v);
+  return ntohl(v);
 }
 
 // Parses one NFULNL_MSG_PACKET message whose nlmsg_len was checked against
-// the buffer. Returns false when it is malformed.
+// the buffer. Returns false when it is malformed. The attribute checks are
+// libmnl's (mnl_attr_ok, mnl_attr_validate), made inline: this runs once a
+// packet, and a call per attribute cost more than the rest of the decoding.
 bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt) {
   const size_t attrs_start = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(nfgenmsg));
   const size_t end = nlh->nlmsg_len;
@@ -158,37 +167,35 @@ bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt) {
   size_t off = attrs_start;
   while (off < end) {
     const auto* a = reinterpret_cast<const nlattr*>(base + off);
-    if (!mnl_attr_ok(a, static_cast<int>(end - off))) return false;
-    uint16_t type = mnl_attr_get_type(a);
+    size_t left = end - off;
+    if (left < sizeof(nlattr) || a->nla_len < sizeof(nlattr) || a->nla_len > left) return false;
+    uint16_t type = a->nla_type & NLA_TYPE_MASK;
     if (type <= NFULA_MAX) tb[type] = a;  // unknown attributes: skipped
     off += MNL_ALIGN(a->nla_len);
   }
 
-  // Validate exactly the attributes we read; libmnl checks the lengths.
+  // Validate exactly the attributes we read: the fixed-size ones hold
+  // exactly their size, the prefix is a NUL-terminated string.
+  auto payload_is = [](const nlattr* a, size_t n) { return AttrPayload(a).size() == n; };
   for (int t : {NFULA_UID, NFULA_GID, NFULA_SEQ}) {
-    if (tb[t] && mnl_attr_validate(tb[t], MNL_TYPE_U32) < 0) return false;
+    if (tb[t] && !payload_is(tb[t], sizeof(uint32_t))) return false;
   }
-  if (tb[NFULA_PREFIX] &&
-      mnl_attr_validate(tb[NFULA_PREFIX], MNL_TYPE_NUL_STRING) < 0)
+  if (tb[NFULA_PACKET_HDR] && !payload_is(tb[NFULA_PACKET_HDR], sizeof(nfulnl_msg_packet_hdr)))
     return false;
-  if (tb[NFULA_PACKET_HDR] &&
-      mnl_attr_validate2(tb[NFULA_PACKET_HDR], MNL_TYPE_UNSPEC,
-                         sizeof(nfulnl_msg_packet_hdr)) < 0)
-    return false;
-
   if (tb[NFULA_PREFIX]) {
     Bytes s = AttrPayload(tb[NFULA_PREFIX]);
+    if (s.empty() || s.back() != '\0') return false;
     const char* c = reinterpret_cast<const char*>(s.data());
     pkt->prefix.assign(c, strnlen(c, s.size()));
   }
   // UID, GID and SEQ are big-endian on the wire.
-  if (tb[NFULA_UID]) pkt->uid = ntohl(mnl_attr_get_u32(tb[NFULA_UID]));
-  if (tb[NFULA_GID]) pkt->gid = ntohl(mnl_attr_get_u32(tb[NFULA_GID]));
-  if (tb[NFULA_SEQ]) pkt->seq = ntohl(mnl_attr_get_u32(tb[NFULA_SEQ]));
+  if (tb[NFULA_UID]) pkt->uid = AttrBe32(tb[NFULA_UID]);
+  if (tb[NFULA_GID]) pkt->gid = AttrBe32(tb[NFULA_GID]);
+  if (tb[NFULA_SEQ]) pkt->seq = AttrBe32(tb[NFULA_SEQ]);
   uint16_t hw_protocol = 0;
   if (tb[NFULA_PACKET_HDR]) {
     nfulnl_msg_packet_hdr hdr;
-    std::memcpy(&hdr, mnl_attr_get_payload(tb[NFULA_PACKET_HDR]), sizeof hdr);
+    std::memcpy(&hdr, AttrPayload(tb[NFULA_PACKET_HDR]).data(), sizeof hdr);
     hw_protocol = ntohs(hdr.hw_protocol);
   }
   if (tb[NFULA_PAYLOAD])
@@ -222,7 +229,9 @@ size_t ForEachNflogPacket(const uint8_t* buf, size_t len, NflogPacket* scratch,
                           const std::function<void(const NflogPacket&)>& fn) {
   size_t bad = 0;
   if (buf == nullptr) len = 0;
-  len = std::min<size_t>(len, INT_MAX);  // libmnl takes int lengths
+  // No datagram is larger (netlink lengths are int); the bound also keeps
+  // the aligned copy's size arithmetic below from overflowing.
+  len = std::min<size_t>(len, INT_MAX);
   // Netlink headers are read in place; copy misaligned input first.
   std::vector<uint32_t> aligned;
   if (len != 0 && reinterpret_cast<uintptr_t>(buf) % alignof(nlmsghdr) != 0) {

@@ -365,11 +365,13 @@ Status NflogSource::DrainSocket(const std::string& container, const DomainLookup
 void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
                                  const std::string& container,
                                  const DomainLookup& lookup, const Emit& emit) {
+  // One reading for the datagram: its packets were read together.
+  ts_cache_.Now(&datagram_ts_);
   malformed_ += ForEachNflogPacket(data, len, &packet_, [&](const NflogPacket& p) {
     CheckSequence(p.seq, container, emit);
     Event& ev = event_;  // reused: its strings keep their capacity
     ev.Clear();
-    ts_cache_.Now(&ev.ts);
+    ev.ts = datagram_ts_;
     ev.source = "nflog";
     // A rule logs one prefix for all its packets: map it once per change.
     if (prefix_action_ == nullptr || p.prefix != prefix_) {
