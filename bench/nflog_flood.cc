@@ -11,6 +11,9 @@
 //           socket buffer; ulogd requires size < maxsize, so maxsize is 32 MiB); only when /usr/sbin/ulogd and the JSON plugin are
 //           installed (apt-get install ulogd2 ulogd2-json)
 //   bare    nflog_bare: a libnetfilter_log reader that only counts
+//   lib     nflog_lib: the library's host loop taking each event's JSON line
+//           and writing nothing: swcat's cost less its output (printed, no
+//           verdict)
 // events/s = delivered / (last output growth - flood start).
 // CPU per event: the reader's own CPU time (utime + stime, read through
 // clock_getcpuclockid at ns resolution) from the flood's start until its
@@ -21,7 +24,7 @@
 // /proc/PID/stat's tick counts; the bare reader's from its getrusage()).
 //
 // Env: SW_BENCH_PACKETS (default 200000), SW_BENCH_READERS (default
-// "swcat,ulogd,bare").
+// "swcat,ulogd,bare,lib").
 #include <arpa/inet.h>
 #include <libgen.h>
 #include <netinet/in.h>
@@ -289,10 +292,19 @@ void RunUlogd(const std::string& ns_name, const std::string& netns, long packets
   std::printf("nflog_flood: ulogd line: %s\n", firstline.c_str());
 }
 
-void RunBare(const std::string& netns, long packets) {
-  bench::TempDir tmp("flood-bare");
-  std::string out = tmp.file("bare.out");
-  pid_t pid = Spawn({SelfDir() + "/nflog_bare", netns, "100", "1500"}, out);
+// A counting reader (nflog_bare or nflog_lib): it says "ready", counts
+// while the flood runs and reports its own figures when it goes idle.
+void RunCounter(const char* reader, const std::string& netns, long packets) {
+  bench::TempDir tmp(std::string("flood-") + reader);
+  std::string out = tmp.file("reader.out");
+  std::vector<std::string> argv = {SelfDir() + "/nflog_" + reader, netns, "100", "1500"};
+  if (std::string(reader) == "lib") {
+    std::string state = tmp.file("state");
+    if (mkdir(state.c_str(), 0700) != 0) bench::Die("mkdir %s: %s", state.c_str(), std::strerror(errno));
+    bench::MakeStateDir(state, {});
+    argv.push_back(state);
+  }
+  pid_t pid = Spawn(argv, out);
   for (int i = 0; i < 100 && bench::ReadFile(out).find("ready") == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   Flood f;
@@ -317,8 +329,9 @@ void RunBare(const std::string& netns, long packets) {
   if (cpu_ns > 0 && user_ns >= 0)
     f.user_share = std::min(1.0, static_cast<double>(user_ns) / static_cast<double>(cpu_ns));
   char extra[96];
-  std::snprintf(extra, sizeof extra, "; sequence gaps %ld, ENOBUFS %ld", lost, enobufs);
-  Report("bare", f, got, extra);
+  std::snprintf(extra, sizeof extra, "; %s %ld, ENOBUFS %ld",
+                std::string(reader) == "bare" ? "sequence gaps" : "counted lost", lost, enobufs);
+  Report(reader, f, got, extra);
 }
 
 }  // namespace
@@ -326,7 +339,7 @@ void RunBare(const std::string& netns, long packets) {
 int main() {
   long packets = bench::EnvInt("SW_BENCH_PACKETS", 200000);
   const char* readers_env = std::getenv("SW_BENCH_READERS");
-  std::string readers = readers_env && *readers_env ? readers_env : "swcat,ulogd,bare";
+  std::string readers = readers_env && *readers_env ? readers_env : "swcat,ulogd,bare,lib";
   std::string why = bench::NetnsUnavailable();
   if (!why.empty()) {
     std::printf("nflog_flood: skipped: %s\n", why.c_str());
@@ -344,12 +357,18 @@ int main() {
     else
       RunUlogd(ns.name(), ns.path(), packets);
   }
-  if (readers.find("bare") != std::string::npos) RunBare(ns.path(), packets);
+  if (readers.find("bare") != std::string::npos) RunCounter("bare", ns.path(), packets);
+  if (readers.find("lib") != std::string::npos) RunCounter("lib", ns.path(), packets);
   auto& cpu = CpuPerEvent();
   if (cpu.count("swcat") && cpu.count("bare")) {
     double x = cpu["swcat"] / cpu["bare"];
     std::printf("nflog_flood: swcat CPU per event = %.2fx the bare reader's (target <= 1.6x)\n", x);
     bench::Result("nflog_flood", "swcat_cpu_vs_bare", x, "x", "<=1.6x", bench::Verdict(x <= 1.6));
+  }
+  if (cpu.count("lib") && cpu.count("bare")) {
+    double x = cpu["lib"] / cpu["bare"];
+    std::printf("nflog_flood: the library alone (no output written) = %.2fx the bare reader's\n", x);
+    bench::Result("nflog_flood", "lib_cpu_vs_bare", x, "x");
   }
   if (cpu.count("swcat") && cpu.count("ulogd")) {
     double x = cpu["swcat"] / cpu["ulogd"];
