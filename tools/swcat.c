@@ -356,6 +356,7 @@ static int stream_next(struct stream *s, sw_event **ev) {
 
 /* An OUT_* value; OUT_ERROR after saying why. */
 static int print_tail(const struct config *cfg, const char *dir) {
+  if (!(cfg->sources & SW_SOURCE_AUDIT)) return OUT_OK; /* the history is audit events */
   char *path;
   if (asprintf(&path, "%s/audit.jsonl", dir) < 0) { die("tail", ENOMEM); return OUT_ERROR; }
   sw_event_list *list = NULL;
@@ -589,7 +590,6 @@ int main(int argc, char **argv) {
    * group has one reader: several follow DNS and audit unless told. */
   if ((cfg.all || cfg.ncontainers > 1) && !cfg.sources_given)
     cfg.sources = SW_SOURCE_DNS | SW_SOURCE_AUDIT;
-  cfg.filter.sources = cfg.sources; /* -n and the stream honour --source */
   if (summary && !(cfg.summary = swcat_summary_new(sort))) return die("summary", ENOMEM);
   if (summary && cfg.tail == 0) cfg.tail = 1000000; /* the whole audit history */
   if (fmt && swcat_export_is_format(fmt)) {

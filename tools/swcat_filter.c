@@ -17,13 +17,6 @@ int swcat_filter_set_actions(struct swcat_filter *f, const char *list) {
   return 0;
 }
 
-static unsigned source_bit(const char *source) {
-  if (!strcmp(source, "dns")) return SW_SOURCE_DNS;
-  if (!strcmp(source, "audit")) return SW_SOURCE_AUDIT;
-  if (!strcmp(source, "nflog")) return SW_SOURCE_NFLOG;
-  return 0; /* "watch": about the watcher itself, never filtered by source */
-}
-
 static int has_action(const char *actions, const char *action) {
   size_t n = strlen(action);
   for (const char *p = strstr(actions, action); p; p = strstr(p + 1, action))
@@ -32,10 +25,6 @@ static int has_action(const char *actions, const char *action) {
 }
 
 int swcat_filter_match(const struct swcat_filter *f, const sw_event *ev) {
-  if (f->sources) {
-    unsigned bit = source_bit(sw_event_source(ev));
-    if (bit && !(f->sources & bit)) return 0;
-  }
   const char *action = sw_event_action(ev);
   if (f->actions && (!*action || strchr(action, ',') || !has_action(f->actions, action)))
     return 0;

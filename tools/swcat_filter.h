@@ -1,11 +1,11 @@
-/* swcat's event filters: --source, --action, --domain, --container. */
+/* swcat's event filters: --action, --domain, --container. (--source is the
+ * library's sw_options_set_sources(); the -n history is audit only.) */
 #ifndef SWCAT_FILTER_H
 #define SWCAT_FILTER_H
 
 #include "libshieldwatch.h"
 
 struct swcat_filter {
-  unsigned sources;      /* SW_SOURCE_* mask; "watch" events always pass */
   char *actions;         /* NULL: any; else ",a,b," for a whole-word search */
   const char *domain;    /* NULL: any; else an fnmatch(3) glob, case-insensitive */
   const char *container; /* NULL: any; else an fnmatch(3) glob */
