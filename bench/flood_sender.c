@@ -17,11 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_sec(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "clocks.h"
 
 int main(int argc, char **argv) {
   if (argc < 3) {
