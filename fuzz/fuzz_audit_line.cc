@@ -87,6 +87,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The library's own line for the event reads back to the same fields.
   std::string json = sw::ToJson(ev);
+  // A JSON memo kept across inputs (mutations of one another, so often the
+  // same source, action and container) never changes the line.
+  static sw::JsonMemo memo;
+  std::string with_memo(sw::JsonBound(ev), '\0');
+  with_memo.resize(static_cast<size_t>(sw::WriteJson(with_memo.data(), ev, &memo) - with_memo.data()));
+  FUZZ_CHECK(with_memo == json, with_memo, json);
   sw::Event again;
   FUZZ_CHECK(sw::ParseAuditLine(json, "other-default", &again), json);
   FUZZ_CHECK(again.ts == ev.ts && again.action == ev.action && again.container == ev.container &&

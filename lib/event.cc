@@ -355,11 +355,53 @@ size_t JsonBound(const Event& ev) {
   return bound;
 }
 
-char* WriteJson(char* p, const Event& ev) {
+// The members' JSON: ,"source":"S","action":"A","container":"C" when no
+// value needs an escape.
+constexpr std::string_view kSourceLeadIn = ",\"source\":\"";
+constexpr std::string_view kActionLeadIn = "\",\"action\":\"";
+constexpr std::string_view kContainerLeadIn = "\",\"container\":\"";
+constexpr size_t kMemoFixed = kSourceLeadIn.size() + kActionLeadIn.size() + kContainerLeadIn.size() + 1;
+
+std::string_view JsonMemo::Find(const Event& ev) const {
+  for (const Entry& e : entries_) {
+    if (e.json.empty() || e.source != ev.source.size() || e.action != ev.action.size() ||
+        e.container != ev.container.size())
+      continue;
+    const char* at = e.json.data() + kSourceLeadIn.size();
+    if (std::memcmp(at, ev.source.data(), e.source) != 0) continue;
+    at += e.source + kActionLeadIn.size();
+    if (std::memcmp(at, ev.action.data(), e.action) != 0) continue;
+    at += e.action + kContainerLeadIn.size();
+    if (std::memcmp(at, ev.container.data(), e.container) != 0) continue;
+    return e.json;
+  }
+  return {};
+}
+
+void JsonMemo::Remember(const Event& ev, std::string_view json) {
+  size_t values = ev.source.size() + ev.action.size() + ev.container.size();
+  if (json.size() != kMemoFixed + values || values > UINT32_MAX) return;  // escaped: not kept
+  Entry& e = entries_[next_];
+  next_ = (next_ + 1) % entries_.size();
+  e.json = json;
+  e.source = static_cast<uint32_t>(ev.source.size());
+  e.action = static_cast<uint32_t>(ev.action.size());
+  e.container = static_cast<uint32_t>(ev.container.size());
+}
+
+char* WriteJson(char* p, const Event& ev, JsonMemo* memo) {
   p = WriteJsonString(WriteMember(p, "{\"ts\":"), ev.ts);
-  p = WriteStringField(p, ",\"source\":", ev.source, true);
-  p = WriteStringField(p, ",\"action\":", ev.action, true);
-  p = WriteStringField(p, ",\"container\":", ev.container, true);
+  // Never empty once remembered: the members are always written.
+  if (std::string_view known = memo ? memo->Find(ev) : std::string_view(); !known.empty()) {
+    std::memcpy(p, known.data(), known.size());
+    p += known.size();
+  } else {
+    char* from = p;
+    p = WriteStringField(p, ",\"source\":", ev.source, true);
+    p = WriteStringField(p, ",\"action\":", ev.action, true);
+    p = WriteStringField(p, ",\"container\":", ev.container, true);
+    if (memo) memo->Remember(ev, std::string_view(from, static_cast<size_t>(p - from)));
+  }
   p = WriteStringField(p, ",\"domain\":", ev.domain, false);
   p = WriteStringField(p, ",\"query_type\":", ev.query_type, false);
   p = WriteStringField(p, ",\"dest\":", ev.dest, false);

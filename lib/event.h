@@ -1,6 +1,7 @@
 // The event every source produces, and its JSON line.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -70,10 +71,32 @@ constexpr size_t JsonStringBound(size_t n) { return 6 * n + 2; }
 // String fields must already be valid UTF-8. AppendJson writes it at the
 // end of `out`.
 void AppendJson(std::string& out, const Event& ev);
+// What WriteJson may keep between the events of one stream: the JSON of the
+// last few (source, action, container) it wrote, which the events of a
+// source and container share (an audit log has a handful of actions), so
+// they are escaped once and copied after. Only a cache: WriteJson's output
+// is the same with it or without.
+class JsonMemo {
+ public:
+  // Those members' JSON for ev when remembered, else "".
+  std::string_view Find(const Event& ev) const;
+  // `json`: what WriteJson wrote for them; kept when no value needed an
+  // escape (then each value is in it verbatim, where Find compares it).
+  void Remember(const Event& ev, std::string_view json);
+
+ private:
+  struct Entry {
+    std::string json;
+    uint32_t source = 0, action = 0, container = 0;  // the values' sizes
+  };
+  std::array<Entry, 4> entries_;
+  size_t next_ = 0;  // the entry Remember replaces
+};
+
 // The same written at p, which has room for JsonBound(ev) bytes (no NUL);
-// returns the end.
+// returns the end. `memo` (may be null) is read and updated.
 size_t JsonBound(const Event& ev);
-char* WriteJson(char* p, const Event& ev);
+char* WriteJson(char* p, const Event& ev, JsonMemo* memo = nullptr);
 std::string ToJson(const Event& ev);
 
 }  // namespace sw

@@ -104,6 +104,7 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   RingQueue<PackedEventPtr> queue_;
   size_t queue_bytes_ = 0;    // what queue_ holds
   std::string json_scratch_;  // PackedEvent::Make's buffer, reused
+  JsonMemo json_memo_;        // and what its JSON writer keeps between events
   std::deque<Event> released_;  // what dedup let go, on its way to queue_
   Dedup dedup_;               // one table for the stream; keys include the container
   DedupTimer dedup_timer_;    // opened only when dedup is enabled

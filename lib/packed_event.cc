@@ -6,13 +6,13 @@
 
 namespace sw {
 
-PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch) {
+PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch, JsonMemo* memo) {
   // Formatted at the start of the scratch buffer, which only grows: no
   // clearing or zero-filling per event.
   size_t bound = JsonBound(ev);
   if (json_scratch->size() < bound) json_scratch->resize(bound);
   std::string_view json(json_scratch->data(),
-                        static_cast<size_t>(WriteJson(json_scratch->data(), ev) - json_scratch->data()));
+                        static_cast<size_t>(WriteJson(json_scratch->data(), ev, memo) - json_scratch->data()));
   const std::string_view fields[kFieldCount] = {
       ev.ts,     ev.source, ev.action, ev.container, ev.domain,   ev.query_type,
       ev.dest,   ev.detail, ev.cursor, ev.member,    json};

@@ -26,9 +26,11 @@ class PackedEvent {
 
   // Packs `ev` and its JSON line (see ToJson). `json_scratch` is a buffer
   // the caller keeps between calls, so the JSON costs no allocation of its
-  // own; its content is scratch (it is grown, never cleared). Throws
-  // std::bad_alloc like any allocation in the core.
-  static PackedEvent* Make(const Event& ev, std::string* json_scratch);
+  // own; its content is scratch (it is grown, never cleared). `memo` (may
+  // be null) is the caller's too (see WriteJson). Throws std::bad_alloc
+  // like any allocation in the core.
+  static PackedEvent* Make(const Event& ev, std::string* json_scratch,
+                           JsonMemo* memo = nullptr);
   static void Free(PackedEvent* ev) noexcept;
 
   const char* c_str(Field f) const { return data() + off_[f]; }

@@ -302,6 +302,52 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
   EXPECT_EQ(empty->view(F::kMember), "");
 }
 
+// A JSON memo kept across a stream gives each event the line it has without
+// one: the same source, action and container again (copied), then each of
+// them changed, to text that needs escapes (never kept) and to "", and back;
+// then four actions in turn (all kept: the second round is copied).
+TEST(Json, MemoNeverChangesALine) {
+  Event base;
+  base.ts = "2026-12-07T00:00:00.000001+00:00";
+  base.source = "dns";
+  base.action = "blocked_query";
+  base.container = "web";
+  base.domain = "a.example";
+  std::vector<Event> stream;
+  for (int i = 0; i < 3; ++i) {
+    Event e = base;
+    e.domain = "n" + std::to_string(i) + ".example";
+    e.port = i;
+    stream.push_back(e);
+  }
+  for (std::string Event::*field : {&Event::source, &Event::action, &Event::container}) {
+    Event e = base;
+    e.*field = "with \"quotes\" and \x01";
+    stream.push_back(e);
+    stream.push_back(e);
+    e.*field = "";
+    stream.push_back(e);
+    stream.push_back(base);
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (const char* action : {"deny", "allow", "setup", "teardown"}) {
+      Event e = base;
+      e.source = "audit";
+      e.action = action;
+      stream.push_back(e);
+    }
+  }
+  JsonMemo memo;
+  size_t copied = 0;
+  for (const Event& e : stream) {
+    copied += !memo.Find(e).empty();
+    std::string line(JsonBound(e), '\0');
+    line.resize(static_cast<size_t>(WriteJson(line.data(), e, &memo) - line.data()));
+    EXPECT_EQ(line, ToJson(e));
+  }
+  EXPECT_EQ(copied, 2u + 3u + 4u);  // base twice more, each return to it, the second round
+}
+
 // Short strings (bytewise), whole 16-byte blocks (SSE2), whole words and the
 // last partial word (an overlapping load, whose bytes already written are
 // stored back): a byte needing an escape, or two, at every position of every
