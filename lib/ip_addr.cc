@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <cstring>
+#include <span>
 
 namespace sw {
 
@@ -133,17 +135,31 @@ void IpAddr::Format(std::string* out) const {
   out->clear();
   if (family == AF_INET) {
     // Every NFLOG event formats its destination: no printf (inet_ntop's
-    // IPv4 path is sprintf).
+    // IPv4 path is sprintf), no division: each octet's text comes from a
+    // table, four bytes at a time ("192." or "2." plus bytes passed over).
+    struct OctetText {
+      char text[4];  // the digits, then a dot
+      uint8_t size;  // digits + dot
+    };
+    static constexpr auto kOctets = [] {
+      std::array<OctetText, 256> t{};
+      for (unsigned v = 0; v < 256; ++v) {
+        char* p = t[v].text;
+        if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+        if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+        *p++ = static_cast<char>('0' + v % 10);
+        *p++ = '.';
+        t[v].size = static_cast<uint8_t>(p - t[v].text);
+      }
+      return t;
+    }();
     char buf[16];
-    char* p = buf;
-    for (int i = 0; i < 4; ++i) {
-      if (i) *p++ = '.';
-      unsigned v = bytes[i];
-      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-      *p++ = static_cast<char>('0' + v % 10);
+    size_t n = 0;
+    for (uint8_t b : std::span(bytes.data(), 4)) {
+      std::memcpy(buf + n, kOctets[b].text, 4);  // n <= 12 here
+      n += kOctets[b].size;
     }
-    out->assign(buf, static_cast<size_t>(p - buf));
+    out->assign(buf, n - 1);  // less the last dot
     return;
   }
   char buf[INET6_ADDRSTRLEN];
