@@ -11,9 +11,9 @@
 //           socket buffer; ulogd requires size < maxsize, so maxsize is 32 MiB); only when /usr/sbin/ulogd and the JSON plugin are
 //           installed (apt-get install ulogd2 ulogd2-json)
 //   bare    nflog_bare: a libnetfilter_log reader that only counts
-//   lib     nflog_lib: the library's host loop taking each event's JSON line
-//           and writing nothing: swcat's cost less its output (printed, no
-//           verdict)
+//   lib     nflog_lib: the library's host loop gathering each event's JSON
+//           line as swcat does and never writing it: swcat's cost less its
+//           write(2) calls (printed, no verdict)
 // events/s = delivered / (last output growth - flood start).
 // CPU per event: the reader's own CPU time (utime + stime, read through
 // clock_getcpuclockid at ns resolution) from the flood's start until its
@@ -367,7 +367,7 @@ int main() {
   }
   if (cpu.count("lib") && cpu.count("bare")) {
     double x = cpu["lib"] / cpu["bare"];
-    std::printf("nflog_flood: the library alone (no output written) = %.2fx the bare reader's\n", x);
+    std::printf("nflog_flood: the library alone (output gathered, not written) = %.2fx the bare reader's\n", x);
     bench::Result("nflog_flood", "lib_cpu_vs_bare", x, "x");
   }
   if (cpu.count("swcat") && cpu.count("ulogd")) {
