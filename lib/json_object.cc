@@ -114,6 +114,16 @@ class Reader {
     return true;
   }
 
+  // `"key" :` inside an object, with surrounding whitespace; *key receives
+  // the name as written, *escaped whether it holds an escape.
+  bool MemberName(std::string_view* key, bool* escaped) {
+    bool ascii;
+    SkipWs();
+    if (!String(key, escaped, &ascii)) return false;
+    SkipWs();
+    return Eat(':');
+  }
+
   // A string value, at its opening quote.
   bool StringValue(JsonValue* out) {
     out->type = JsonValue::Type::kString;
@@ -184,20 +194,13 @@ class Reader {
     return p_ != start;
   }
 
-  // `"key" :` inside an object, with surrounding whitespace.
-  bool MemberName() {
-    std::string_view key;
-    bool escaped, ascii;
-    SkipWs();
-    if (!String(&key, &escaped, &ascii)) return false;
-    SkipWs();
-    return Eat(':');
-  }
 
   // A nested object or array, iteratively: depth costs no call stack.
   bool Container() {
     char closers[kMaxDepth];
     int depth = 0;
+    std::string_view key;  // nested member names: validated, not kept
+    bool escaped;
     while (true) {
       // Here a value starts (whitespace skipped).
       if (p_ == end_) return false;
@@ -208,7 +211,7 @@ class Reader {
         ++p_;
         SkipWs();
         if (!Eat(closer)) {
-          if (closer == '}' && !MemberName()) return false;
+          if (closer == '}' && !MemberName(&key, &escaped)) return false;
           SkipWs();
           continue;
         }
@@ -222,7 +225,7 @@ class Reader {
         if (depth == 0) return true;
         SkipWs();
         if (Eat(',')) {
-          if (closers[depth - 1] == '}' && !MemberName()) return false;
+          if (closers[depth - 1] == '}' && !MemberName(&key, &escaped)) return false;
           SkipWs();
           break;
         }
@@ -300,11 +303,8 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
     std::string decoded;  // an escaped member name, decoded
     while (true) {
       std::string_view key;
-      bool escaped, ascii;
-      r.SkipWs();
-      if (!r.String(&key, &escaped, &ascii)) return false;
-      r.SkipWs();
-      if (!r.Eat(':')) return false;
+      bool escaped;
+      if (!r.MemberName(&key, &escaped)) return false;
       // Keys are compared decoded; nearly all are written without escapes.
       // A wanted value is read into its slot: the last duplicate wins, as in
       // most readers.
