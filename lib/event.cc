@@ -355,23 +355,30 @@ size_t JsonBound(const Event& ev) {
   return bound;
 }
 
-// The members' JSON: ,"source":"S","action":"A","container":"C" when no
-// value needs an escape.
-constexpr std::string_view kSourceLeadIn = ",\"source\":\"";
-constexpr std::string_view kActionLeadIn = "\",\"action\":\"";
-constexpr std::string_view kContainerLeadIn = "\",\"container\":\"";
-constexpr size_t kMemoFixed = kSourceLeadIn.size() + kActionLeadIn.size() + kContainerLeadIn.size() + 1;
+// The lead-ins of the members JsonMemo keeps: one spelling for WriteJson
+// and for where the memo finds the values in what it kept.
+constexpr char kSourceMember[] = ",\"source\":";
+constexpr char kActionMember[] = ",\"action\":";
+constexpr char kContainerMember[] = ",\"container\":";
+
+// Their JSON when no value needs an escape is each lead-in, then the value
+// in quotes: the value of a member starts this far after the previous
+// member's value ends (its closing quote, the lead-in, the opening quote).
+constexpr size_t kSourceAt = sizeof kSourceMember;             // lead-in + '"'
+constexpr size_t kActionAfter = 1 + sizeof kActionMember;      // '"' + lead-in + '"'
+constexpr size_t kContainerAfter = 1 + sizeof kContainerMember;
+constexpr size_t kMemoFixed = kSourceAt + kActionAfter + kContainerAfter + 1;
 
 std::string_view JsonMemo::Find(const Event& ev) const {
   for (const Entry& e : entries_) {
     if (e.json.empty() || e.source != ev.source.size() || e.action != ev.action.size() ||
         e.container != ev.container.size())
       continue;
-    const char* at = e.json.data() + kSourceLeadIn.size();
+    const char* at = e.json.data() + kSourceAt;
     if (std::memcmp(at, ev.source.data(), e.source) != 0) continue;
-    at += e.source + kActionLeadIn.size();
+    at += e.source + kActionAfter;
     if (std::memcmp(at, ev.action.data(), e.action) != 0) continue;
-    at += e.action + kContainerLeadIn.size();
+    at += e.action + kContainerAfter;
     if (std::memcmp(at, ev.container.data(), e.container) != 0) continue;
     return e.json;
   }
@@ -397,9 +404,9 @@ char* WriteJson(char* p, const Event& ev, JsonMemo* memo) {
     p += known.size();
   } else {
     char* from = p;
-    p = WriteStringField(p, ",\"source\":", ev.source, true);
-    p = WriteStringField(p, ",\"action\":", ev.action, true);
-    p = WriteStringField(p, ",\"container\":", ev.container, true);
+    p = WriteStringField(p, kSourceMember, ev.source, true);
+    p = WriteStringField(p, kActionMember, ev.action, true);
+    p = WriteStringField(p, kContainerMember, ev.container, true);
     if (memo) memo->Remember(ev, std::string_view(from, static_cast<size_t>(p - from)));
   }
   p = WriteStringField(p, ",\"domain\":", ev.domain, false);
