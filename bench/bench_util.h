@@ -99,6 +99,19 @@ inline std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// utime and stime of a live process in clock ticks (/proc/PID/stat fields
+// 14 and 15, counted over all its threads); false when they cannot be read.
+inline bool ProcTicks(pid_t pid, long* utime, long* stime) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t at = stat.rfind(')');  // the command name may hold spaces
+  if (at == std::string::npos) return false;
+  std::istringstream in(stat.substr(at + 2));
+  std::string field;
+  for (int i = 3; i < 14 && in >> field; ++i) {
+  }
+  return static_cast<bool>(in >> *utime >> *stime);
+}
+
 inline int Sh(const std::string& cmd) {
   int r = std::system(cmd.c_str());
   return WIFEXITED(r) ? WEXITSTATUS(r) : 128;

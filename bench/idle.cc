@@ -31,15 +31,8 @@ Sample Read(pid_t pid) {
     }
     closedir(d);
   }
-  std::string stat = bench::ReadFile(base + "/stat");
-  size_t p = stat.rfind(')');
-  if (p != std::string::npos) {
-    std::istringstream in(stat.substr(p + 2));
-    std::string f;
-    for (int i = 3; i <= 15 && in >> f; ++i) {
-      if (i == 14 || i == 15) s.ticks += std::atol(f.c_str());
-    }
-  }
+  long utime, stime;
+  if (bench::ProcTicks(pid, &utime, &stime)) s.ticks = utime + stime;
   return s;
 }
 

@@ -115,20 +115,6 @@ int64_t ProcessCpuNs(pid_t pid) {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-// utime and stime of a live process in clock ticks (/proc/PID/stat fields
-// 14 and 15); false when they cannot be read. Coarse (10 ms), so only used
-// to split the exact total of ProcessCpuNs.
-bool ProcessTicks(pid_t pid, long* utime, long* stime) {
-  std::string stat = bench::ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  size_t at = stat.rfind(')');  // the command name may hold spaces
-  if (at == std::string::npos) return false;
-  std::istringstream in(stat.substr(at + 2));
-  std::string field;
-  for (int i = 3; i < 14 && in >> field; ++i) {
-  }
-  return static_cast<bool>(in >> *utime >> *stime);
-}
-
 // CPU ns per delivered event by reader ("swcat", "ulogd", "bare"); filled by Report().
 std::map<std::string, double>& CpuPerEvent() {
   static std::map<std::string, double> m;
@@ -144,7 +130,8 @@ Flood RunFlood(const std::string& netns, long packets, const std::string& file,
   std::string sender_out = tmp + "/sender.out";
   int64_t cpu0 = ProcessCpuNs(reader);
   long user0 = 0, sys0 = 0, user1 = 0, sys1 = 0;
-  bool ticks = ProcessTicks(reader, &user0, &sys0);
+  // Ticks are coarse (10 ms): only used to split the exact total.
+  bool ticks = bench::ProcTicks(reader, &user0, &sys0);
   f.t_start = bench::NowSec();
   pid_t sender = Spawn({SelfDir() + "/flood_sender", netns, std::to_string(packets)}, sender_out);
   off_t last = FileSize(file);
@@ -167,7 +154,7 @@ Flood RunFlood(const std::string& netns, long packets, const std::string& file,
   }
   int64_t cpu1 = ProcessCpuNs(reader);
   if (cpu0 >= 0 && cpu1 >= cpu0) f.cpu_ns = cpu1 - cpu0;
-  if (ticks && ProcessTicks(reader, &user1, &sys1) && user1 + sys1 > user0 + sys0)
+  if (ticks && bench::ProcTicks(reader, &user1, &sys1) && user1 + sys1 > user0 + sys0)
     f.user_share = static_cast<double>(user1 - user0) /
                    static_cast<double>(user1 + sys1 - user0 - sys0);
   std::sscanf(bench::ReadFile(sender_out).c_str(), "sent %ld %lf", &f.sent, &f.send_s);
