@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <charconv>
 #include <cstring>
@@ -15,27 +14,36 @@ namespace sw {
 
 namespace {
 
-// v in lowercase hex at p (room for 16 digits); returns the end. Two
-// digits per table lookup, from the last.
+// v in lowercase hex at p, without leading zeros; returns the end. Writes
+// 16 bytes from p, past the end it returns: each nibble becomes a byte,
+// then '0' or 'a' - 10 is added to all of them at once.
 char* WriteHex(char* p, uint64_t v) {
-  static constexpr auto kPairs = [] {
-    std::array<char, 512> t{};
-    constexpr char kDigits[] = "0123456789abcdef";
-    for (int i = 0; i < 256; ++i) {
-      t[2 * i] = kDigits[i >> 4];
-      t[2 * i + 1] = kDigits[i & 0xF];
-    }
-    return t;
-  }();
   int digits = v == 0 ? 1 : (64 - std::countl_zero(v) + 3) / 4;
-  char* end = p + digits;
-  char* at = end;
-  for (; v >= 16; v >>= 8) {
-    at -= 2;
-    std::memcpy(at, &kPairs[2 * (v & 0xFF)], 2);
+  uint64_t aligned = v << (64 - 4 * digits);  // the first digit on top
+#if defined(__SSE2__)
+  // The bytes most significant first, each split into its two nibbles.
+  __m128i bytes = _mm_cvtsi64_si128(static_cast<int64_t>(__builtin_bswap64(aligned)));
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  __m128i nibbles = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low4),
+                                      _mm_and_si128(bytes, low4));
+  __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(nibbles, _mm_set1_epi8(9)),
+                                  _mm_set1_epi8('a' - '0' - 10));
+  Store16(p, _mm_add_epi8(_mm_add_epi8(nibbles, _mm_set1_epi8('0')), letters));
+#else
+  // The same a word (8 digits) at a time: the nibbles of each half spread
+  // into bytes, the first digit in the top byte.
+  for (int half = 0; half < 2; ++half, aligned <<= 32) {
+    uint64_t x = aligned >> 32;
+    x = (x | x << 16) & 0x0000FFFF0000FFFFull;
+    x = (x | x << 8) & 0x00FF00FF00FF00FFull;
+    x = (x | x << 4) & 0x0F0F0F0F0F0F0F0Full;
+    uint64_t letters = ((x + 0x06 * kByteOnes) >> 4) & kByteOnes;  // nibbles >= 10
+    x += 0x30 * kByteOnes + letters * ('a' - '0' - 10);
+    if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+    StoreWord(p + 8 * half, x);
   }
-  if (at != p) *--at = kPairs[2 * v + 1];
-  return end;
+#endif
+  return p + digits;
 }
 
 // One dot-terminated (or final) hex field: lowercase, at most 16 digits, no
@@ -92,10 +100,7 @@ uint64_t CursorFingerprint(std::string_view bytes, int version) {
   return h ^ (h >> 33);
 }
 
-void EncodeCursor(const Cursor& c, std::string* out) {
-  // "swN." + source + 4 x ('.' + up to 16 digits), assembled in one buffer.
-  out->resize(4 + c.source.size() + 4 * 17);
-  char* p = out->data();
+char* WriteCursor(char* p, const Cursor& c) {
   std::memcpy(p, c.version == 1 ? "sw1." : "sw2.", 4);
   p += 4;
   std::memcpy(p, c.source.data(), c.source.size());
@@ -104,13 +109,12 @@ void EncodeCursor(const Cursor& c, std::string* out) {
     *p++ = '.';
     p = WriteHex(p, v);
   }
-  out->resize(static_cast<size_t>(p - out->data()));
+  return p;
 }
 
 std::string EncodeCursor(const Cursor& c) {
-  std::string out;
-  EncodeCursor(c, &out);
-  return out;
+  char text[kCursorMaxSize];
+  return std::string(text, WriteCursor(text, c));
 }
 
 bool ParseCursor(std::string_view text, Cursor* out) {
@@ -119,12 +123,14 @@ bool ParseCursor(std::string_view text, Cursor* out) {
   text.remove_prefix(4);
   size_t dot = text.find('.');
   if (dot == std::string_view::npos) return false;
-  std::string_view source = text.substr(0, dot);
-  if (source != "dns" && source != "audit") return false;
-  text.remove_prefix(dot + 1);
+  std::string_view name = text.substr(0, dot);
   Cursor c;
   c.version = version;
-  c.source = source;
+  static constexpr std::string_view kSources[] = {"dns", "audit"};  // static, as Cursor keeps it
+  for (std::string_view source : kSources)
+    if (name == source) c.source = source;
+  if (c.source.empty()) return false;
+  text.remove_prefix(dot + 1);
   if (!TakeHex(&text, false, &c.dev) || !TakeHex(&text, false, &c.ino) ||
       !TakeHex(&text, false, &c.offset) || !TakeHex(&text, true, &c.fingerprint) ||
       !text.empty() || c.offset == 0)

@@ -26,14 +26,24 @@ constexpr size_t kCursorFingerprintBytes = 64;
 // The version new cursors are written in.
 constexpr int kCursorVersion = 2;
 
+// A position after a line is never 0: offset 0 marks "no cursor" (an
+// event of a source without one). Plain values, so an event carries its
+// cursor without a string of its own; the text is written where it goes.
 struct Cursor {
   int version = kCursorVersion;  // 1 or 2: the fingerprint's hash
-  std::string source;  // "dns" or "audit"
+  std::string_view source;  // "dns" or "audit": static text, never a copy
   uint64_t dev = 0;
   uint64_t ino = 0;
   uint64_t offset = 0;
   uint64_t fingerprint = 0;
+
+  bool empty() const { return offset == 0; }
 };
+
+// The most bytes a cursor's text takes ("swN." + "audit" + 4 x ('.' + 16
+// hex digits)). WriteCursor may write that many from where it starts, past
+// the end it returns.
+constexpr size_t kCursorMaxSize = 4 + 5 + 4 * 17;
 
 // Hash of the bytes ending at a cursor's offset (the last
 // kCursorFingerprintBytes of them, fewer near the start of the file), as
@@ -42,9 +52,11 @@ struct Cursor {
 uint64_t CursorFingerprint(std::string_view bytes_before_offset,
                            int version = kCursorVersion);
 
+// The text of a cursor that is not empty() (its source "dns" or "audit").
 std::string EncodeCursor(const Cursor& c);
-// The same into *out (replacing its content, keeping its capacity).
-void EncodeCursor(const Cursor& c, std::string* out);
+// The same written at p, which has room for kCursorMaxSize bytes; returns
+// the end of the text.
+char* WriteCursor(char* p, const Cursor& c);
 
 // False for anything EncodeCursor did not produce (another version, a
 // damaged or foreign string).

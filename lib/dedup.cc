@@ -93,7 +93,7 @@ void Dedup::Report(Entry& e, std::deque<Event>* out) {
   e.last.suppressed = e.held - 1;
   // Reported late, after events of later lines: its cursor would move a
   // host's saved position backwards (repeating those on resume).
-  e.last.cursor.clear();
+  e.last.cursor = {};
   out->push_back(std::move(e.last));
   due_.erase(DueKey{e.deadline, e.seq});
   e.held = 0;

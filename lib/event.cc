@@ -350,8 +350,9 @@ size_t JsonBound(const Event& ev) {
   constexpr size_t kMembers = 160;  // braces and every member's lead-in
   size_t bound = kMembers + 6 * kIntBound;
   for (const std::string* f : {&ev.ts, &ev.source, &ev.action, &ev.container, &ev.domain,
-                               &ev.query_type, &ev.dest, &ev.detail, &ev.cursor})
+                               &ev.query_type, &ev.dest, &ev.detail})
     bound += JsonStringBound(f->size());
+  bound += kCursorMaxSize + 2;  // quoted; never escaped
   return bound;
 }
 
@@ -419,7 +420,11 @@ char* WriteJson(char* p, const Event& ev, JsonMemo* memo) {
   if (ev.gid >= 0) p = WriteIntField(p, ",\"gid\":", ev.gid);
   if (ev.icmp_type >= 0) p = WriteIntField(p, ",\"icmp_type\":", ev.icmp_type);
   if (ev.suppressed > 0) p = WriteIntField(p, ",\"suppressed\":", static_cast<int64_t>(ev.suppressed));
-  if (ev.json_cursor) p = WriteStringField(p, ",\"cursor\":", ev.cursor, false);
+  if (ev.json_cursor && !ev.cursor.empty()) {
+    // Hex digits, dots and a source name: nothing to escape.
+    p = WriteCursor(WriteMember(p, ",\"cursor\":\""), ev.cursor);
+    *p++ = '"';
+  }
   *p++ = '}';
   return p;
 }
@@ -438,8 +443,9 @@ std::string ToJson(const Event& ev) {
 
 void Event::Clear() {
   for (std::string* s : {&ts, &source, &action, &container, &domain, &query_type, &dest,
-                         &detail, &cursor, &member})
+                         &detail, &member})
     s->clear();
+  cursor = {};
   port = 0;
   proto = 0;
   uid = -1;

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "cursor.h"
+
 namespace sw {
 
 struct Event {
@@ -23,9 +25,10 @@ struct Event {
   int64_t gid = -1;
   int icmp_type = -1;
   uint64_t suppressed = 0;  // dedup summary: repeats not emitted; 0: absent
-  // File sources: where to resume after this event (see cursor.h). Only in
-  // the JSON on request (json_cursor: the container's options asked for it).
-  std::string cursor;
+  // File sources: where to resume after this event (see cursor.h); empty
+  // for the others. Only in the JSON on request (json_cursor: the
+  // container's options asked for it).
+  Cursor cursor;
   bool json_cursor = false;
   // The member (sw_open/sw_host_add name) the event came from, when it is
   // not `container` (an audit line naming another container): the key a

@@ -142,8 +142,9 @@ Status FileTailer::NextBacklog(bool* found) {
   return s;
 }
 
-void FileTailer::LineCursor(std::string_view source, std::string* out) const {
-  Cursor c;
+void FileTailer::LineCursor(std::string_view source, Cursor* out) const {
+  Cursor& c = *out;
+  c.version = kCursorVersion;
   c.source = source;
   c.dev = dev_;
   c.ino = ino_;
@@ -154,14 +155,13 @@ void FileTailer::LineCursor(std::string_view source, std::string* out) const {
                                                   : chunk_start_ + static_cast<off_t>(line_end_));
   if (head.size() >= kFingerprint || fingerprint_.empty()) {
     c.fingerprint = CursorFingerprint(head);
-    return EncodeCursor(c, out);
+    return;
   }
   char buf[2 * kFingerprint];
   size_t keep = std::min(fingerprint_.size(), kFingerprint - head.size());
   fingerprint_.copy(buf, keep, fingerprint_.size() - keep);
   head.copy(buf + keep, head.size());
   c.fingerprint = CursorFingerprint(std::string_view(buf, keep + head.size()));
-  EncodeCursor(c, out);
 }
 
 void FileTailer::CloseCurrent(LineSink& sink) {

@@ -78,8 +78,9 @@ class FileTailer {
   const Status& file_error() const { return file_error_; }
 
   // Inside LineSink::OnLine: the cursor of the position right after the
-  // line being delivered, for `source` ("dns", "audit"), into *out.
-  void LineCursor(std::string_view source, std::string* out) const;
+  // line being delivered, for `source` ("dns", "audit": static text), into
+  // *out.
+  void LineCursor(std::string_view source, Cursor* out) const;
 
  private:
   Status DrainOpen(LineSink& sink, size_t byte_budget, bool* more);

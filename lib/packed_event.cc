@@ -13,9 +13,14 @@ PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch, JsonM
   if (json_scratch->size() < bound) json_scratch->resize(bound);
   std::string_view json(json_scratch->data(),
                         static_cast<size_t>(WriteJson(json_scratch->data(), ev, memo) - json_scratch->data()));
+  char cursor_text[kCursorMaxSize];
+  std::string_view cursor;
+  if (!ev.cursor.empty())
+    cursor = std::string_view(cursor_text,
+                              static_cast<size_t>(WriteCursor(cursor_text, ev.cursor) - cursor_text));
   const std::string_view fields[kFieldCount] = {
       ev.ts,     ev.source, ev.action, ev.container, ev.domain,   ev.query_type,
-      ev.dest,   ev.detail, ev.cursor, ev.member,    json};
+      ev.dest,   ev.detail, cursor,    ev.member,    json};
   size_t total = 0;
   for (std::string_view f : fields) total += f.size() + 1;
   // Offsets are 32-bit: an event of 4 GiB is an allocation failure.

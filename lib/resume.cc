@@ -116,7 +116,7 @@ Status ResumeTailer(FileTailer& tailer, const std::string& dir, const std::strin
   };
   if (!ParseCursor(cursor, &c))
     return restart("the cursor is not one this library wrote (damaged, or another format)");
-  if (c.source != source) return restart("the cursor belongs to the " + c.source + " source");
+  if (c.source != source) return restart("the cursor belongs to the " + std::string(c.source) + " source");
   // The file itself, only appended to since.
   UniqueFd current = OpenInDir(dir, name);
   bool current_is_cursor_file = current.valid() && IsCursorFile(current.get(), c);

@@ -14,6 +14,7 @@
 #include "allowlist.h"
 #include "ascii_case.h"
 #include "audit_line.h"
+#include "cursor.h"
 #include "dns_line.h"
 #include "domain_map.h"
 #include "event.h"
@@ -251,6 +252,22 @@ TEST(Json, FieldOrderAndOmission) {
   EXPECT_EQ(ToJson(empty), "{\"ts\":\"\",\"source\":\"\",\"action\":\"\",\"container\":\"\"}");
 }
 
+// A cursor's numbers are written as printf's %llx would: every width from
+// 1 to 16 digits, with the digits around each nibble boundary.
+TEST(Cursor, NumbersInHexOfEveryWidth) {
+  for (int bits = 0; bits <= 64; ++bits) {
+    uint64_t top = bits == 64 ? UINT64_MAX : (uint64_t{1} << bits) - 1;
+    for (uint64_t v : {top, top >> 1, top ^ (top >> 4), top & uint64_t{0xA5A5A5A5A5A5A5A5}}) {
+      Cursor c{.source = "dns", .dev = v, .ino = 0, .offset = v | 1, .fingerprint = ~v};
+      char want[128];
+      std::snprintf(want, sizeof want, "sw2.dns.%llx.0.%llx.%llx",
+                    static_cast<unsigned long long>(v), static_cast<unsigned long long>(v | 1),
+                    static_cast<unsigned long long>(~v));
+      EXPECT_EQ(EncodeCursor(c), want) << bits;
+    }
+  }
+}
+
 // The packed form keeps every field (NULs inside included), the JSON of
 // ToJson, and a Clear()ed Event packs like a new one.
 TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
@@ -263,7 +280,8 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
   ev.query_type = "AAAA";
   ev.dest = "2001:db8::1";
   ev.detail = std::string("a\0b", 3);
-  ev.cursor = "sw2.audit.1.2.3.4";
+  ev.cursor = {.source = "audit", .dev = 1, .ino = 2, .offset = 3, .fingerprint = 4};
+  const std::string cursor = "sw2.audit.1.2.3.4";
   ev.member = "m";
   ev.json_cursor = true;
   ev.port = 443;
@@ -279,7 +297,7 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
       {F::kTs, &ev.ts},         {F::kSource, &ev.source}, {F::kAction, &ev.action},
       {F::kContainer, &ev.container}, {F::kDomain, &ev.domain},
       {F::kQueryType, &ev.query_type}, {F::kDest, &ev.dest}, {F::kDetail, &ev.detail},
-      {F::kCursor, &ev.cursor}, {F::kMember, &ev.member}};
+      {F::kCursor, &cursor}, {F::kMember, &ev.member}};
   for (auto [f, want] : fields) {
     EXPECT_EQ(p->view(f), *want) << int(f);
     EXPECT_EQ(p->c_str(f)[want->size()], '\0') << int(f);
@@ -385,8 +403,10 @@ TEST(Json, EscapesAtEveryPositionOfEveryLength) {
 TEST(Json, WorstCaseFitsAndIsExact) {
   Event ev;
   for (std::string* f : {&ev.ts, &ev.source, &ev.action, &ev.container, &ev.domain,
-                         &ev.query_type, &ev.dest, &ev.detail, &ev.cursor})
+                         &ev.query_type, &ev.dest, &ev.detail})
     *f = std::string(300, '\x01');
+  ev.cursor = {.version = 1, .source = "audit", .dev = UINT64_MAX, .ino = UINT64_MAX,
+               .offset = UINT64_MAX, .fingerprint = UINT64_MAX};
   ev.port = INT32_MIN;
   ev.proto = INT32_MIN;
   ev.uid = INT64_MAX;
@@ -402,7 +422,9 @@ TEST(Json, WorstCaseFitsAndIsExact) {
   EXPECT_NE(json.find(",\"detail\":" + field + ",\"port\":-2147483648,"), std::string::npos);
   EXPECT_NE(json.find(",\"uid\":9223372036854775807,\"gid\":9223372036854775807,"),
             std::string::npos);
-  EXPECT_EQ(json.substr(json.size() - field.size() - 11), ",\"cursor\":" + field + "}");
+  const std::string f16 = "ffffffffffffffff";
+  EXPECT_EQ(json.substr(json.size() - 90),
+            ",\"cursor\":\"sw1.audit." + f16 + "." + f16 + "." + f16 + "." + f16 + "\"}");
 }
 
 // The escaper skips clean text a word at a time: every ASCII byte, at every
