@@ -178,13 +178,19 @@ int ProtoNumber(std::string_view name) {
   return 0;
 }
 
+namespace {
+
+enum { kTs, kAction, kContainer, kDomain, kDest, kDetail, kPort, kProto, kFields };
+constexpr std::string_view kAuditNames[kFields] = {
+    "ts", "action", "container", "domain", "dest", "detail", "port", "proto"};
+constexpr JsonKeys kAuditKeys(kAuditNames, kFields);
+
+}  // namespace
+
 bool ParseAuditLine(std::string_view line, const std::string& default_container,
                     Event* out, DateTimeCache* cache) {
-  enum { kTs, kAction, kContainer, kDomain, kDest, kDetail, kPort, kProto, kFields };
-  static constexpr std::string_view kKeys[kFields] = {
-      "ts", "action", "container", "domain", "dest", "detail", "port", "proto"};
   JsonValue v[kFields];
-  if (!ParseJsonObject(line, kKeys, v, kFields)) return false;
+  if (!ParseJsonObject(line, kAuditKeys, v)) return false;
   // Filled in place: a reused *out keeps its strings' capacity.
   Event& ev = *out;
   ev.Clear();

@@ -30,6 +30,25 @@ inline uint64_t LoadWord(const char* p) {
 // Stores the 8 bytes of w at p, in any alignment.
 inline void StoreWord(char* p, uint64_t w) { std::memcpy(p, &w, sizeof w); }
 
+// Whether the n bytes at a and b are equal; short texts (up to 16 bytes,
+// such as JSON member names) are compared as two overlapping words or
+// halves, without a call.
+inline bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n >= 8) return LoadWord(a) == LoadWord(b) && LoadWord(a + n - 8) == LoadWord(b + n - 8);
+  if (n >= 4) {
+    uint32_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 4);
+    std::memcpy(&a1, a + n - 4, 4);
+    std::memcpy(&b0, b, 4);
+    std::memcpy(&b1, b + n - 4, 4);
+    return a0 == b0 && a1 == b1;
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 // The bytes of w that are zero: (b & 0x7F) + 0x7F carries into the high bit
 // unless the low bits are zero, and stays within the byte.
 constexpr uint64_t ZeroByteMask(uint64_t w) {

@@ -239,33 +239,6 @@ class Reader {
   const char* end_;
 };
 
-// Whether the n bytes at a and b are equal; member names (up to 16 bytes)
-// are compared as two overlapping words or halves, without a call.
-bool SameBytes(const char* a, const char* b, size_t n) {
-  if (n > 16) return std::memcmp(a, b, n) == 0;
-  if (n >= 8) return LoadWord(a) == LoadWord(b) && LoadWord(a + n - 8) == LoadWord(b + n - 8);
-  if (n >= 4) {
-    uint32_t a0, a1, b0, b1;
-    std::memcpy(&a0, a, 4);
-    std::memcpy(&a1, a + n - 4, 4);
-    std::memcpy(&b0, b, 4);
-    std::memcpy(&b1, b + n - 4, 4);
-    return a0 == b0 && a1 == b1;
-  }
-  for (size_t i = 0; i < n; ++i)
-    if (a[i] != b[i]) return false;
-  return true;
-}
-
-// The index of the key equal to name, or count.
-size_t FindKey(std::string_view name, const std::string_view* keys, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    if (keys[i].size() == name.size() && SameBytes(keys[i].data(), name.data(), name.size()))
-      return i;
-  }
-  return count;
-}
-
 void AppendUtf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
@@ -292,8 +265,7 @@ uint32_t Hex4(std::string_view s, size_t at) {
 
 }  // namespace
 
-bool ParseJsonObject(std::string_view text, const std::string_view* keys,
-                     JsonValue* values, size_t count) {
+bool ParseJsonObject(std::string_view text, const JsonKeys& keys, JsonValue* values) {
   Reader r(text);
   r.SkipWs();
   if (!r.Eat('{')) return false;
@@ -308,8 +280,8 @@ bool ParseJsonObject(std::string_view text, const std::string_view* keys,
       // Keys are compared decoded; nearly all are written without escapes.
       // A wanted value is read into its slot: the last duplicate wins, as in
       // most readers.
-      size_t i = FindKey(JsonMatchText(key, escaped, &decoded), keys, count);
-      JsonValue* value = i < count ? &values[i] : &unwanted;
+      size_t i = keys.Find(JsonMatchText(key, escaped, &decoded));
+      JsonValue* value = i < keys.count() ? &values[i] : &unwanted;
       // The usual cases first: a string value (read here, not in a call to
       // Value), then a comma.
       r.SkipWs();

@@ -5,9 +5,13 @@
 // validated and skipped. Nothing is allocated unless a key is escaped.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "byte_scan.h"
 
 namespace sw {
 
@@ -23,13 +27,51 @@ struct JsonValue {
   bool ascii = false;
 };
 
+// The member names a caller picks out, with a table from a name's length
+// and first and last bytes to the one name it can be: a member costs one
+// lookup and one comparison, not one per name. `names` must outlive it.
+class JsonKeys {
+ public:
+  constexpr JsonKeys(const std::string_view* names, size_t count) : names_(names), count_(count) {
+    slots_.fill(kNone);
+    for (size_t i = 0; i < count; ++i) {
+      uint8_t& slot = slots_[Slot(names[i])];
+      slot = slot == kNone && i < kMany ? static_cast<uint8_t>(i) : kMany;
+    }
+  }
+  size_t count() const { return count_; }
+  // The index of the name equal to `name`, or count().
+  size_t Find(std::string_view name) const {
+    auto equal = [&](size_t i) {
+      return names_[i].size() == name.size() && SameBytes(names_[i].data(), name.data(), name.size());
+    };
+    uint8_t slot = slots_[Slot(name)];
+    if (slot == kNone) return count_;
+    if (slot != kMany) return equal(slot) ? slot : count_;
+    for (size_t i = 0; i < count_; ++i)
+      if (equal(i)) return i;
+    return count_;
+  }
+
+ private:
+  static constexpr uint8_t kNone = 0xFF;  // no name has this slot
+  static constexpr uint8_t kMany = 0xFE;  // several do: compare each
+  static constexpr size_t Slot(std::string_view name) {
+    if (name.empty()) return 0;
+    return (name.size() * 7 + static_cast<unsigned char>(name.front()) * 3 +
+            static_cast<unsigned char>(name.back())) & 63;
+  }
+  const std::string_view* names_;
+  size_t count_;
+  std::array<uint8_t, 64> slots_{};
+};
+
 // Parses `text` as one JSON object surrounded by optional JSON whitespace.
 // For each i, values[i] receives the value of the last top-level member whose
-// (decoded) key equals keys[i], or stays kAbsent. Returns false when the text
-// is not exactly one valid object (values are then unspecified). Nesting
-// deeper than 512 levels counts as invalid.
-bool ParseJsonObject(std::string_view text, const std::string_view* keys,
-                     JsonValue* values, size_t count);
+// (decoded) key equals the name keys picks out as i, or stays kAbsent.
+// Returns false when the text is not exactly one valid object (values are
+// then unspecified). Nesting deeper than 512 levels counts as invalid.
+bool ParseJsonObject(std::string_view text, const JsonKeys& keys, JsonValue* values);
 
 // The UTF-8 text of a string value's raw form (as validated by
 // ParseJsonObject): escapes resolved ("\u0000" included), a surrogate escape

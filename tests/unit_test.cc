@@ -646,9 +646,10 @@ TEST(JsonObject, KeyMatchesOnlyItselfAtEveryLength) {
   for (size_t len = 0; len <= 20; ++len) {
     std::string key;
     for (size_t i = 0; i < len; ++i) key += static_cast<char>('a' + i);
-    const std::string_view keys[] = {"other", key};
+    const std::string_view names[] = {"other", key};
+    const JsonKeys keys(names, 2);
     JsonValue v[2];
-    ASSERT_TRUE(ParseJsonObject("{\"" + key + "\":1}", keys, v, 2)) << key;
+    ASSERT_TRUE(ParseJsonObject("{\"" + key + "\":1}", keys, v)) << key;
     EXPECT_EQ(v[1].type, T::kNumber) << key;
     EXPECT_EQ(v[0].type, T::kAbsent) << key;
     std::vector<std::string> others = {key + "x"};
@@ -659,10 +660,26 @@ TEST(JsonObject, KeyMatchesOnlyItselfAtEveryLength) {
     }
     for (const std::string& name : others) {
       JsonValue w[2];
-      ASSERT_TRUE(ParseJsonObject("{\"" + name + "\":1}", keys, w, 2)) << name;
+      ASSERT_TRUE(ParseJsonObject("{\"" + name + "\":1}", keys, w)) << name;
       EXPECT_EQ(w[1].type, T::kAbsent) << name << " as " << key;
     }
   }
+}
+
+// Names that share a table slot ("a", "q" and "Q": one byte each, the same
+// low four bits) are told apart by comparing each; a name in no slot is
+// another member.
+TEST(JsonObject, KeysSharingASlotAreEachFound) {
+  using T = JsonValue::Type;
+  const std::string_view names[] = {"a", "q", "Q", "zz"};
+  const JsonKeys keys(names, 4);
+  JsonValue v[4];
+  ASSERT_TRUE(ParseJsonObject(R"({"q":1,"a":"x","Q":true,"b":2,"zz":null,"":3})", keys, v));
+  EXPECT_EQ(v[0].type, T::kString);
+  EXPECT_EQ(v[1].type, T::kNumber);
+  EXPECT_EQ(v[2].type, T::kTrue);
+  EXPECT_EQ(v[3].type, T::kNull);
+  for (std::string_view other : {"b", "", "A", "zzz", "z"}) EXPECT_EQ(keys.Find(other), 4u) << other;
 }
 
 TEST(AuditLine, EscapesDecodedWhole) {
