@@ -142,10 +142,17 @@ std::optional<int64_t> ParseRfc3339(std::string_view s, DateTimeCache* cache) {
   if (i < s.size() && s[i] == '.') {
     // The first six digits, scaled to microseconds; any further ones dropped.
     size_t first = ++i;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
-      if (i - first < 6) micros = micros * 10 + (s[i] - '0');
-    if (i == first) return std::nullopt;
-    for (size_t digits = i - first; digits < 6; ++digits) micros *= 10;
+    int six = 0;
+    if (s.size() - first > 6 && ParseDigits(s, first, 6, &six) &&
+        (s[first + 6] < '0' || s[first + 6] > '9')) {
+      micros = six;  // the usual fraction, microseconds exactly: one pass
+      i = first + 6;
+    } else {
+      for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+        if (i - first < 6) micros = micros * 10 + (s[i] - '0');
+      if (i == first) return std::nullopt;
+      for (size_t digits = i - first; digits < 6; ++digits) micros *= 10;
+    }
   }
   int offset_min = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {

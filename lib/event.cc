@@ -375,12 +375,13 @@ std::string_view JsonMemo::Find(const Event& ev) const {
     if (e.json.empty() || e.source != ev.source.size() || e.action != ev.action.size() ||
         e.container != ev.container.size())
       continue;
+    // Short values: compared inline (SameBytes), not by a memcmp call each.
     const char* at = e.json.data() + kSourceAt;
-    if (std::memcmp(at, ev.source.data(), e.source) != 0) continue;
+    if (!SameBytes(at, ev.source.data(), e.source)) continue;
     at += e.source + kActionAfter;
-    if (std::memcmp(at, ev.action.data(), e.action) != 0) continue;
+    if (!SameBytes(at, ev.action.data(), e.action)) continue;
     at += e.action + kContainerAfter;
-    if (std::memcmp(at, ev.container.data(), e.container) != 0) continue;
+    if (!SameBytes(at, ev.container.data(), e.container)) continue;
     return e.json;
   }
   return {};

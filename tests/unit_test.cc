@@ -714,6 +714,19 @@ TEST(Rfc3339, Forms) {
   EXPECT_FALSE(ParseRfc3339("1970-13-01T00:00:00Z"));
   EXPECT_FALSE(ParseRfc3339("yesterday"));
   EXPECT_FALSE(ParseRfc3339("1970-01-01T00:00:00.Z"));
+  // Every fraction length (six digits take their own path), before each
+  // kind of zone and at the text's end.
+  for (size_t digits = 1; digits <= 9; ++digits) {
+    std::string fraction = std::string("987654321").substr(0, digits);
+    int64_t micros = std::stoll((fraction + "000000").substr(0, 6));
+    for (std::string_view zone : {"Z", "+00:00", "-00:01"}) {
+      int64_t shift = zone == "-00:01" ? 60000000 : 0;
+      EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00." + fraction + std::string(zone)), micros + shift)
+          << fraction << zone;
+    }
+    EXPECT_FALSE(ParseRfc3339("1970-01-01T00:00:00." + fraction)) << fraction;
+    EXPECT_FALSE(ParseRfc3339("1970-01-01T00:00:00." + fraction + "xZ")) << fraction;
+  }
   EXPECT_EQ(FormatRfc3339(1700000000123456), "2023-11-14T22:13:20.123456+00:00");
   EXPECT_EQ(FormatRfc3339(-1), "1969-12-31T23:59:59.999999+00:00");
 }
