@@ -131,7 +131,7 @@ void Host::Emit(const Event& ev) {
 }
 
 void Host::Push(const Event& ev) {
-  PackedEventPtr packed(PackedEvent::Make(ev, &json_scratch_, &json_memo_));
+  PackedEventPtr packed(PackedEvent::Make(ev, &json_scratch_, &json_memo_, &arena_));
   queue_bytes_ += packed->bytes();
   queue_.push_back(std::move(packed));
   ++stats_.events;

@@ -105,6 +105,7 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   size_t queue_bytes_ = 0;    // what queue_ holds
   std::string json_scratch_;  // PackedEvent::Make's buffer, reused
   JsonMemo json_memo_;        // and what its JSON writer keeps between events
+  EventArena arena_;          // and the slabs it packs them into
   std::deque<Event> released_;  // what dedup let go, on its way to queue_
   Dedup dedup_;               // one table for the stream; keys include the container
   DedupTimer dedup_timer_;    // opened only when dedup is enabled

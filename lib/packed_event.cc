@@ -6,7 +6,45 @@
 
 namespace sw {
 
-PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch, JsonMemo* memo) {
+EventSlab* EventSlab::New() { return new (::operator new(kBytes)) EventSlab(); }
+
+void EventSlab::Release() noexcept {
+  // acq_rel: every reader of its events is done before it is freed.
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    this->~EventSlab();
+    ::operator delete(this);
+  }
+}
+
+EventArena::~EventArena() {
+  if (slab_ != nullptr) slab_->Release();
+}
+
+void* EventArena::Allocate(size_t bytes, EventSlab** slab) {
+  constexpr size_t kAlign = alignof(std::max_align_t);
+  bytes = (bytes + kAlign - 1) & ~(kAlign - 1);
+  // A block larger than a quarter slab would waste the rest of one.
+  if (bytes > EventSlab::capacity() / 4) {
+    *slab = nullptr;
+    return ::operator new(bytes);
+  }
+  if (slab_ == nullptr || used_ + bytes > EventSlab::capacity()) {
+    if (slab_ == nullptr || !slab_->Sole()) {
+      EventSlab* fresh = EventSlab::New();
+      if (slab_ != nullptr) slab_->Release();
+      slab_ = fresh;
+    }
+    used_ = 0;  // a fresh slab, or one whose events are all freed
+  }
+  void* at = slab_->data() + used_;
+  used_ += bytes;
+  slab_->Ref();
+  *slab = slab_;
+  return at;
+}
+
+PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch, JsonMemo* memo,
+                               EventArena* arena) {
   // Formatted at the start of the scratch buffer, which only grows: no
   // clearing or zero-filling per event.
   size_t bound = JsonBound(ev);
@@ -25,8 +63,11 @@ PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch, JsonM
   for (std::string_view f : fields) total += f.size() + 1;
   // Offsets are 32-bit: an event of 4 GiB is an allocation failure.
   if (total > std::numeric_limits<uint32_t>::max()) throw std::bad_alloc();
-  void* block = ::operator new(sizeof(PackedEvent) + total);
+  EventSlab* slab = nullptr;
+  const size_t bytes = sizeof(PackedEvent) + total;
+  void* block = arena != nullptr ? arena->Allocate(bytes, &slab) : ::operator new(bytes);
   auto* p = new (block) PackedEvent();
+  p->slab_ = slab;
   char* out = p->data();
   uint32_t at = 0;
   for (size_t f = 0; f < kFieldCount; ++f) {
@@ -48,8 +89,10 @@ PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch, JsonM
 
 void PackedEvent::Free(PackedEvent* ev) noexcept {
   if (ev == nullptr) return;
+  EventSlab* slab = ev->slab_;
   ev->~PackedEvent();
-  ::operator delete(ev);
+  if (slab != nullptr) slab->Release();
+  else ::operator delete(ev);
 }
 
 }  // namespace sw

@@ -1,10 +1,12 @@
-// An event in one heap block: its string fields and its JSON line, each
+// An event in one block: its string fields and its JSON line, each
 // NUL-terminated, behind a small fixed header. It is what the host's queue
 // holds and what sw_next_event() hands out as an sw_event, so a delivered
-// event costs one allocation and is never copied after it is packed; the
-// sources fill a reused Event whose strings keep their capacity.
+// event is never copied after it is packed; the sources fill a reused Event
+// whose strings keep their capacity. The blocks of a queue are carved from
+// slabs (EventArena), so most events cost no allocation of their own.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -14,6 +16,48 @@
 #include "event.h"
 
 namespace sw {
+
+// A run of packed events sharing one allocation, counted: each event in it
+// holds a reference, and whoever drops the last one (sw_event_free on any
+// thread, or the arena) frees it.
+class EventSlab {
+ public:
+  static constexpr size_t kBytes = 8192;  // with the header
+  static EventSlab* New();
+  char* data() { return reinterpret_cast<char*>(this + 1); }
+  static constexpr size_t capacity() { return kBytes - sizeof(EventSlab); }
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Release() noexcept;
+  // Whether the caller's is the only reference left.
+  bool Sole() const { return refs_.load(std::memory_order_acquire) == 1; }
+
+ private:
+  EventSlab() = default;
+  alignas(std::max_align_t) std::atomic<uint32_t> refs_{1};
+};
+
+// Where a queue's events are packed: consecutive events share a slab, so an
+// event costs a pointer bump and a reference count, not a malloc and a free
+// (glibc's per-thread cache keeps 7 blocks of a size, and a poll queues up
+// to 64 events before the host frees any). The slab being filled is reused
+// once the host has freed every event in it. The price: an event the host
+// keeps keeps its slab (kBytes) alive. Used by one thread at a time.
+class EventArena {
+ public:
+  EventArena() = default;
+  EventArena(const EventArena&) = delete;
+  EventArena& operator=(const EventArena&) = delete;
+  ~EventArena();
+
+  // Room for `bytes` (aligned like any allocation); *slab receives the slab
+  // it is in with a reference for the caller, or null when a block that
+  // large was allocated on its own. Throws std::bad_alloc.
+  void* Allocate(size_t bytes, EventSlab** slab);
+
+ private:
+  EventSlab* slab_ = nullptr;  // the one being filled (the arena's reference)
+  size_t used_ = 0;            // of its capacity()
+};
 
 class PackedEvent {
  public:
@@ -27,10 +71,11 @@ class PackedEvent {
   // Packs `ev` and its JSON line (see ToJson). `json_scratch` is a buffer
   // the caller keeps between calls, so the JSON costs no allocation of its
   // own; its content is scratch (it is grown, never cleared). `memo` (may
-  // be null) is the caller's too (see WriteJson). Throws std::bad_alloc
-  // like any allocation in the core.
+  // be null) is the caller's too (see WriteJson), and so is `arena` (null:
+  // the event is allocated on its own). Throws std::bad_alloc like any
+  // allocation in the core.
   static PackedEvent* Make(const Event& ev, std::string* json_scratch,
-                           JsonMemo* memo = nullptr);
+                           JsonMemo* memo = nullptr, EventArena* arena = nullptr);
   static void Free(PackedEvent* ev) noexcept;
 
   const char* c_str(Field f) const { return data() + off_[f]; }
@@ -58,6 +103,7 @@ class PackedEvent {
   int64_t uid_ = -1;
   int64_t gid_ = -1;
   uint64_t suppressed_ = 0;
+  EventSlab* slab_ = nullptr;  // the slab the block is in; null: a block of its own
 };
 
 struct PackedEventFree {
