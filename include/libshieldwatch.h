@@ -320,6 +320,10 @@ uint64_t sw_host_stat(const sw_host *h, sw_stat_id id);
 
 /* ---- Events ---- */
 
+/* Frees an event, from any thread. Events are independent of the handle and
+ * of each other, but a handle packs consecutive events into shared 8 KiB
+ * blocks: an event kept long after its neighbours were freed keeps its
+ * block's memory until it is freed too. */
 void sw_event_free(sw_event *ev);
 /* Field accessors. Strings are borrowed from ev and never NULL ("" when the
  * field is empty): ts is RFC 3339 UTC with microseconds, source is one of
