@@ -16,7 +16,8 @@
 // (from the poll that finds half the lines read): by then the buffers the
 // sources reuse have grown and the IP -> domain map is full and recycling
 // entries. Its count divided by its events is the allocations per event
-// (target <= 1: the sw_event itself); the whole drain's is printed too.
+// (target <= 1: the sw_event's share of the slab it is packed in, about one
+// allocation per dozen events); the whole drain's is printed too.
 //
 // dns_throughput also times swcat end to end: `swcat -o json --source dns`
 // with its stdout a pipe this program reads, from the start of the append
