@@ -1,7 +1,8 @@
 // Fuzzes the dnsmasq log line parser and the DNS source's line handling.
 //
 // The input is a chunk of dnsmasq.log: it is split at '\n' and every line goes
-// (1) through ParseDnsLine, whose views must lie inside the line, and
+// (1) through ParseDnsLine, whose views must lie inside the line (and which
+// parses it the same without answers wanted, an answer then being kOther), and
 // (2) through a real sw::DnsSource (OnLine, exactly what the tailer calls),
 // with an allowlist loaded from a state dir made at start-up and a small
 // domain map so eviction is exercised too. Every event it emits must serialize
@@ -137,6 +138,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(parsed.query_type.empty() && parsed.client.empty(), line);
     if (parsed.kind != sw::DnsLine::Kind::kAnswer)
       FUZZ_CHECK(parsed.value.empty(), line);
+    // Without answers wanted: the same line, but an answer is kOther.
+    sw::DnsLine no_answers = sw::ParseDnsLine(line, /*answers=*/false);
+    if (parsed.kind == sw::DnsLine::Kind::kAnswer)
+      FUZZ_CHECK(no_answers.kind == sw::DnsLine::Kind::kOther && no_answers.name.empty(), line);
+    else
+      FUZZ_CHECK(no_answers.kind == parsed.kind && no_answers.name == parsed.name &&
+                     no_answers.query_type == parsed.query_type && no_answers.client == parsed.client,
+                 line);
     bool allowed = g_allowlist.Allows(parsed.name);
 
     size_t before = sink.events.size();

@@ -34,7 +34,7 @@ std::string_view SkipExtraFields(std::string_view msg) {
 
 }  // namespace
 
-DnsLine ParseDnsLine(std::string_view line) {
+DnsLine ParseDnsLine(std::string_view line, bool answers) {
   DnsLine out;
   std::string_view msg = SkipExtraFields(MessageOf(line));
   if (msg.starts_with("query[")) {
@@ -49,6 +49,7 @@ DnsLine ParseDnsLine(std::string_view line) {
     out.client = msg.substr(from + 6);
     return out;
   }
+  if (!answers) return out;
   for (std::string_view verb : {"reply ", "cached ", "config "}) {
     if (!msg.starts_with(verb)) continue;
     std::string_view rest = msg.substr(verb.size());

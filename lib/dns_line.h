@@ -22,7 +22,9 @@ struct DnsLine {
 // Parses one line without its newline. Views point into `line`.
 // Accepts the plain format ("... dnsmasq[PID]: query[A] x from y") and
 // log-queries=extra ("... dnsmasq[PID]: 12 127.0.0.1/40000 query[A] ...").
-DnsLine ParseDnsLine(std::string_view line);
+// With `answers` false an answer line is kOther, its name and value not
+// looked for: for a caller that maps no answers (no NFLOG source).
+DnsLine ParseDnsLine(std::string_view line, bool answers = true);
 
 // What dnsmasq logs in place of a name it cannot print: not a domain.
 inline constexpr std::string_view kUnprintableName = "<name unprintable>";

@@ -118,7 +118,7 @@ const Status& DnsSource::ReloadAllowlist() {
 
 void DnsSource::OnLine(std::string_view line) {
   ++sink_.stats().dns_lines;
-  DnsLine parsed = ParseDnsLine(line);
+  DnsLine parsed = ParseDnsLine(line, map_answers_);
   switch (parsed.kind) {
     case DnsLine::Kind::kQuery: {
       chain_root_.clear();
@@ -138,8 +138,8 @@ void DnsSource::OnLine(std::string_view line) {
       sink_.Emit(ev);
       return;
     }
-    case DnsLine::Kind::kAnswer:
-      if (map_answers_) OnAnswer(parsed);
+    case DnsLine::Kind::kAnswer:  // only parsed when answers are mapped
+      OnAnswer(parsed);
       return;
     case DnsLine::Kind::kOther:
       return;

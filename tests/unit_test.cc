@@ -78,6 +78,18 @@ TEST(DnsLine, Answers) {
   EXPECT_EQ(l.kind, DnsLine::Kind::kAnswer);
 }
 
+// A caller that maps no answers has them passed over; queries are the same.
+TEST(DnsLine, AnswersSkippedWhenNotWanted) {
+  for (std::string_view verb : {"reply", "cached", "config"}) {
+    std::string line = "Nov 22 13:30:01 dnsmasq[9605]: " + std::string(verb) + " a.example is 192.0.2.1";
+    EXPECT_EQ(ParseDnsLine(line, /*answers=*/false).kind, DnsLine::Kind::kOther) << verb;
+  }
+  DnsLine q = ParseDnsLine("Nov 22 13:30:01 dnsmasq[1]: query[AAAA] a.example from 10.0.0.2", false);
+  EXPECT_EQ(q.kind, DnsLine::Kind::kQuery);
+  EXPECT_EQ(q.name, "a.example");
+  EXPECT_EQ(q.query_type, "AAAA");
+}
+
 TEST(DnsLine, OtherLinesAndGarbage) {
   for (const char* s :
        {"Nov 22 13:30:01 dnsmasq[9605]: forwarded github.com to 127.0.0.2",
