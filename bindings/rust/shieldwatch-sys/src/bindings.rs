@@ -232,7 +232,7 @@ extern "C" {
     ) -> ::std::os::raw::c_int;
     #[doc = " As sw_stat(), summed over every member the host has had."]
     pub fn sw_host_stat(h: *const sw_host, id: sw_stat_id::Type) -> u64;
-    #[doc = " ---- Events ----"]
+    #[doc = " Frees an event, from any thread. Events are independent of the handle and\n of each other, but a handle packs consecutive events into shared 8 KiB\n blocks: an event kept long after its neighbours were freed keeps its\n block's memory until it is freed too."]
     pub fn sw_event_free(ev: *mut sw_event);
     #[doc = " Field accessors. Strings are borrowed from ev and never NULL (\"\" when the\n field is empty): ts is RFC 3339 UTC with microseconds, source is one of\n SW_EVENT_SOURCE_*, action one of SW_ACTION_* (audit: any string)."]
     pub fn sw_event_ts(ev: *const sw_event) -> *const ::std::os::raw::c_char;
