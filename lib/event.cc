@@ -150,8 +150,10 @@ namespace {
 size_t ValidUtf8Prefix(std::string_view bytes) {
   size_t i = 0;
   while (i < bytes.size()) {
-    // ASCII, the usual text, a word at a time.
+    // ASCII, the usual text, a word at a time, then byte by byte (a short
+    // field, or up to the first byte above ASCII) without a call each.
     while (i + 8 <= bytes.size() && NonAsciiMask(LoadWord(bytes.data() + i)) == 0) i += 8;
+    while (i < bytes.size() && static_cast<unsigned char>(bytes[i]) < 0x80) ++i;
     if (i >= bytes.size()) break;
     size_t n = Utf8SequenceLength(bytes, i);
     if (n == 0) break;
