@@ -1,8 +1,9 @@
 """A real dropped packet, end to end, in a network namespace this test creates.
 
 An nft rule in the namespace logs packets to 192.0.2.0/24 to NFLOG group 100
-and drops them; the watcher, bound inside the namespace with netns=, reports
-it. Needs root, ip and nft: skips otherwise (fails under SW_REQUIRE_PRIVILEGED=1).
+and drops them; a watcher, or a host member, bound inside the namespace with
+netns=, reports it. Needs root, ip and nft: skips otherwise (fails under
+SW_REQUIRE_PRIVILEGED=1).
 """
 
 import os
@@ -12,9 +13,11 @@ import sys
 
 import pytest
 
-from shieldwatch import Source, Stat, Watcher
+from pathlib import Path
 
-from conftest import StateDir, skip_unless_required
+from shieldwatch import Host, Source, Stat, Watcher
+
+from conftest import FILE_SOURCES, StateDir, skip_unless_required
 
 RULESET = """table inet swpy {
   chain out {
@@ -88,3 +91,30 @@ def test_nflog_dropped_packet(state: StateDir, netns: str):
         assert ev.to_json().encode() == bytes(ev)
         assert w.stat(Stat.NFLOG_PACKETS) == 1
         assert w.stat(Stat.NFLOG_LOST) == 0
+
+
+def test_nflog_on_a_host_member(tmp_path: Path, netns: str):
+    """The packet is reported once, as the member bound in the namespace's."""
+    for name in ("alpha", "beta"):
+        (tmp_path / name).mkdir()
+    alpha, beta = StateDir(tmp_path / "alpha"), StateDir(tmp_path / "beta")
+    with Host() as h:
+        h.add(alpha.dir, "alpha", netns="/run/netns/" + netns, nflog_required=True,
+              nflog_group=100)
+        h.add(beta.dir, "beta", sources=FILE_SOURCES)
+        assert h.source_status("alpha", Source.NFLOG) is None
+        run("ip", "netns", "exec", netns, sys.executable, "-c", SEND)
+        nflog = []
+        while not nflog:
+            ev = h.next_event(timeout=5)
+            assert ev is not None, "no NFLOG event within 5 s"
+            if ev.source == "nflog":
+                nflog.append(ev)
+        ev = nflog[0]
+        assert (ev.action, ev.container, ev.dest, ev.port, ev.proto) == (
+            "blocked_connection", "alpha", "192.0.2.7", 5353, 17), ev.to_json()
+        # Nothing more: one packet, one event, for one member.
+        while (more := h.next_event(timeout=0.3)) is not None:
+            assert more.source != "nflog", more.to_json()
+        assert h.stat(Stat.NFLOG_PACKETS) == 1
+        assert h.stat(Stat.NFLOG_LOST) == 0
