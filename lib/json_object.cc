@@ -239,22 +239,24 @@ class Reader {
   const char* end_;
 };
 
-void AppendUtf8(std::string& out, uint32_t cp) {
+// Writes cp's UTF-8 sequence at p; returns its end.
+char* PutUtf8(char* p, uint32_t cp) {
   if (cp < 0x80) {
-    out += static_cast<char>(cp);
+    *p++ = static_cast<char>(cp);
   } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
+    *p++ = static_cast<char>(0xC0 | (cp >> 6));
+    *p++ = static_cast<char>(0x80 | (cp & 0x3F));
   } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
+    *p++ = static_cast<char>(0xE0 | (cp >> 12));
+    *p++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *p++ = static_cast<char>(0x80 | (cp & 0x3F));
   } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
+    *p++ = static_cast<char>(0xF0 | (cp >> 18));
+    *p++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *p++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *p++ = static_cast<char>(0x80 | (cp & 0x3F));
   }
+  return p;
 }
 
 uint32_t Hex4(std::string_view s, size_t at) {
@@ -300,20 +302,23 @@ namespace {
 
 // Resolves the escapes of a raw string that holds one, into *out. Each
 // escape becomes a whole UTF-8 sequence, so the result is valid when the raw
-// bytes are ASCII.
+// bytes are ASCII. Never longer than raw (an escape of 2 or 6 bytes becomes
+// 1 to 3, a surrogate pair's 12 become 4): written in place, then cut.
 void DecodeEscapes(std::string_view raw, size_t bs, std::string* out) {
-  out->clear();
+  out->resize(raw.size());
+  char* p = out->data();
   size_t i = 0;
   while (bs != std::string_view::npos) {
-    out->append(raw.substr(i, bs - i));  // the plain run before the escape
+    std::memcpy(p, raw.data() + i, bs - i);  // the plain run before the escape
+    p += bs - i;
     i = bs + 1;
     char e = raw[i++];
     switch (e) {
-      case 'b': *out += '\b'; break;
-      case 'f': *out += '\f'; break;
-      case 'n': *out += '\n'; break;
-      case 'r': *out += '\r'; break;
-      case 't': *out += '\t'; break;
+      case 'b': *p++ = '\b'; break;
+      case 'f': *p++ = '\f'; break;
+      case 'n': *p++ = '\n'; break;
+      case 'r': *p++ = '\r'; break;
+      case 't': *p++ = '\t'; break;
       case 'u': {
         uint32_t cp = Hex4(raw, i);
         i += 4;
@@ -326,14 +331,16 @@ void DecodeEscapes(std::string_view raw, size_t bs, std::string* out) {
           }
         }
         if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // unpaired surrogate
-        AppendUtf8(*out, cp);
+        p = PutUtf8(p, cp);
         break;
       }
-      default: *out += e; break;  // '"', '\\', '/'
+      default: *p++ = e; break;  // '"', '\\', '/'
     }
     bs = raw.find('\\', i);
   }
-  out->append(raw.substr(i));
+  std::memcpy(p, raw.data() + i, raw.size() - i);
+  p += raw.size() - i;
+  out->resize(static_cast<size_t>(p - out->data()));
 }
 
 }  // namespace
