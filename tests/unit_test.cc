@@ -608,6 +608,24 @@ TEST(AuditLine, DefaultsAndProtoForms) {
   EXPECT_EQ(ev.ts, "2023-11-14T22:13:20.250000+00:00");
 }
 
+// A port is a whole number in [0, 65535], written as a JSON number or as a
+// string of digits; anything else is no port (0).
+TEST(AuditLine, PortForms) {
+  const std::pair<const char*, int> kPorts[] = {
+      {"443", 443},          {"0", 0},           {"65535", 65535},     {"65536", 0},
+      {"-1", 0},             {"-0", 0},          {"4.43e2", 443},      {"443.0", 443},
+      {"443.5", 0},          {"1e400", 0},       {"999999999", 0},     {"9999999999", 0},
+      {R"("443")", 443},     {R"("0443")", 443}, {R"("65536")", 0},    {R"("4a")", 0},
+      {R"("")", 0},          {R"(" 443")", 0},   {R"("44")", 44},
+      {R"("99999999999")", 0}, {"true", 0},      {"null", 0},
+  };
+  for (auto [text, want] : kPorts) {
+    Event ev;
+    ASSERT_TRUE(ParseAuditLine(std::string(R"({"action":"x","port":)") + text + "}", "c", &ev)) << text;
+    EXPECT_EQ(ev.port, want) << text;
+  }
+}
+
 TEST(AuditLine, SkipsNonObjects) {
   Event ev;
   for (const char* s : {"", "   ", "[1,2]", "\"str\"", "42", "{", "{\"a\":", "null", "not json"})
