@@ -339,10 +339,45 @@ char* WriteStringField(char* p, const char (&member)[N], std::string_view value,
 
 constexpr size_t kIntBound = 20;  // an int64_t in decimal
 
+// "00" to "99": two decimal digits per lookup.
+constexpr auto kDigitPairs = [] {
+  std::array<char, 200> t{};
+  for (int i = 0; i < 100; ++i) {
+    t[2 * i] = static_cast<char>('0' + i / 10);
+    t[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return t;
+}();
+
+// The four digits of v (< 10,000) at p, leading zeros included.
+char* WriteFourDigits(char* p, uint32_t v) {
+  std::memcpy(p, &kDigitPairs[2 * (v / 100)], 2);
+  std::memcpy(p + 2, &kDigitPairs[2 * (v % 100)], 2);
+  return p + 4;
+}
+
 template <size_t N>
 char* WriteIntField(char* p, const char (&member)[N], int64_t value) {
   p = WriteMember(p, member);
-  return std::to_chars(p, p + kIntBound, value).ptr;
+  // Ports, protocols and most ids: below 100,000, written by hand.
+  if (value < 0 || value >= 100000) return std::to_chars(p, p + kIntBound, value).ptr;
+  uint32_t v = static_cast<uint32_t>(value);
+  if (v >= 10000) {
+    *p++ = static_cast<char>('0' + v / 10000);
+    return WriteFourDigits(p, v % 10000);
+  }
+  if (v >= 1000) return WriteFourDigits(p, v);
+  if (v >= 100) {
+    *p = static_cast<char>('0' + v / 100);
+    std::memcpy(p + 1, &kDigitPairs[2 * (v % 100)], 2);
+    return p + 3;
+  }
+  if (v >= 10) {
+    std::memcpy(p, &kDigitPairs[2 * v], 2);
+    return p + 2;
+  }
+  *p = static_cast<char>('0' + v);
+  return p + 1;
 }
 
 }  // namespace

@@ -487,6 +487,22 @@ TEST(Json, WorstCaseFitsAndIsExact) {
             ",\"cursor\":\"sw1.audit." + f16 + "." + f16 + "." + f16 + "." + f16 + "\"}");
 }
 
+// Integers are written as to_string would: every value up to 100,000 (the
+// hand-written digits) and beyond (to_chars).
+TEST(Json, IntegersAtEveryWidth) {
+  std::vector<int64_t> values;
+  for (int64_t v = 0; v <= 100500; ++v) values.push_back(v);
+  for (int64_t v : {int64_t{999999}, int64_t{1000000}, int64_t{4294967295}, INT64_MAX})
+    values.push_back(v);
+  Event ev;
+  for (int64_t v : values) {
+    ev.uid = v;
+    std::string json = ToJson(ev);
+    std::string want = ",\"uid\":" + std::to_string(v) + "}";
+    ASSERT_EQ(json.substr(json.size() - want.size()), want) << v;
+  }
+}
+
 // The escaper skips clean text a word at a time: every ASCII byte, at every
 // position around a word boundary, is still escaped exactly.
 TEST(Json, EscapesEveryByteAtEveryWordOffset) {
