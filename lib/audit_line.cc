@@ -38,18 +38,10 @@ void StringField(const JsonValue& v, std::string* out) {
 // An integer from a JSON number or a numeric string, within [0, max].
 int IntField(const JsonValue& v, int max) {
   // Plain digits (the usual port) without a detour through double; up to
-  // 9 of them (no overflow) by hand, as from_chars would read them.
+  // 9 of them (no overflow) by ParseDigits, as from_chars would read them.
   int n = 0;
   auto whole_int = [&](std::string_view text) {
-    if (!text.empty() && text.size() <= 9) {
-      int v = 0;
-      size_t i = 0;
-      for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) v = v * 10 + (text[i] - '0');
-      if (i == text.size()) {
-        n = v;
-        return true;
-      }
-    }
+    if (!text.empty() && text.size() <= 9 && ParseDigits(text, 0, text.size(), &n)) return true;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     return ec == std::errc() && end == text.data() + text.size();
   };
