@@ -75,16 +75,22 @@ def netns(tmp_path):
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
 
+def send_and_wait(stream, netns: str):
+    """Sends the packet from inside the namespace; the first NFLOG event of
+    the stream (a Watcher or a Host), within 5 s."""
+    run("ip", "netns", "exec", netns, sys.executable, "-c", SEND)
+    while True:
+        ev = stream.next_event(timeout=5)
+        assert ev is not None, "no NFLOG event within 5 s"
+        if ev.source == "nflog":
+            return ev
+
+
 def test_nflog_dropped_packet(state: StateDir, netns: str):
     with Watcher(state.dir, "c1", netns="/run/netns/" + netns, nflog_required=True,
                  nflog_group=100) as w:
         assert w.source_status(Source.NFLOG) is None
-        run("ip", "netns", "exec", netns, sys.executable, "-c", SEND)
-        while True:
-            ev = w.next_event(timeout=5)
-            assert ev is not None, "no NFLOG event within 5 s"
-            if ev.source == "nflog":
-                break
+        ev = send_and_wait(w, netns)
         assert (ev.action, ev.container, ev.dest, ev.port, ev.proto) == (
             "blocked_connection", "c1", "192.0.2.7", 5353, 17), ev.to_json()
         assert ev.to_dict()["dest"] == "192.0.2.7"
@@ -103,14 +109,7 @@ def test_nflog_on_a_host_member(tmp_path: Path, netns: str):
               nflog_group=100)
         h.add(beta.dir, "beta", sources=FILE_SOURCES)
         assert h.source_status("alpha", Source.NFLOG) is None
-        run("ip", "netns", "exec", netns, sys.executable, "-c", SEND)
-        nflog = []
-        while not nflog:
-            ev = h.next_event(timeout=5)
-            assert ev is not None, "no NFLOG event within 5 s"
-            if ev.source == "nflog":
-                nflog.append(ev)
-        ev = nflog[0]
+        ev = send_and_wait(h, netns)
         assert (ev.action, ev.container, ev.dest, ev.port, ev.proto) == (
             "blocked_connection", "alpha", "192.0.2.7", 5353, 17), ev.to_json()
         # Nothing more: one packet, one event, for one member.
