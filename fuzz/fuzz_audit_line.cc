@@ -4,7 +4,9 @@
 // promises about the fields: valid UTF-8, a ts that is either the writer's
 // plain RFC 3339 string or the library's own UTC form, the default container
 // when none is given, port/proto in range; that the library's own line for
-// the event reads back to the same event (escapes, NUL and all); and that a
+// the event reads back to the same event (escapes, NUL and all); that the
+// fields the parser marks plain need no JSON escape and are written the same
+// copied as they are; and that a
 // line it accepts is valid JSON to cJSON too, with the same string fields
 // whenever cJSON can represent them (no \u escapes, no duplicate keys).
 #include <cjson/cJSON.h>
@@ -93,6 +95,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string with_memo(sw::JsonBound(ev), '\0');
   with_memo.resize(static_cast<size_t>(sw::WriteJson(with_memo.data(), ev, &memo) - with_memo.data()));
   FUZZ_CHECK(with_memo == json, with_memo, json);
+  // The parser's own form, views with plain bits: a field marked plain
+  // needs no escape, and the line written copying those as they are equals
+  // the line written from copies that are all checked.
+  sw::AuditText text;
+  sw::EventView view;
+  FUZZ_CHECK(sw::ParseAuditLine(line, kDefaultContainer, &view, &text), line);
+  using V = sw::EventView;
+  for (auto [bit, field] : {std::pair{V::kPlainTs, view.ts}, std::pair{V::kPlainDomain, view.domain},
+                            std::pair{V::kPlainDest, view.dest}, std::pair{V::kPlainDetail, view.detail}})
+    if (view.plain & bit) FUZZ_CHECK(sw::NeedsNoJsonEscape(field), field, line);
+  FUZZ_CHECK(sw::ToJson(view) == sw::ToJson(sw::CopyEvent(view)), sw::ToJson(view), line);
   sw::Event again;
   FUZZ_CHECK(sw::ParseAuditLine(json, "other-default", &again), json);
   FUZZ_CHECK(again.ts == ev.ts && again.action == ev.action && again.container == ev.container &&

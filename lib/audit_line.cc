@@ -30,9 +30,16 @@ std::optional<double> NumberValue(const JsonValue& v) {
   return d;
 }
 
-void StringField(const JsonValue& v, std::string* out) {
-  if (v.type == JsonValue::Type::kString) DecodeJsonString(v, out);
-  else out->clear();
+// A string member's text: the line's own bytes when they hold no escape
+// and are printable ASCII (*plain: they need no JSON escape either), else
+// decoded into *buf. Empty for a member of another type or none.
+std::string_view StringText(const JsonValue& v, std::string* buf, bool* plain) {
+  *plain = true;
+  if (v.type != JsonValue::Type::kString) return {};
+  if (!v.escaped && v.printable) return v.raw;
+  *plain = false;
+  DecodeJsonString(v, buf);
+  return *buf;
 }
 
 // An integer from a JSON number or a numeric string, within [0, max].
@@ -76,19 +83,23 @@ bool IsPlainRfc3339(std::string_view s) {
 }
 
 // The writer's ts when it is plain RFC 3339; other readable forms (lowercase,
-// a space separator, epoch seconds) normalized to UTC; else now. Into *out.
-void TimestampField(const JsonValue& v, std::string* out, DateTimeCache* cache) {
+// a space separator, epoch seconds) normalized to UTC into *buf; else now.
+// Any of them is plain text for JSON.
+std::string_view TimestampField(const JsonValue& v, std::string* buf, DateTimeCache* cache) {
   std::optional<int64_t> micros;
-  out->clear();
+  std::string_view text;
   if (v.type == JsonValue::Type::kString) {
-    DecodeJsonString(v, out);
-    micros = ParseRfc3339(*out, cache);
+    bool plain;
+    text = StringText(v, buf, &plain);
+    micros = ParseRfc3339(text, cache);
   } else if (auto d = NumberValue(v); d && std::isfinite(*d) && std::fabs(*d) < 1e11) {
     micros = std::llround(*d * 1e6);
   }
   // Out of range (e.g. 9999-12-31T23:59:59-01:00): unreadable, like garbage.
-  if (!micros || *micros < kMinMicros || *micros > kMaxMicros) *out = NowRfc3339();
-  else if (out->empty() || !IsPlainRfc3339(*out)) FormatRfc3339(*micros, out);
+  if (!micros || *micros < kMinMicros || *micros > kMaxMicros) *buf = NowRfc3339();
+  else if (text.empty() || !IsPlainRfc3339(text)) FormatRfc3339(*micros, buf);
+  else return text;
+  return *buf;
 }
 
 // The seconds since the epoch of s, 19 bytes "YYYY-MM-DDTHH:MM:SS"
@@ -196,23 +207,29 @@ constexpr JsonKeys kAuditKeys(kAuditNames, kFields);
 
 }  // namespace
 
-bool ParseAuditLine(std::string_view line, const std::string& default_container,
-                    Event* out, DateTimeCache* cache) {
+bool ParseAuditLine(std::string_view line, std::string_view default_container,
+                    EventView* out, AuditText* text, DateTimeCache* cache) {
   JsonValue v[kFields];
   if (!ParseJsonObject(line, kAuditKeys, v)) return false;
-  // Filled in place: a reused *out keeps its strings' capacity.
-  Event& ev = *out;
-  ev.Clear();
+  EventView& ev = *out;
   ev.source = "audit";
-  TimestampField(v[kTs], &ev.ts, cache);
+  ev.ts = TimestampField(v[kTs], &text->ts, cache);
+  bool plain;
   // Like the shield tool: an entry without an action is still reported.
-  if (v[kAction].type == JsonValue::Type::kString) DecodeJsonString(v[kAction], &ev.action);
+  if (v[kAction].type == JsonValue::Type::kString) ev.action = StringText(v[kAction], &text->action, &plain);
   else ev.action = "unknown";
-  StringField(v[kContainer], &ev.container);
+  ev.container = StringText(v[kContainer], &text->container, &plain);
   if (ev.container.empty()) ev.container = default_container;
-  StringField(v[kDomain], &ev.domain);
-  StringField(v[kDest], &ev.dest);
-  StringField(v[kDetail], &ev.detail);
+  uint8_t plain_bits = EventView::kPlainTs;
+  auto text_field = [&](const JsonValue& value, std::string* buf, uint8_t bit) {
+    std::string_view t = StringText(value, buf, &plain);
+    if (plain) plain_bits |= bit;
+    return t;
+  };
+  ev.domain = text_field(v[kDomain], &text->domain, EventView::kPlainDomain);
+  ev.dest = text_field(v[kDest], &text->dest, EventView::kPlainDest);
+  ev.detail = text_field(v[kDetail], &text->detail, EventView::kPlainDetail);
+  ev.plain = plain_bits;
   ev.port = IntField(v[kPort], 65535);
   if (v[kProto].type == JsonValue::Type::kString) {
     std::string decoded;
@@ -220,6 +237,15 @@ bool ParseAuditLine(std::string_view line, const std::string& default_container,
   } else {
     ev.proto = IntField(v[kProto], 255);
   }
+  return true;
+}
+
+bool ParseAuditLine(std::string_view line, const std::string& default_container,
+                    Event* out, DateTimeCache* cache) {
+  AuditText text;
+  EventView view;
+  if (!ParseAuditLine(line, default_container, &view, &text, cache)) return false;
+  *out = CopyEvent(view);
   return true;
 }
 

@@ -20,12 +20,26 @@ struct DateTimeCache {
   bool valid = false;
 };
 
+// Where ParseAuditLine keeps the text of fields that are not the line's own
+// bytes (decoded escapes, a normalized ts). A reader reuses one, so the
+// strings keep their capacity.
+struct AuditText {
+  std::string ts, action, container, domain, dest, detail;
+};
+
 // Parses one audit line into an event with source "audit". Returns false
 // unless the line is exactly one JSON object per RFC 8259 (see
 // json_object.h); of duplicate keys the last wins. A missing action becomes
 // "unknown", a missing container `default_container`. A ts in plain RFC 3339
 // form is kept verbatim, other readable forms become UTC, a missing or
-// unreadable one the current time. `cache` (may be null): see ParseRfc3339.
+// unreadable one the current time. Sets the fields of *out that an audit
+// line has, and its plain bits; they point into `line`, `default_container`
+// or *text (valid while those are). `cache` (may be null): see
+// ParseRfc3339.
+bool ParseAuditLine(std::string_view line, std::string_view default_container,
+                    EventView* out, AuditText* text, DateTimeCache* cache = nullptr);
+
+// The same into an Event of its own.
 bool ParseAuditLine(std::string_view line, const std::string& default_container,
                     Event* out, DateTimeCache* cache = nullptr);
 

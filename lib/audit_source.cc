@@ -23,8 +23,8 @@ AuditSource::AuditSource(const std::string& state_dir, const std::string& contai
 
 void AuditSource::OnLine(std::string_view line) {
   ++sink_.stats().audit_lines;
-  Event& ev = event_;  // reused: its strings keep their capacity
-  if (!ParseAuditLine(line, container_, &ev, &ts_cache_)) {
+  EventView ev;  // views of the line and text_
+  if (!ParseAuditLine(line, container_, &ev, &text_, &ts_cache_)) {
     ++sink_.stats().audit_skipped;
     return;
   }

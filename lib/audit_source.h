@@ -40,7 +40,7 @@ class AuditSource : public Source, public LineSink {
   SourceHost& host_;
   EventSink& sink_;
   FileTailer tailer_;
-  Event event_;  // the event each line is parsed into
+  AuditText text_;  // the text of each line's event not in the line itself
   DateTimeCache ts_cache_;  // the second of the last line's ts
 };
 

@@ -123,16 +123,22 @@ void DnsSource::OnLine(std::string_view line) {
     case DnsLine::Kind::kQuery: {
       chain_root_.clear();
       if (!report_queries_ || allowlist_.Allows(parsed.name)) return;
-      Event& ev = event_;  // reused: its strings keep their capacity
-      ev.Clear();
-      ts_cache_.Now(&ev.ts);
+      EventView ev;  // views of the buffers below, kept between queries
+      ts_cache_.Now(&ts_);
+      ev.ts = ts_;
+      ev.plain = EventView::kPlainTs;
       ev.source = "dns";
       ev.action = "blocked_query";
       ev.container = container_;
       // dnsmasq's placeholder is no name: report the query without a domain.
-      if (parsed.name == kUnprintableName) ev.detail = "name unprintable";
-      else NormalizeDomain(parsed.name, &ev.domain);
-      SanitizeUtf8(parsed.query_type, &ev.query_type);
+      if (parsed.name == kUnprintableName) {
+        ev.detail = "name unprintable";
+      } else {
+        NormalizeDomain(parsed.name, &domain_);
+        ev.domain = domain_;
+      }
+      SanitizeUtf8(parsed.query_type, &query_type_);
+      ev.query_type = query_type_;
       tailer_.LineCursor("dns", &ev.cursor);
       ev.json_cursor = json_cursor_;
       sink_.Emit(ev);

@@ -76,7 +76,8 @@ class DnsSource : public Source, public LineSink {
   std::string chain_root_;
   std::string chain_target_;
   TimestampCache ts_cache_;  // formats the date and time once a second
-  Event event_;             // the event each reported query is built in
+  // The text of the reported query in hand, which its event views.
+  std::string ts_, domain_, query_type_;
   std::string normalized_;  // an answer's name in reported form
 };
 

@@ -283,6 +283,15 @@ size_t CopyPlain(char* p, const char* in, std::string_view s) {
 
 }  // namespace
 
+bool NeedsNoJsonEscape(std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8)
+    if (NeedsEscapeMask(LoadWord(s.data() + i)) != 0) return false;
+  for (; i < s.size(); ++i)
+    if (kNeedsEscape[static_cast<unsigned char>(s[i])]) return false;
+  return true;
+}
+
 // Writes s as a JSON string literal at p, which has room for
 // JsonStringBound(s.size()) bytes (bytes past the returned end may be
 // overwritten within it); returns the end.
@@ -337,6 +346,20 @@ char* WriteStringField(char* p, const char (&member)[N], std::string_view value,
   return WriteJsonString(WriteMember(p, member), value);
 }
 
+// The same for a value known to need no escape: copied as it is.
+template <size_t N>
+char* WriteStringField(char* p, const char (&member)[N], std::string_view value, bool always,
+                       bool plain) {
+  if (!plain) return WriteStringField(p, member, value, always);
+  if (value.empty() && !always) return p;
+  p = WriteMember(p, member);
+  *p++ = '"';
+  std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '"';
+  return p;
+}
+
 constexpr size_t kIntBound = 20;  // an int64_t in decimal
 
 // "00" to "99": two decimal digits per lookup.
@@ -382,13 +405,13 @@ char* WriteIntField(char* p, const char (&member)[N], int64_t value) {
 
 }  // namespace
 
-size_t JsonBound(const Event& ev) {
+size_t JsonBound(const EventView& ev) {
   // Every string byte escaped as \u00XX, every number at its widest.
   constexpr size_t kMembers = 160;  // braces and every member's lead-in
   size_t bound = kMembers + 6 * kIntBound;
-  for (const std::string* f : {&ev.ts, &ev.source, &ev.action, &ev.container, &ev.domain,
-                               &ev.query_type, &ev.dest, &ev.detail})
-    bound += JsonStringBound(f->size());
+  for (std::string_view f : {ev.ts, ev.source, ev.action, ev.container, ev.domain,
+                             ev.query_type, ev.dest, ev.detail})
+    bound += JsonStringBound(f.size());
   bound += kCursorMaxSize + 2;  // quoted; never escaped
   return bound;
 }
@@ -407,7 +430,7 @@ constexpr size_t kActionAfter = 1 + sizeof kActionMember;      // '"' + lead-in 
 constexpr size_t kContainerAfter = 1 + sizeof kContainerMember;
 constexpr size_t kMemoFixed = kSourceAt + kActionAfter + kContainerAfter + 1;
 
-std::string_view JsonMemo::Find(const Event& ev) const {
+std::string_view JsonMemo::Find(const EventView& ev) const {
   for (const Entry& e : entries_) {
     if (e.json.empty() || e.source != ev.source.size() || e.action != ev.action.size() ||
         e.container != ev.container.size())
@@ -424,7 +447,7 @@ std::string_view JsonMemo::Find(const Event& ev) const {
   return {};
 }
 
-void JsonMemo::Remember(const Event& ev, std::string_view json) {
+void JsonMemo::Remember(const EventView& ev, std::string_view json) {
   size_t values = ev.source.size() + ev.action.size() + ev.container.size();
   if (json.size() != kMemoFixed + values || values > UINT32_MAX) return;  // escaped: not kept
   Entry& e = entries_[next_];
@@ -435,8 +458,9 @@ void JsonMemo::Remember(const Event& ev, std::string_view json) {
   e.container = static_cast<uint32_t>(ev.container.size());
 }
 
-char* WriteJson(char* p, const Event& ev, JsonMemo* memo) {
-  p = WriteJsonString(WriteMember(p, "{\"ts\":"), ev.ts);
+char* WriteJson(char* p, const EventView& ev, JsonMemo* memo) {
+  using V = EventView;
+  p = WriteStringField(p, "{\"ts\":", ev.ts, true, ev.plain & V::kPlainTs);
   // Never empty once remembered: the members are always written.
   if (std::string_view known = memo ? memo->Find(ev) : std::string_view(); !known.empty()) {
     std::memcpy(p, known.data(), known.size());
@@ -448,10 +472,10 @@ char* WriteJson(char* p, const Event& ev, JsonMemo* memo) {
     p = WriteStringField(p, kContainerMember, ev.container, true);
     if (memo) memo->Remember(ev, std::string_view(from, static_cast<size_t>(p - from)));
   }
-  p = WriteStringField(p, ",\"domain\":", ev.domain, false);
-  p = WriteStringField(p, ",\"query_type\":", ev.query_type, false);
-  p = WriteStringField(p, ",\"dest\":", ev.dest, false);
-  p = WriteStringField(p, ",\"detail\":", ev.detail, false);
+  p = WriteStringField(p, ",\"domain\":", ev.domain, false, ev.plain & V::kPlainDomain);
+  p = WriteStringField(p, ",\"query_type\":", ev.query_type, false, ev.plain & V::kPlainQueryType);
+  p = WriteStringField(p, ",\"dest\":", ev.dest, false, ev.plain & V::kPlainDest);
+  p = WriteStringField(p, ",\"detail\":", ev.detail, false, ev.plain & V::kPlainDetail);
   if (ev.port != 0) p = WriteIntField(p, ",\"port\":", ev.port);
   if (ev.proto != 0) p = WriteIntField(p, ",\"proto\":", ev.proto);
   if (ev.uid >= 0) p = WriteIntField(p, ",\"uid\":", ev.uid);
@@ -467,30 +491,45 @@ char* WriteJson(char* p, const Event& ev, JsonMemo* memo) {
   return p;
 }
 
-void AppendJson(std::string& out, const Event& ev) {
+void AppendJson(std::string& out, const EventView& ev) {
   size_t at = out.size();
   out.resize(at + JsonBound(ev));
   out.resize(static_cast<size_t>(WriteJson(out.data() + at, ev) - out.data()));
 }
 
-std::string ToJson(const Event& ev) {
+std::string ToJson(const EventView& ev) {
   std::string out;
   AppendJson(out, ev);
   return out;
 }
 
-void Event::Clear() {
-  for (std::string* s : {&ts, &source, &action, &container, &domain, &query_type, &dest,
-                         &detail, &member})
-    s->clear();
-  cursor = {};
-  port = 0;
-  proto = 0;
-  uid = -1;
-  gid = -1;
-  icmp_type = -1;
-  suppressed = 0;
-  json_cursor = false;
+EventView::EventView(const Event& ev)
+    : ts(ev.ts), source(ev.source), action(ev.action), container(ev.container),
+      domain(ev.domain), query_type(ev.query_type), dest(ev.dest), detail(ev.detail),
+      member(ev.member), port(ev.port), proto(ev.proto), uid(ev.uid), gid(ev.gid),
+      icmp_type(ev.icmp_type), suppressed(ev.suppressed), cursor(ev.cursor),
+      json_cursor(ev.json_cursor) {}
+
+Event CopyEvent(const EventView& v) {
+  Event ev;
+  ev.ts = v.ts;
+  ev.source = v.source;
+  ev.action = v.action;
+  ev.container = v.container;
+  ev.domain = v.domain;
+  ev.query_type = v.query_type;
+  ev.dest = v.dest;
+  ev.detail = v.detail;
+  ev.member = v.member;
+  ev.port = v.port;
+  ev.proto = v.proto;
+  ev.uid = v.uid;
+  ev.gid = v.gid;
+  ev.icmp_type = v.icmp_type;
+  ev.suppressed = v.suppressed;
+  ev.cursor = v.cursor;
+  ev.json_cursor = v.json_cursor;
+  return ev;
 }
 
 }  // namespace sw

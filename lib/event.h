@@ -34,11 +34,35 @@ struct Event {
   // not `container` (an audit line naming another container): the key a
   // host stores the cursor under. Empty in the usual case: no copy per event.
   std::string member;
-
-  // Back to a default-constructed event, keeping the strings' capacity: a
-  // source refills one Event per line without allocating.
-  void Clear();
 };
+
+// An event as views, the form the emit path takes: a source points the
+// fields at its own buffers (the line it read, static names, its caches),
+// so an event is copied once, when it is packed. Valid only until the call
+// it is passed to returns. An Event converts to one.
+struct EventView {
+  EventView() = default;
+  EventView(const Event& ev);  // NOLINT(google-explicit-constructor): like string -> string_view
+
+  std::string_view ts, source, action, container, domain, query_type, dest, detail, member;
+  int port = 0;
+  int proto = 0;
+  int64_t uid = -1;
+  int64_t gid = -1;
+  int icmp_type = -1;
+  uint64_t suppressed = 0;
+  Cursor cursor;
+  bool json_cursor = false;
+  // The fields whose bytes the source knows need no JSON escape (printable
+  // ASCII, no quote or backslash): the JSON writer copies them as they are.
+  // 0, the default, has every field checked.
+  uint8_t plain = 0;
+  static constexpr uint8_t kPlainTs = 1, kPlainDomain = 2, kPlainQueryType = 4, kPlainDest = 8,
+                           kPlainDetail = 16;
+};
+
+// An Event holding copies of v's fields (for what outlives the emit call).
+Event CopyEvent(const EventView& v);
 
 // Current wall-clock time as "YYYY-MM-DDTHH:MM:SS.uuuuuu+00:00".
 std::string NowRfc3339();
@@ -62,6 +86,10 @@ std::string SanitizeUtf8(std::string_view bytes);
 // The same into *out (replacing its content, keeping its capacity).
 void SanitizeUtf8(std::string_view bytes, std::string* out);
 
+// True when AppendJsonString would copy s as it is (no quote, backslash,
+// control byte or DEL): the test behind EventView::plain.
+bool NeedsNoJsonEscape(std::string_view s);
+
 // Appends `s` (valid UTF-8) as a quoted JSON string; escapes quotes,
 // backslashes, every control byte and DEL.
 void AppendJsonString(std::string& out, std::string_view s);
@@ -73,7 +101,7 @@ constexpr size_t JsonStringBound(size_t n) { return 6 * n + 2; }
 // optional fields omitted; a non-empty cursor last when json_cursor asks.
 // String fields must already be valid UTF-8. AppendJson writes it at the
 // end of `out`.
-void AppendJson(std::string& out, const Event& ev);
+void AppendJson(std::string& out, const EventView& ev);
 // What WriteJson may keep between the events of one stream: the JSON of the
 // last few (source, action, container) it wrote, which the events of a
 // source and container share (an audit log has a handful of actions), so
@@ -82,10 +110,10 @@ void AppendJson(std::string& out, const Event& ev);
 class JsonMemo {
  public:
   // Those members' JSON for ev when remembered, else "".
-  std::string_view Find(const Event& ev) const;
+  std::string_view Find(const EventView& ev) const;
   // `json`: what WriteJson wrote for them; kept when no value needed an
   // escape (then each value is in it verbatim, where Find compares it).
-  void Remember(const Event& ev, std::string_view json);
+  void Remember(const EventView& ev, std::string_view json);
 
  private:
   struct Entry {
@@ -98,8 +126,8 @@ class JsonMemo {
 
 // The same written at p, which has room for JsonBound(ev) bytes (no NUL);
 // returns the end. `memo` (may be null) is read and updated.
-size_t JsonBound(const Event& ev);
-char* WriteJson(char* p, const Event& ev, JsonMemo* memo = nullptr);
-std::string ToJson(const Event& ev);
+size_t JsonBound(const EventView& ev);
+char* WriteJson(char* p, const EventView& ev, JsonMemo* memo = nullptr);
+std::string ToJson(const EventView& ev);
 
 }  // namespace sw

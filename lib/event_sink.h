@@ -23,9 +23,9 @@ struct Stats {
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // Takes what it needs from `ev` before returning: a source may refill
-  // the same Event for its next line.
-  virtual void Emit(const Event& ev) = 0;
+  // Takes what it needs from `ev` before returning: its fields point into
+  // the source's buffers, which the source reuses for its next line.
+  virtual void Emit(const EventView& ev) = 0;
   virtual Stats& stats() = 0;
 };
 

@@ -123,14 +123,14 @@ void Host::Schedule(Container* c) {
 }
 
 // The one emit path of every source of every container.
-void Host::Emit(const Event& ev) {
+void Host::Emit(const EventView& ev) {
   // Without dedup the event is packed straight from the source's buffers.
   if (!dedup_.enabled()) return Push(ev);
-  if (!dedup_.Offer(ev, MonotonicMs(), &released_)) ++stats_.deduped;
+  if (!dedup_.Offer(CopyEvent(ev), MonotonicMs(), &released_)) ++stats_.deduped;
   Release();
 }
 
-void Host::Push(const Event& ev) {
+void Host::Push(const EventView& ev) {
   PackedEventPtr packed(PackedEvent::Make(ev, &json_scratch_, &json_memo_, &arena_));
   queue_bytes_ += packed->bytes();
   queue_.push_back(std::move(packed));

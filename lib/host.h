@@ -58,7 +58,7 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   const Options& defaults() const { return defaults_; }
 
   // EventSink
-  void Emit(const Event& ev) override;
+  void Emit(const EventView& ev) override;
   Stats& stats() override { return stats_; }
   const Stats& stats() const { return stats_; }
 
@@ -74,7 +74,7 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
                defaults_.dedup_window_ms) {}
   void UpdateReadiness();
   // Packs one event onto queue_; Release() does so for what dedup let go.
-  void Push(const Event& ev);
+  void Push(const EventView& ev);
   void Release();
   void Bury(Member m, const std::string& why);
 

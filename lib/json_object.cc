@@ -37,6 +37,15 @@ constexpr Bytes StringStopMask(Bytes b) {
 // The same rule for one byte.
 constexpr auto kStringStop = ByteTable([](uint64_t w) { return StringStopMask(w); });
 
+// The bytes above printable ASCII (DEL and every non-ASCII byte).
+template <typename Bytes>
+constexpr Bytes UnprintableMask(Bytes b) {
+  return NonAsciiMask(b) | ByteEqMask(b, 0x7F);
+}
+
+// The same rule for one byte.
+constexpr auto kUnprintable = ByteTable([](uint64_t w) { return UnprintableMask(w); });
+
 // A cursor over the text; every method returns false on invalid input and
 // leaves the cursor just past what it accepted.
 class Reader {
@@ -55,21 +64,21 @@ class Reader {
   }
 
   // At the opening quote; *raw receives the text between the quotes,
-  // *escaped whether it holds a backslash escape and *ascii whether all its
-  // bytes are ASCII.
-  bool String(std::string_view* raw, bool* escaped, bool* ascii) {
+  // *escaped whether it holds a backslash escape and *printable whether all
+  // its bytes are printable ASCII.
+  bool String(std::string_view* raw, bool* escaped, bool* printable) {
     if (!Eat('"')) return false;
     const char* start = p_;
-    uint64_t non_ascii = 0;  // nonzero once a byte above ASCII is passed
+    uint64_t unprintable = 0;  // nonzero once a byte above 0x7E is passed
     bool esc = false;
     while (true) {
-      SkipPlain(&non_ascii);
+      SkipPlain(&unprintable);
       if (p_ == end_) return false;  // unterminated
       unsigned char c = static_cast<unsigned char>(*p_);
       if (c == '"') {
         *raw = std::string_view(start, static_cast<size_t>(p_ - start));
         *escaped = esc;
-        *ascii = non_ascii == 0;
+        *printable = unprintable == 0;
         ++p_;
         return true;
       }
@@ -117,9 +126,9 @@ class Reader {
   // `"key" :` inside an object, with surrounding whitespace; *key receives
   // the name as written, *escaped whether it holds an escape.
   bool MemberName(std::string_view* key, bool* escaped) {
-    bool ascii;
+    bool printable;
     SkipWs();
-    if (!String(key, escaped, &ascii)) return false;
+    if (!String(key, escaped, &printable)) return false;
     SkipWs();
     return Eat(':');
   }
@@ -127,17 +136,17 @@ class Reader {
   // A string value, at its opening quote.
   bool StringValue(JsonValue* out) {
     out->type = JsonValue::Type::kString;
-    return String(&out->raw, &out->escaped, &out->ascii);
+    return String(&out->raw, &out->escaped, &out->printable);
   }
 
   // One value of any kind after optional whitespace; sets every member of
-  // *out (escaped and ascii are false unless it is a string).
+  // *out (escaped and printable are false unless it is a string).
   bool Value(JsonValue* out) {
     SkipWs();
     if (p_ == end_) return false;
     const char* start = p_;
     out->escaped = false;
-    out->ascii = false;
+    out->printable = false;
     using T = JsonValue::Type;
     switch (*p_) {
       case '"': return StringValue(out);
@@ -158,34 +167,35 @@ class Reader {
  private:
   // Inside a string, past the text that needs no attention: to the first
   // quote, backslash or control byte, or the end. 16 bytes at a time (SSE2),
-  // else a word at a time, while the text has that many left. *non_ascii
-  // becomes nonzero if a byte above ASCII is passed.
-  void SkipPlain(uint64_t* non_ascii) {
+  // else a word at a time, while the text has that many left. *unprintable
+  // becomes nonzero if a byte above 0x7E is passed.
+  void SkipPlain(uint64_t* unprintable) {
 #if defined(__SSE2__)
     for (; end_ - p_ >= 16; p_ += 16) {
       __m128i v = Load16(p_);
-      uint32_t above = MarkedBytes(NonAsciiMask(v));
+      uint32_t above = MarkedBytes(UnprintableMask(v));
       if (uint32_t stop = MarkedBytes(StringStopMask(v))) {
         int k = std::countr_zero(stop);
-        *non_ascii |= above & ((1u << k) - 1);
+        *unprintable |= above & ((1u << k) - 1);
         p_ += k;
         return;
       }
-      *non_ascii |= above;
+      *unprintable |= above;
     }
 #endif
     for (; end_ - p_ >= 8; p_ += 8) {
       uint64_t w = LoadWord(p_);
       if (uint64_t stop = StringStopMask(w)) {
         size_t k = FirstMarkedByte(stop);
-        *non_ascii |= NonAsciiMask(w & LeadingBytesMask(k));
+        // Only the bytes before the stop count.
+        *unprintable |= UnprintableMask(w) & LeadingBytesMask(k);
         p_ += k;
         return;
       }
-      *non_ascii |= NonAsciiMask(w);
+      *unprintable |= UnprintableMask(w);
     }
     for (; p_ != end_ && !kStringStop[static_cast<unsigned char>(*p_)]; ++p_)
-      *non_ascii |= NonAsciiMask(static_cast<unsigned char>(*p_));
+      *unprintable |= kUnprintable[static_cast<unsigned char>(*p_)];
   }
 
   bool Digits() {
@@ -355,10 +365,10 @@ void DecodeJsonString(std::string_view raw, std::string* out) {
 
 void DecodeJsonString(const JsonValue& v, std::string* out) {
   if (!v.escaped) {
-    if (v.ascii) return static_cast<void>(out->assign(v.raw));
+    if (v.printable) return static_cast<void>(out->assign(v.raw));
     return SanitizeUtf8(v.raw, out);
   }
-  if (!v.ascii) return DecodeJsonString(v.raw, out);
+  if (!v.printable) return DecodeJsonString(v.raw, out);
   DecodeEscapes(v.raw, v.raw.find('\\'), out);  // ASCII: valid as decoded
 }
 

@@ -22,9 +22,12 @@ struct JsonValue {
   // number's digits, a container's whole text.
   std::string_view raw;
   // For a string, what the reader saw while validating it: whether raw holds
-  // a backslash escape, and whether all its bytes are ASCII.
+  // a backslash escape, and whether all its bytes are printable ASCII (no
+  // byte above 0x7E; the reader lets no raw control byte through). Raw text
+  // neither escaped nor with such a byte is valid UTF-8 and needs no JSON
+  // escape as it is.
   bool escaped = false;
-  bool ascii = false;
+  bool printable = false;
 };
 
 // The member names a caller picks out, with a table from a name's length

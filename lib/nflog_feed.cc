@@ -90,7 +90,7 @@ Status NflogFeed::Drain(size_t budget, bool* more) {
         refreshed = refreshed || domain == nullptr;
         return domain;
       },
-      [&sink](const Event& ev) { sink.Emit(ev); }, budget, more);
+      [&sink](const EventView& ev) { sink.Emit(ev); }, budget, more);
   sink.stats().nflog_packets += nflog_->packets() - packets;
   sink.stats().nflog_lost += nflog_->lost() - lost;
   if (!s.ok()) {

@@ -369,22 +369,27 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
   ts_cache_.Now(&datagram_ts_);
   malformed_ += ForEachNflogPacket(data, len, &packet_, [&](const NflogPacket& p) {
     CheckSequence(p.seq, container, emit);
-    Event& ev = event_;  // reused: its strings keep their capacity
-    ev.Clear();
-    ev.ts = datagram_ts_;
-    ev.source = "nflog";
     // A rule logs one prefix for all its packets: map it once per change.
     if (prefix_action_ == nullptr || p.prefix != prefix_) {
       prefix_ = p.prefix;
       std::string detail;
       prefix_action_ = &NflogAction(actions_, p.prefix, &detail);
       SanitizeUtf8(detail, &prefix_detail_);  // the prefix is arbitrary bytes
+      prefix_detail_plain_ = NeedsNoJsonEscape(prefix_detail_);
     }
+    // Views of the source's own text: nothing is copied until the event is
+    // packed. The time and an address are plain text by how they are made.
+    EventView ev;
+    ev.ts = datagram_ts_;
+    ev.source = "nflog";
     ev.action = *prefix_action_;
     ev.detail = prefix_detail_;
     ev.container = container;
+    ev.plain = EventView::kPlainTs | EventView::kPlainDest |
+               (prefix_detail_plain_ ? EventView::kPlainDetail : 0);
     if (p.dest.family != 0) {
-      p.dest.Format(&ev.dest);
+      p.dest.Format(&dest_text_);
+      ev.dest = dest_text_;
       if (lookup) {
         if (const std::string* domain = lookup(p.dest)) ev.domain = *domain;
       }

@@ -53,7 +53,7 @@ class NflogSource {
   // DNS map on a miss.
   using DomainLookup = std::function<const std::string*(const IpAddr&)>;
   // Takes what it needs from the event before returning (it is reused).
-  using Emit = std::function<void(const Event&)>;
+  using Emit = std::function<void(const EventView&)>;
 
   // Binds the group from opts (inside opts.netns_path when set, from a
   // short-lived helper thread so the caller's namespace is untouched).
@@ -98,13 +98,15 @@ class NflogSource {
   NflogActionTable actions_;
   TimestampCache ts_cache_;  // formats the date and time once a second
   std::string datagram_ts_;  // the time the datagram in hand was read
-  Event event_;              // the event each packet is built in
+  std::string dest_text_;    // the packet in hand's destination, formatted
   NflogPacket packet_;       // the packet each message is decoded into
   // The last prefix seen, its action (in actions_ or the default, which
-  // outlive it) and its detail as reported.
+  // outlive it) and its detail as reported, and whether that needs no JSON
+  // escape.
   std::string prefix_;
   const std::string* prefix_action_ = nullptr;
   std::string prefix_detail_;
+  bool prefix_detail_plain_ = false;
   std::vector<uint8_t> buf_;
   int64_t next_seq_ = -1;
   uint64_t packets_ = 0;

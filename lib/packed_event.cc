@@ -43,7 +43,7 @@ void* EventArena::Allocate(size_t bytes, EventSlab** slab) {
   return at;
 }
 
-PackedEvent* PackedEvent::Make(const Event& ev, std::string* json_scratch, JsonMemo* memo,
+PackedEvent* PackedEvent::Make(const EventView& ev, std::string* json_scratch, JsonMemo* memo,
                                EventArena* arena) {
   // Formatted at the start of the scratch buffer, which only grows: no
   // clearing or zero-filling per event.

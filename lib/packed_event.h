@@ -74,7 +74,7 @@ class PackedEvent {
   // be null) is the caller's too (see WriteJson), and so is `arena` (null:
   // the event is allocated on its own). Throws std::bad_alloc like any
   // allocation in the core.
-  static PackedEvent* Make(const Event& ev, std::string* json_scratch,
+  static PackedEvent* Make(const EventView& ev, std::string* json_scratch,
                            JsonMemo* memo = nullptr, EventArena* arena = nullptr);
   static void Free(PackedEvent* ev) noexcept;
 

@@ -75,7 +75,7 @@ TEST(TailLines, LinesAcrossChunksAndLongLinesSkipped) {
 }
 
 struct CollectSink : EventSink {
-  void Emit(const Event& ev) override { events.push_back(ev); }
+  void Emit(const EventView& ev) override { events.push_back(CopyEvent(ev)); }
   Stats& stats() override { return st; }
   std::vector<Event> events;
   Stats st;

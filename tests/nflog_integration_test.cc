@@ -195,7 +195,7 @@ void SendUdp6WithDstopts(const char* ip, uint16_t port) {
 struct Collector {
   std::vector<Event> events;
   NflogSource::Emit emit() {
-    return [this](const Event& ev) { events.push_back(ev); };
+    return [this](const EventView& ev) { events.push_back(CopyEvent(ev)); };
   }
 };
 
@@ -409,7 +409,8 @@ void Flood(const std::string& netns, const Options& opts, bool read_during_flood
 
   uint64_t delivered = 0, markers_seen = 0, lost_events = 0, enobufs_events = 0;
   uint64_t lost_in_events = 0;
-  auto emit = [&](Event ev) {
+  auto emit = [&](const EventView& view) {
+    Event ev = CopyEvent(view);
     if (ev.source == "watch") {
       EXPECT_EQ(ev.action, "lost");
       // Every lost event carries its count (never "unknown").

@@ -325,7 +325,7 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
   EXPECT_EQ(p->icmp_type(), 3);
   EXPECT_EQ(p->suppressed(), 9u);
   EXPECT_GE(p->bytes(), ToJson(ev).size() + ev.ts.size());
-  ev.Clear();
+  ev = Event();
   PackedEventPtr empty(PackedEvent::Make(ev, &scratch));
   PackedEventPtr fresh(PackedEvent::Make(Event(), &scratch));
   EXPECT_EQ(empty->view(F::kJson), fresh->view(F::kJson));
@@ -558,6 +558,37 @@ TEST(AuditLine, StringScanAtEveryOffsetOfEveryLength) {
         EXPECT_EQ(ev.action, text.substr(0, at) + "\xEF\xBF\xBD" + text.substr(at + 1)) << where;
         // Unterminated: the line ends inside the string.
         EXPECT_FALSE(ParseAuditLine("{\"action\":\"" + text, "c", &ev)) << where;
+      }
+    }
+  }
+}
+
+// The reader marks a string value plain (no JSON escape needed, copied as
+// it is into the event's line) unless it holds an escape or a byte above
+// 0x7E, wherever that is in a string of any length up to 40; and the line
+// written with the marks equals the one written checking every byte.
+TEST(AuditLine, PlainMarkAtEveryOffsetOfEveryLength) {
+  for (std::string rest : {std::string("}"), ",\"action\":\"" + std::string(40, 'a') + "\"}"}) {
+    for (size_t len = 1; len <= 40; ++len) {
+      std::string text(len, 'x');
+      auto plain = [&](const std::string& detail) {
+        EventView view;
+        AuditText scratch;
+        std::string line = "{\"detail\":\"" + detail + "\"" + rest;
+        EXPECT_TRUE(ParseAuditLine(line, "c", &view, &scratch)) << line;
+        EXPECT_EQ(ToJson(view), ToJson(CopyEvent(view))) << line;
+        return (view.plain & EventView::kPlainDetail) != 0;
+      };
+      EXPECT_TRUE(plain(text)) << len;
+      for (size_t at = 0; at < len; ++at) {
+        std::string where = "len " + std::to_string(len) + " at " + std::to_string(at) + rest;
+        for (char c : {'\x7F', '\x80', '\xFF'}) {
+          std::string above = text;
+          above[at] = c;
+          EXPECT_FALSE(plain(above)) << where << " byte " << int(static_cast<unsigned char>(c));
+        }
+        EXPECT_FALSE(plain(text.substr(0, at) + "\\n" + text.substr(at))) << where;
+        EXPECT_FALSE(plain(text.substr(0, at) + "\\u0041" + text.substr(at))) << where;
       }
     }
   }
