@@ -62,6 +62,13 @@ class Reader {
   void SkipWs() {
     while (p_ != end_ && IsWs(*p_)) ++p_;
   }
+  // c after optional whitespace. Lines are mostly written without any:
+  // then this is one test.
+  bool EatAfterWs(char c) {
+    if (Eat(c)) return true;
+    SkipWs();
+    return Eat(c);
+  }
 
   // At the opening quote; *raw receives the text between the quotes,
   // *escaped whether it holds a backslash escape and *printable whether all
@@ -127,10 +134,8 @@ class Reader {
   // the name as written, *escaped whether it holds an escape.
   bool MemberName(std::string_view* key, bool* escaped) {
     bool printable;
-    SkipWs();
-    if (!String(key, escaped, &printable)) return false;
-    SkipWs();
-    return Eat(':');
+    if (!Peek('"')) SkipWs();
+    return String(key, escaped, &printable) && EatAfterWs(':');
   }
 
   // A string value, at its opening quote.
@@ -296,11 +301,10 @@ bool ParseJsonObject(std::string_view text, const JsonKeys& keys, JsonValue* val
       JsonValue* value = i < keys.count() ? &values[i] : &unwanted;
       // The usual cases first: a string value (read here, not in a call to
       // Value), then a comma.
-      r.SkipWs();
+      // (Value skips whitespace before it.)
       if (r.Peek('"') ? !r.StringValue(value) : !r.Value(value)) return false;
-      r.SkipWs();
-      if (r.Eat(',')) continue;
-      if (r.Eat('}')) break;
+      if (r.EatAfterWs(',')) continue;
+      if (r.Eat('}')) break;  // whitespace already skipped
       return false;
     }
   }
