@@ -49,6 +49,22 @@ wait_lines "$out" 1; kill -TERM $pid; wait $pid; rc=$?
 check "TEROK_SHIELD_STATE_DIR is the default root; SIGTERM exits 0" [ $rc -eq 0 ]
 check "text output is a readable line without escapes" bash -c "grep -q 'blocked_query' '$out' && grep -q 'text.example \[A\]' '$out' && ! grep -q \$'\\033' '$out'"
 
+# A pipe on stdout is grown to 1 MiB (or fs.pipe-max-size when lower), so
+# a burst waits for the reader less often. F_GETPIPE_SZ is 1032.
+check "swcat grows its stdout pipe" python3 - "$swcat" "$dir" <<'PY'
+import fcntl, subprocess, sys, time
+swcat, d = sys.argv[1], sys.argv[2]
+want = min(1 << 20, int(open("/proc/sys/fs/pipe-max-size").read()))
+p = subprocess.Popen([swcat, "--state", d, "--source", "audit", "web"], stdout=subprocess.PIPE)
+size, deadline = 0, time.time() + 10
+while size < want and time.time() < deadline:
+    size = fcntl.fcntl(p.stdout.fileno(), 1032)
+    time.sleep(0.02)
+p.terminate(); p.wait()
+print("pipe size", size, "want", want)
+sys.exit(0 if size >= want else 1)
+PY
+
 # A reader that goes away ends swcat with status 0.
 "$swcat" --state "$dir" --source audit -n 3 web | head -n 1 > /dev/null
 check "closed stdout exits 0" [ "${PIPESTATUS[0]}" -eq 0 ]
@@ -101,9 +117,9 @@ with open(sys.argv[1], 'w') as f:
 " "$dir/audit.jsonl"
 mkfifo "$tmp/stuck"
 exec 3<>"$tmp/stuck"   # holds the read end open, never reads
-# 20,000 lines (~900 KB) overfill the pipe: swcat ends up waiting in poll
-# for stdout, where the signal must find it.
-"$swcat" --state "$dir" --source audit -n 20000 web > "$tmp/stuck" &
+# 100,000 lines (~9 MB) overfill the pipe, even at the 1 MiB swcat gives it:
+# swcat ends up waiting in poll for stdout, where the signal must find it.
+"$swcat" --state "$dir" --source audit -n 100000 web > "$tmp/stuck" &
 pid=$!; wait_ready $pid
 kill -TERM $pid
 gone=1; for _ in $(seq 20); do kill -0 $pid 2>/dev/null || { gone=0; break; }; sleep 0.05; done

@@ -140,15 +140,29 @@ static int stdout_kind(void) {
   return kind;
 }
 
-/* How much one write to stdout may carry now without blocking. */
-static size_t out_writable(size_t len) {
-  int kind = stdout_kind();
-  if (kind == STDOUT_FILE) return len;
-  size_t room = PIPE_BUF;
+/* A pipe on stdout gets the largest size an unprivileged process may set
+ * (fs.pipe-max-size, 1 MiB by default): a burst of output then waits for the
+ * reader, and switches to it, a sixteenth as often. Failure keeps the size. */
+static void out_grow_pipe(void) {
+  if (stdout_kind() == STDOUT_PIPE) (void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
+}
+
+/* The free space of the stdout pipe now (its size less what the reader has
+ * not taken yet); 0 when stdout is no pipe or that is unknown. */
+static size_t pipe_room(void) {
   int size, queued;
-  if (kind == STDOUT_PIPE && (size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ)) > 0 &&
-      ioctl(STDOUT_FILENO, FIONREAD, &queued) == 0 && size - queued > PIPE_BUF)
-    room = (size_t)(size - queued);
+  if (stdout_kind() != STDOUT_PIPE || (size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ)) <= 0 ||
+      ioctl(STDOUT_FILENO, FIONREAD, &queued) != 0 || queued > size)
+    return 0;
+  return (size_t)(size - queued);
+}
+
+/* How much one write to stdout may carry now without blocking, once poll()
+ * said it can take one. */
+static size_t out_writable(size_t len) {
+  if (stdout_kind() == STDOUT_FILE) return len;
+  size_t room = pipe_room();
+  if (room < PIPE_BUF) room = PIPE_BUF;
   return len < room ? len : room;
 }
 
@@ -177,10 +191,15 @@ static int out_write(const char *s, size_t len) {
    * (signals are seen by the main loop between batches). */
   int wait = stdout_kind() != STDOUT_FILE;
   while (len > 0) {
-    int w = wait ? out_wait() : OUT_OK;
-    if (w == OUT_RETRY) continue;
-    if (w != OUT_OK) return w;
-    ssize_t n = write(STDOUT_FILENO, s, out_writable(len));
+    /* A pipe with room for all of it takes it without blocking: no poll. */
+    size_t now = len;
+    if (wait && pipe_room() < len) {
+      int w = out_wait();
+      if (w == OUT_RETRY) continue;
+      if (w != OUT_OK) return w;
+      now = out_writable(len);
+    }
+    ssize_t n = write(STDOUT_FILENO, s, now);
     if (n < 0) {
       if (errno == EAGAIN) wait = 1; /* not a plain file after all */
       if (errno == EINTR || errno == EAGAIN) continue;
@@ -386,6 +405,7 @@ static int run(const struct config *cfg, struct stream *w) {
                           {.fd = g_sigfd, .events = POLLIN},
                           {.fd = STDOUT_FILENO, .events = 0}};
   int status = 0;
+  out_grow_pipe();
   for (;;) {
     /* Fails only for the handle itself; a bad file is a watch event. */
     int r = stream_poll(w);
