@@ -1,8 +1,9 @@
 // An event in one block: its string fields and its JSON line, each
 // NUL-terminated, behind a small fixed header. It is what the host's queue
 // holds and what sw_next_event() hands out as an sw_event, so a delivered
-// event is never copied after it is packed; the sources fill a reused Event
-// whose strings keep their capacity. The blocks of a queue are carved from
+// event is never copied after it is packed; the sources hand over views of
+// their own buffers (EventView), so packing is the one copy of each field.
+// The blocks of a queue are carved from
 // slabs (EventArena), so most events cost no allocation of their own.
 #pragma once
 
