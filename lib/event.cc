@@ -504,11 +504,9 @@ std::string ToJson(const EventView& ev) {
 }
 
 EventView::EventView(const Event& ev)
-    : ts(ev.ts), source(ev.source), action(ev.action), container(ev.container),
-      domain(ev.domain), query_type(ev.query_type), dest(ev.dest), detail(ev.detail),
-      member(ev.member), port(ev.port), proto(ev.proto), uid(ev.uid), gid(ev.gid),
-      icmp_type(ev.icmp_type), suppressed(ev.suppressed), cursor(ev.cursor),
-      json_cursor(ev.json_cursor) {}
+    : EventNumbers(ev), ts(ev.ts), source(ev.source), action(ev.action),
+      container(ev.container), domain(ev.domain), query_type(ev.query_type), dest(ev.dest),
+      detail(ev.detail), member(ev.member), cursor(ev.cursor), json_cursor(ev.json_cursor) {}
 
 Event CopyEvent(const EventView& v) {
   Event ev;
@@ -521,12 +519,7 @@ Event CopyEvent(const EventView& v) {
   ev.dest = v.dest;
   ev.detail = v.detail;
   ev.member = v.member;
-  ev.port = v.port;
-  ev.proto = v.proto;
-  ev.uid = v.uid;
-  ev.gid = v.gid;
-  ev.icmp_type = v.icmp_type;
-  ev.suppressed = v.suppressed;
+  static_cast<EventNumbers&>(ev) = v;
   ev.cursor = v.cursor;
   ev.json_cursor = v.json_cursor;
   return ev;

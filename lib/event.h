@@ -10,7 +10,18 @@
 
 namespace sw {
 
-struct Event {
+// An event's numbers, the same in each of its forms (Event, EventView and
+// the packed block).
+struct EventNumbers {
+  int port = 0;   // 0: absent
+  int proto = 0;  // IP protocol number, 0: absent
+  int64_t uid = -1;
+  int64_t gid = -1;
+  int icmp_type = -1;
+  uint64_t suppressed = 0;  // dedup summary: repeats not emitted; 0: absent
+};
+
+struct Event : EventNumbers {
   std::string ts;  // RFC 3339
   std::string source;
   std::string action;
@@ -19,12 +30,6 @@ struct Event {
   std::string query_type;
   std::string dest;
   std::string detail;
-  int port = 0;   // 0: absent
-  int proto = 0;  // IP protocol number, 0: absent
-  int64_t uid = -1;
-  int64_t gid = -1;
-  int icmp_type = -1;
-  uint64_t suppressed = 0;  // dedup summary: repeats not emitted; 0: absent
   // File sources: where to resume after this event (see cursor.h); empty
   // for the others. Only in the JSON on request (json_cursor: the
   // container's options asked for it).
@@ -40,17 +45,11 @@ struct Event {
 // fields at its own buffers (the line it read, static names, its caches),
 // so an event is copied once, when it is packed. Valid only until the call
 // it is passed to returns. An Event converts to one.
-struct EventView {
+struct EventView : EventNumbers {
   EventView() = default;
   EventView(const Event& ev);  // NOLINT(google-explicit-constructor): like string -> string_view
 
   std::string_view ts, source, action, container, domain, query_type, dest, detail, member;
-  int port = 0;
-  int proto = 0;
-  int64_t uid = -1;
-  int64_t gid = -1;
-  int icmp_type = -1;
-  uint64_t suppressed = 0;
   Cursor cursor;
   bool json_cursor = false;
   // The fields whose bytes the source knows need no JSON escape (printable

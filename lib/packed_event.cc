@@ -78,12 +78,7 @@ PackedEvent* PackedEvent::Make(const EventView& ev, std::string* json_scratch, J
     out[at++] = '\0';
   }
   p->off_[kFieldCount] = at;
-  p->port_ = ev.port;
-  p->proto_ = ev.proto;
-  p->icmp_type_ = ev.icmp_type;
-  p->uid_ = ev.uid;
-  p->gid_ = ev.gid;
-  p->suppressed_ = ev.suppressed;
+  p->numbers_ = ev;
   return p;
 }
 

@@ -82,12 +82,12 @@ class PackedEvent {
   const char* c_str(Field f) const { return data() + off_[f]; }
   std::string_view view(Field f) const { return {data() + off_[f], off_[f + 1] - off_[f] - 1}; }
 
-  int port() const { return port_; }
-  int proto() const { return proto_; }
-  int64_t uid() const { return uid_; }
-  int64_t gid() const { return gid_; }
-  int icmp_type() const { return icmp_type_; }
-  uint64_t suppressed() const { return suppressed_; }
+  int port() const { return numbers_.port; }
+  int proto() const { return numbers_.proto; }
+  int64_t uid() const { return numbers_.uid; }
+  int64_t gid() const { return numbers_.gid; }
+  int icmp_type() const { return numbers_.icmp_type; }
+  uint64_t suppressed() const { return numbers_.suppressed; }
   // The whole block, for queue accounting.
   size_t bytes() const { return sizeof(PackedEvent) + off_[kFieldCount]; }
 
@@ -98,12 +98,7 @@ class PackedEvent {
 
   // Field f is data()[off_[f] .. off_[f + 1] - 1), then its NUL.
   uint32_t off_[kFieldCount + 1];
-  int port_ = 0;
-  int proto_ = 0;
-  int icmp_type_ = -1;
-  int64_t uid_ = -1;
-  int64_t gid_ = -1;
-  uint64_t suppressed_ = 0;
+  EventNumbers numbers_;
   EventSlab* slab_ = nullptr;  // the slab the block is in; null: a block of its own
 };
 
