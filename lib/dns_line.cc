@@ -1,6 +1,7 @@
 #include "dns_line.h"
 
 #include "ascii_case.h"
+#include "byte_scan.h"
 #include "event.h"
 
 namespace sw {
@@ -63,16 +64,26 @@ DnsLine ParseDnsLine(std::string_view line, bool answers) {
   return out;
 }
 
-void NormalizeDomain(std::string_view name, std::string* out) {
+std::string_view NormalizeDomain(std::string_view name, std::string* buf) {
   if (name.ends_with('.')) name.remove_suffix(1);
-  SanitizeUtf8(name, out);
-  CopyLowerAscii(out->data(), out->data(), out->size());
+  // Reported as it is unless a byte is a capital or above ASCII.
+  uint64_t changed = 0;
+  size_t i = 0;
+  for (; i + 8 <= name.size(); i += 8) {
+    uint64_t w = LoadWord(name.data() + i);
+    changed |= UpperAsciiMask(w) | NonAsciiMask(w);
+  }
+  for (; i < name.size(); ++i) changed |= UpperAsciiMask(static_cast<unsigned char>(name[i])) |
+                                          NonAsciiMask(static_cast<unsigned char>(name[i]));
+  if (changed == 0) return name;
+  SanitizeUtf8(name, buf);
+  CopyLowerAscii(buf->data(), buf->data(), buf->size());
+  return *buf;
 }
 
 std::string NormalizeDomain(std::string_view name) {
-  std::string out;
-  NormalizeDomain(name, &out);
-  return out;
+  std::string buf;
+  return std::string(NormalizeDomain(name, &buf));
 }
 
 }  // namespace sw

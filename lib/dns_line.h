@@ -32,7 +32,9 @@ inline constexpr std::string_view kUnprintableName = "<name unprintable>";
 // A logged name as reported, like the shield tool: ASCII letters lowercased,
 // one trailing dot dropped, invalid UTF-8 replaced.
 std::string NormalizeDomain(std::string_view name);
-// The same into *out (replacing its content, keeping its capacity).
-void NormalizeDomain(std::string_view name, std::string* out);
+// The same without a copy when the name is already so but for the dot
+// (ASCII without capitals, the usual case): a view of `name`, else of *buf,
+// which receives the reported form.
+std::string_view NormalizeDomain(std::string_view name, std::string* buf);
 
 }  // namespace sw

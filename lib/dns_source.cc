@@ -124,21 +124,15 @@ void DnsSource::OnLine(std::string_view line) {
       chain_root_.clear();
       if (!report_queries_ || allowlist_.Allows(parsed.name)) return;
       EventView ev;  // views of the buffers below, kept between queries
-      ts_cache_.Now(&ts_);
-      ev.ts = ts_;
+      ev.ts = ts_cache_.Now();
       ev.plain = EventView::kPlainTs;
       ev.source = "dns";
       ev.action = "blocked_query";
       ev.container = container_;
       // dnsmasq's placeholder is no name: report the query without a domain.
-      if (parsed.name == kUnprintableName) {
-        ev.detail = "name unprintable";
-      } else {
-        NormalizeDomain(parsed.name, &domain_);
-        ev.domain = domain_;
-      }
-      SanitizeUtf8(parsed.query_type, &query_type_);
-      ev.query_type = query_type_;
+      if (parsed.name == kUnprintableName) ev.detail = "name unprintable";
+      else ev.domain = NormalizeDomain(parsed.name, &domain_);
+      ev.query_type = AsValidUtf8(parsed.query_type, &query_type_);
       tailer_.LineCursor("dns", &ev.cursor);
       ev.json_cursor = json_cursor_;
       sink_.Emit(ev);
@@ -174,8 +168,8 @@ void DnsSource::OnAnswer(const DnsLine& answer) {
   std::string_view name = chain_root_.empty() ? answer.name : std::string_view(chain_root_);
   // Into a buffer kept between replies: nothing is allocated. dnsmasq's
   // placeholder (in any case) is no name.
-  NormalizeDomain(name, &normalized_);
-  if (normalized_ != kUnprintableName) domain_map_.Put(*ip, normalized_);
+  std::string_view domain = NormalizeDomain(name, &normalized_);
+  if (domain != kUnprintableName) domain_map_.Put(*ip, domain);
 }
 
 void DnsSource::OnLineTooLong(uint64_t bytes, uint64_t unreported) {

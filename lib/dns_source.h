@@ -76,8 +76,9 @@ class DnsSource : public Source, public LineSink {
   std::string chain_root_;
   std::string chain_target_;
   TimestampCache ts_cache_;  // formats the date and time once a second
-  // The text of the reported query in hand, which its event views.
-  std::string ts_, domain_, query_type_;
+  // The text of the reported query in hand that its event views when it
+  // is not the line's own (a name to lowercase, a type to sanitize).
+  std::string domain_, query_type_;
   std::string normalized_;  // an answer's name in reported form
 };
 

@@ -182,6 +182,12 @@ void SanitizeUtf8(std::string_view bytes, std::string* out) {
   }
 }
 
+std::string_view AsValidUtf8(std::string_view bytes, std::string* buf) {
+  if (IsValidUtf8(bytes)) return bytes;
+  SanitizeUtf8(bytes, buf);
+  return *buf;
+}
+
 std::string SanitizeUtf8(std::string_view bytes) {
   std::string out;
   SanitizeUtf8(bytes, &out);

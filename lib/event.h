@@ -84,6 +84,9 @@ bool IsValidUtf8(std::string_view bytes);
 std::string SanitizeUtf8(std::string_view bytes);
 // The same into *out (replacing its content, keeping its capacity).
 void SanitizeUtf8(std::string_view bytes, std::string* out);
+// The same without a copy when bytes are valid UTF-8: a view of bytes, else
+// of *buf, which receives the sanitized text.
+std::string_view AsValidUtf8(std::string_view bytes, std::string* buf);
 
 // True when AppendJsonString would copy s as it is (no quote, backslash,
 // control byte or DEL): the test behind EventView::plain.

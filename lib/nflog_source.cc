@@ -366,7 +366,7 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
                                  const std::string& container,
                                  const DomainLookup& lookup, const Emit& emit) {
   // One reading for the datagram: its packets were read together.
-  ts_cache_.Now(&datagram_ts_);
+  datagram_ts_ = ts_cache_.Now();
   malformed_ += ForEachNflogPacket(data, len, &packet_, [&](const NflogPacket& p) {
     CheckSequence(p.seq, container, emit);
     // A rule logs one prefix for all its packets: map it once per change.

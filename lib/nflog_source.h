@@ -97,7 +97,7 @@ class NflogSource {
   uint64_t drain_start_ = 0;  // packets_ when the current Drain() began
   NflogActionTable actions_;
   TimestampCache ts_cache_;  // formats the date and time once a second
-  std::string datagram_ts_;  // the time the datagram in hand was read
+  std::string_view datagram_ts_;  // the time the datagram in hand was read (ts_cache_'s)
   std::string dest_text_;    // the packet in hand's destination, formatted
   NflogPacket packet_;       // the packet each message is decoded into
   // The last prefix seen, its action (in actions_ or the default, which

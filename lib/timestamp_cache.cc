@@ -10,13 +10,13 @@ namespace {
 constexpr size_t kMicros = 20;  // "YYYY-MM-DDTHH:MM:SS." precedes them
 }  // namespace
 
-void TimestampCache::Now(std::string* out) {
+std::string_view TimestampCache::Now() {
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
-  At(static_cast<int64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000, out);
+  return At(static_cast<int64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000);
 }
 
-void TimestampCache::At(int64_t unix_micros, std::string* out) {
+std::string_view TimestampCache::At(int64_t unix_micros) {
   int64_t second = unix_micros / 1000000;
   int64_t micros = unix_micros % 1000000;
   if (micros < 0) {
@@ -31,15 +31,15 @@ void TimestampCache::At(int64_t unix_micros, std::string* out) {
                  text_.compare(kMicros, 6, "000000") == 0;
   }
   if (!patchable_) {
-    FormatRfc3339(unix_micros, out);
-    return;
+    FormatRfc3339(unix_micros, &unpatchable_);
+    return unpatchable_;
   }
-  out->assign(text_);
   unsigned us = static_cast<unsigned>(micros);
   for (size_t i = kMicros + 6; i-- > kMicros;) {
-    (*out)[i] = static_cast<char>('0' + us % 10);
+    text_[i] = static_cast<char>('0' + us % 10);
     us /= 10;
   }
+  return text_;
 }
 
 }  // namespace sw

@@ -3,24 +3,26 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace sw {
 
 // Formats like FormatRfc3339 (event.h), but the text up to the seconds is
-// built once per second and only the six microsecond digits are patched in,
-// into the caller's string (its buffer is reused). Not thread-safe: one per
-// source.
+// built once per second and only the six microsecond digits are patched in.
+// The text is the cache's own: valid until the next call. Not thread-safe:
+// one per source.
 class TimestampCache {
  public:
-  // *out = the current wall-clock time.
-  void Now(std::string* out);
-  // *out = FormatRfc3339(unix_micros).
-  void At(int64_t unix_micros, std::string* out);
+  // The current wall-clock time.
+  std::string_view Now();
+  // FormatRfc3339(unix_micros).
+  std::string_view At(int64_t unix_micros);
 
  private:
   int64_t second_ = INT64_MIN;
-  std::string text_;        // FormatRfc3339(second_ * 1000000)
+  std::string text_;        // FormatRfc3339(second_ * 1000000), microseconds patched
   bool patchable_ = false;  // text_ holds the microseconds at [20, 26)
+  std::string unpatchable_;  // a time whose text is laid out otherwise
 };
 
 }  // namespace sw

@@ -111,8 +111,34 @@ TEST(DnsLine, NormalizeDomain) {
   EXPECT_EQ(NormalizeDomain("x\xFF"), "x\xEF\xBF\xBD");
   // Into a reused buffer: its old content is replaced, whatever its length.
   std::string reused = "a.previous.and.longer.name";
-  NormalizeDomain("Blocked.test.", &reused);
+  EXPECT_EQ(NormalizeDomain("Blocked.test.", &reused), "blocked.test");
   EXPECT_EQ(reused, "blocked.test");
+  // A name already in reported form is not copied: a view of it.
+  std::string_view lower = "blocked.test.";
+  EXPECT_EQ(NormalizeDomain(lower, &reused).data(), lower.data());
+}
+
+// NormalizeDomain tests a word at a time, then bytes: a capital or a byte
+// above ASCII at any offset of a name of any length up to 24 is still seen,
+// against a bytewise reference.
+TEST(DnsLine, NormalizeDomainAtEveryOffsetOfEveryLength) {
+  auto reference = [](std::string_view name) {
+    if (name.ends_with('.')) name.remove_suffix(1);
+    std::string out = SanitizeUtf8(name);
+    for (char& c : out)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    return out;
+  };
+  for (size_t len = 1; len <= 24; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (char c : {'A', 'Z', 'a', '@', '[', '\x80', '\xFF', '.'}) {
+        std::string name(len, 'x');
+        name[at] = c;
+        std::string buf = "left over";
+        EXPECT_EQ(NormalizeDomain(name, &buf), reference(name)) << len << " " << at << " " << int(c);
+      }
+    }
+  }
 }
 
 TEST(DnsLine, WholeRealFixtureParses) {
@@ -936,7 +962,6 @@ TEST(IpAddr, ParseAndFormat) {
 
 TEST(TimestampCache, SameTextAsFormatRfc3339) {
   TimestampCache cache;
-  std::string out;
   // Increasing times (the usual case), jumps back, negative and odd years.
   uint64_t x = 88172645463325252ull;
   int64_t t = 1700000000000000;
@@ -944,22 +969,19 @@ TEST(TimestampCache, SameTextAsFormatRfc3339) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     if (i % 1000 == 999) t = static_cast<int64_t>(x % 400000000000000000ull) - 100000000000000000;
     else t += static_cast<int64_t>(x % 3000);
-    cache.At(t, &out);
-    ASSERT_EQ(out, FormatRfc3339(t)) << t;
+    ASSERT_EQ(cache.At(t), FormatRfc3339(t)) << t;
   }
   for (int64_t edge : {int64_t{0}, int64_t{-1}, int64_t{999999}, int64_t{-1000000},
                        int64_t{253402300799999999}, int64_t{253402300800000000}}) {
-    cache.At(edge, &out);
-    EXPECT_EQ(out, FormatRfc3339(edge)) << edge;
+    EXPECT_EQ(cache.At(edge), FormatRfc3339(edge)) << edge;
   }
 }
 
 TEST(TimestampCache, NowIsBetweenTwoReadings) {
   TimestampCache cache;
-  std::string now;
   for (int i = 0; i < 10000; ++i) {
     std::string before = NowRfc3339();
-    cache.Now(&now);
+    std::string_view now = cache.Now();
     std::string after = NowRfc3339();
     ASSERT_EQ(now.size(), before.size());
     ASSERT_LE(before, now);
