@@ -121,6 +121,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ev.uid = p.uid;
     ev.gid = p.gid;
     fuzz::CheckEventJson(ev);
+    // With the marks HandleDatagram sets: the time and the address are
+    // written as they are, and the detail when NeedsNoJsonEscape says so.
+    sw::EventView view(ev);
+    view.plain = sw::EventView::kPlainTs | sw::EventView::kPlainDest |
+                 (sw::NeedsNoJsonEscape(ev.detail) ? sw::EventView::kPlainDetail : 0);
+    FUZZ_CHECK(fuzz::CheckEventJson(view) == fuzz::CheckEventJson(ev), ev.detail);
   }
   return 0;
 }
