@@ -86,18 +86,25 @@ bool IsPlainRfc3339(std::string_view s) {
 // a space separator, epoch seconds) normalized to UTC into *buf; else now.
 // Any of them is plain text for JSON.
 std::string_view TimestampField(const JsonValue& v, std::string* buf, DateTimeCache* cache) {
-  std::optional<int64_t> micros;
+  // A plain value and flag, not an optional: the range test below reads
+  // the value only once it is known to be set.
+  int64_t micros = 0;
+  bool readable = false;
   std::string_view text;
   if (v.type == JsonValue::Type::kString) {
     bool plain;
     text = StringText(v, buf, &plain);
-    micros = ParseRfc3339(text, cache);
+    if (std::optional<int64_t> parsed = ParseRfc3339(text, cache)) {
+      micros = *parsed;
+      readable = true;
+    }
   } else if (auto d = NumberValue(v); d && std::isfinite(*d) && std::fabs(*d) < 1e11) {
     micros = std::llround(*d * 1e6);
+    readable = true;
   }
   // Out of range (e.g. 9999-12-31T23:59:59-01:00): unreadable, like garbage.
-  if (!micros || *micros < kMinMicros || *micros > kMaxMicros) *buf = NowRfc3339();
-  else if (text.empty() || !IsPlainRfc3339(text)) FormatRfc3339(*micros, buf);
+  if (!readable || micros < kMinMicros || micros > kMaxMicros) *buf = NowRfc3339();
+  else if (text.empty() || !IsPlainRfc3339(text)) FormatRfc3339(micros, buf);
   else return text;
   return *buf;
 }
