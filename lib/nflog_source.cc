@@ -153,13 +153,12 @@ Status NflogSource::Open(const Options& opts,
     st = BindSocket(fd.get(), &portid);
     if (!st.ok()) return st;
 
-    std::unique_ptr<NflogSource> src(new NflogSource());
+    std::unique_ptr<NflogSource> src(new NflogSource(opts.nflog_actions));
     src->timer_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
     if (!src->timer_.valid()) return Status::FromErrno("nflog: timerfd_create");
     src->drops_accounted_ = SocketDrops(fd.get());
     src->sock_ = std::move(fd);
     src->portid_ = portid;
-    src->actions_ = opts.nflog_actions;
     src->buf_.resize(kDatagramBuffer);
     src->group_ = opts.nflog_group;
     st = src->Configure(opts.nflog_group);
@@ -366,42 +365,45 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
                                  const std::string& container,
                                  const DomainLookup& lookup, const Emit& emit) {
   // One reading for the datagram: its packets were read together.
-  datagram_ts_ = ts_cache_.Now();
+  std::string_view ts = ts_cache_.Now();
   malformed_ += ForEachNflogPacket(data, len, &packet_, [&](const NflogPacket& p) {
     CheckSequence(p.seq, container, emit);
-    // A rule logs one prefix for all its packets: map it once per change.
-    if (prefix_action_ == nullptr || p.prefix != prefix_) {
-      prefix_ = p.prefix;
-      std::string detail;
-      prefix_action_ = &NflogAction(actions_, p.prefix, &detail);
-      SanitizeUtf8(detail, &prefix_detail_);  // the prefix is arbitrary bytes
-      prefix_detail_plain_ = NeedsNoJsonEscape(prefix_detail_);
-    }
-    // Views of the source's own text: nothing is copied until the event is
-    // packed. The time and an address are plain text by how they are made.
-    EventView ev;
-    ev.ts = datagram_ts_;
-    ev.source = "nflog";
-    ev.action = *prefix_action_;
-    ev.detail = prefix_detail_;
-    ev.container = container;
-    ev.plain = EventView::kPlainTs | EventView::kPlainDest |
-               (prefix_detail_plain_ ? EventView::kPlainDetail : 0);
-    if (p.dest.family != 0) {
-      p.dest.Format(&dest_text_);
-      ev.dest = dest_text_;
-      if (lookup) {
-        if (const std::string* domain = lookup(p.dest)) ev.domain = *domain;
-      }
-    }
-    ev.proto = p.proto;
-    ev.port = p.port;
-    ev.icmp_type = p.icmp_type;
-    ev.uid = p.uid;
-    ev.gid = p.gid;
+    EventView ev = events_.Make(p, ts, container, lookup);
     ++packets_;
     if (emit) emit(ev);
   });
+}
+
+EventView NflogEventMaker::Make(const NflogPacket& p, std::string_view ts,
+                                std::string_view container, const NflogDomainLookup& lookup) {
+  if (prefix_action_ == nullptr || p.prefix != prefix_) {
+    prefix_ = p.prefix;
+    std::string detail;
+    prefix_action_ = &NflogAction(actions_, p.prefix, &detail);
+    SanitizeUtf8(detail, &prefix_detail_);  // the prefix is arbitrary bytes
+    prefix_detail_plain_ = NeedsNoJsonEscape(prefix_detail_);
+  }
+  EventView ev;
+  ev.ts = ts;
+  ev.source = "nflog";
+  ev.action = *prefix_action_;
+  ev.detail = prefix_detail_;
+  ev.container = container;
+  ev.plain = EventView::kPlainTs | EventView::kPlainDest |
+             (prefix_detail_plain_ ? EventView::kPlainDetail : 0);
+  if (p.dest.family != 0) {
+    p.dest.Format(&dest_text_);
+    ev.dest = dest_text_;
+    if (lookup) {
+      if (const std::string* domain = lookup(p.dest)) ev.domain = *domain;
+    }
+  }
+  ev.proto = p.proto;
+  ev.port = p.port;
+  ev.icmp_type = p.icmp_type;
+  ev.uid = p.uid;
+  ev.gid = p.gid;
+  return ev;
 }
 
 // NFULA_SEQ counts every message the instance built, so a jump is exactly

@@ -47,11 +47,35 @@ std::string_view NflogPrefixKey(std::string_view prefix);
 const std::string& NflogAction(const NflogActionTable& table,
                                const std::string& prefix, std::string* detail);
 
+// Looks up the domain for a destination (null: unknown); may refresh the
+// DNS map on a miss.
+using NflogDomainLookup = std::function<const std::string*(const IpAddr&)>;
+
+// Turns decoded packets into events: the action and detail of the last
+// prefix seen (a rule logs one prefix for all its packets, so they are
+// worked out once per change) and the destination's text. One per source.
+class NflogEventMaker {
+ public:
+  explicit NflogEventMaker(NflogActionTable actions) : actions_(std::move(actions)) {}
+  // The event for p, of `container`, stamped `ts`. Its fields view ts,
+  // container, the domain `lookup` (may be empty) gives and this maker's
+  // own text (valid until the next call). The time and an address are
+  // plain text by how they are made; the detail is marked plain when it is.
+  EventView Make(const NflogPacket& p, std::string_view ts, std::string_view container,
+                 const NflogDomainLookup& lookup);
+
+ private:
+  NflogActionTable actions_;
+  std::string prefix_;
+  const std::string* prefix_action_ = nullptr;  // in actions_ or the static default
+  std::string prefix_detail_;
+  bool prefix_detail_plain_ = false;
+  std::string dest_text_;
+};
+
 class NflogSource {
  public:
-  // Looks up the domain for a destination (null: unknown); may refresh the
-  // DNS map on a miss.
-  using DomainLookup = std::function<const std::string*(const IpAddr&)>;
+  using DomainLookup = NflogDomainLookup;
   // Takes what it needs from the event before returning (it is reused).
   using Emit = std::function<void(const EventView&)>;
 
@@ -75,7 +99,7 @@ class NflogSource {
   uint64_t malformed() const { return malformed_; }
 
  private:
-  NflogSource() = default;
+  explicit NflogSource(NflogActionTable actions) : events_(std::move(actions)) {}
   Status Configure(uint16_t group);
   Status WaitForAck(uint32_t seq);
   Status DrainSocket(const std::string& container, const DomainLookup& lookup,
@@ -95,18 +119,9 @@ class NflogSource {
   uint16_t group_ = 0;
   bool burst_mode_ = false;  // kernel batches up to 64 packets per message
   uint64_t drain_start_ = 0;  // packets_ when the current Drain() began
-  NflogActionTable actions_;
+  NflogEventMaker events_;
   TimestampCache ts_cache_;  // formats the date and time once a second
-  std::string_view datagram_ts_;  // the time the datagram in hand was read (ts_cache_'s)
-  std::string dest_text_;    // the packet in hand's destination, formatted
   NflogPacket packet_;       // the packet each message is decoded into
-  // The last prefix seen, its action (in actions_ or the default, which
-  // outlive it) and its detail as reported, and whether that needs no JSON
-  // escape.
-  std::string prefix_;
-  const std::string* prefix_action_ = nullptr;
-  std::string prefix_detail_;
-  bool prefix_detail_plain_ = false;
   std::vector<uint8_t> buf_;
   int64_t next_seq_ = -1;
   uint64_t packets_ = 0;
