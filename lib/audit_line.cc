@@ -31,13 +31,14 @@ std::optional<double> NumberValue(const JsonValue& v) {
 }
 
 // A string member's text: the line's own bytes when they hold no escape
-// and are printable ASCII (*plain: they need no JSON escape either), else
-// decoded into *buf. Empty for a member of another type or none.
-std::string_view StringText(const JsonValue& v, std::string* buf, bool* plain) {
-  *plain = true;
+// and are printable ASCII (then they need no JSON escape either: *plain,
+// when asked), else decoded into *buf. Empty for a member of another type
+// or none.
+std::string_view StringText(const JsonValue& v, std::string* buf, bool* plain = nullptr) {
+  bool own = v.type != JsonValue::Type::kString || (!v.escaped && v.printable);
+  if (plain != nullptr) *plain = own;
   if (v.type != JsonValue::Type::kString) return {};
-  if (!v.escaped && v.printable) return v.raw;
-  *plain = false;
+  if (own) return v.raw;
   DecodeJsonString(v, buf);
   return *buf;
 }
@@ -92,8 +93,7 @@ std::string_view TimestampField(const JsonValue& v, std::string* buf, DateTimeCa
   bool readable = false;
   std::string_view text;
   if (v.type == JsonValue::Type::kString) {
-    bool plain;
-    text = StringText(v, buf, &plain);
+    text = StringText(v, buf);
     if (std::optional<int64_t> parsed = ParseRfc3339(text, cache)) {
       micros = *parsed;
       readable = true;
@@ -221,14 +221,14 @@ bool ParseAuditLine(std::string_view line, std::string_view default_container,
   EventView& ev = *out;
   ev.source = "audit";
   ev.ts = TimestampField(v[kTs], &text->ts, cache);
-  bool plain;
   // Like the shield tool: an entry without an action is still reported.
-  if (v[kAction].type == JsonValue::Type::kString) ev.action = StringText(v[kAction], &text->action, &plain);
+  if (v[kAction].type == JsonValue::Type::kString) ev.action = StringText(v[kAction], &text->action);
   else ev.action = "unknown";
-  ev.container = StringText(v[kContainer], &text->container, &plain);
+  ev.container = StringText(v[kContainer], &text->container);
   if (ev.container.empty()) ev.container = default_container;
   uint8_t plain_bits = EventView::kPlainTs;
   auto text_field = [&](const JsonValue& value, std::string* buf, uint8_t bit) {
+    bool plain;
     std::string_view t = StringText(value, buf, &plain);
     if (plain) plain_bits |= bit;
     return t;
