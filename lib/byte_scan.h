@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -73,6 +74,18 @@ constexpr std::array<bool, 256> ByteTable(WordRule rule) {
   std::array<bool, 256> table{};
   for (unsigned c = 0; c < 256; ++c) table[c] = (rule(uint64_t{c}) & 0x80) != 0;
   return table;
+}
+
+// Whether a word rule marks any byte of s: a word at a time, then the bytes
+// left one by one (each as a word of its own, so the rule needs no table).
+template <typename WordRule>
+bool AnyByteMarked(std::string_view s, WordRule rule) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8)
+    if (rule(LoadWord(s.data() + i)) != 0) return true;
+  for (; i < s.size(); ++i)
+    if ((rule(uint64_t{static_cast<unsigned char>(s[i])}) & 0x80) != 0) return true;
+  return false;
 }
 
 // Index (0..7, in memory order) of the first byte marked in a nonzero mask.

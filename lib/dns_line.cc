@@ -67,15 +67,8 @@ DnsLine ParseDnsLine(std::string_view line, bool answers) {
 std::string_view NormalizeDomain(std::string_view name, std::string* buf) {
   if (name.ends_with('.')) name.remove_suffix(1);
   // Reported as it is unless a byte is a capital or above ASCII.
-  uint64_t changed = 0;
-  size_t i = 0;
-  for (; i + 8 <= name.size(); i += 8) {
-    uint64_t w = LoadWord(name.data() + i);
-    changed |= UpperAsciiMask(w) | NonAsciiMask(w);
-  }
-  for (; i < name.size(); ++i) changed |= UpperAsciiMask(static_cast<unsigned char>(name[i])) |
-                                          NonAsciiMask(static_cast<unsigned char>(name[i]));
-  if (changed == 0) return name;
+  if (!AnyByteMarked(name, [](uint64_t w) { return UpperAsciiMask(w) | NonAsciiMask(w); }))
+    return name;
   SanitizeUtf8(name, buf);
   CopyLowerAscii(buf->data(), buf->data(), buf->size());
   return *buf;

@@ -290,12 +290,7 @@ size_t CopyPlain(char* p, const char* in, std::string_view s) {
 }  // namespace
 
 bool NeedsNoJsonEscape(std::string_view s) {
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8)
-    if (NeedsEscapeMask(LoadWord(s.data() + i)) != 0) return false;
-  for (; i < s.size(); ++i)
-    if (kNeedsEscape[static_cast<unsigned char>(s[i])]) return false;
-  return true;
+  return !AnyByteMarked(s, [](uint64_t w) { return NeedsEscapeMask(w); });
 }
 
 // Writes s as a JSON string literal at p, which has room for
