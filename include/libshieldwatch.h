@@ -339,7 +339,8 @@ const char *sw_event_detail(const sw_event *ev);
 /* Where to resume after this event: an opaque printable string (ASCII, at
  * most 128 bytes) for events of the dns and audit sources, "" for others and
  * for an event dedup reports late (a summary after later lines: saving its
- * position would move the host's backwards).
+ * position would move the host's backwards). Its text is written on the
+ * first call (events carry the position as numbers until then).
  * Pass it to sw_options_set_cursor(). Since 1.1. */
 const char *sw_event_cursor(const sw_event *ev);
 /* The container name given to sw_open() or sw_host_add() whose state
@@ -361,8 +362,8 @@ uint64_t sw_event_suppressed(const sw_event *ev);
  * container, then domain, query_type, dest, detail, port, proto, uid, gid,
  * icmp_type, suppressed when non-empty, in that order (then cursor, when
  * sw_options_set_json_cursor() asked for it). Borrowed from ev; *len (if not
- * NULL) receives the length. Built when the event is made, so reading it
- * (like every accessor) never modifies the event: threads may share one. */
+ * NULL) receives the length. Built when the event is made. Threads may share
+ * an event: every accessor may be called from several at once. */
 const char *sw_event_json(const sw_event *ev, size_t *len);
 
 /* ---- Event lists (from sw_audit_tail) ---- */

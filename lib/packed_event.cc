@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <type_traits>
 
 namespace sw {
 
@@ -51,16 +52,18 @@ PackedEvent* PackedEvent::Make(const EventView& ev, std::string* json_scratch, J
   if (json_scratch->size() < bound) json_scratch->resize(bound);
   std::string_view json(json_scratch->data(),
                         static_cast<size_t>(WriteJson(json_scratch->data(), ev, memo) - json_scratch->data()));
-  char cursor_text[kCursorMaxSize];
-  std::string_view cursor;
-  if (!ev.cursor.empty())
-    cursor = std::string_view(cursor_text,
-                              static_cast<size_t>(WriteCursor(cursor_text, ev.cursor) - cursor_text));
+  // A cursor's field is the room for its text, first holding its numbers
+  // (see cursor()).
+  static_assert(std::is_trivially_copyable_v<Cursor> && sizeof(Cursor) <= kCursorMaxSize);
+  const bool has_cursor = !ev.cursor.empty();
   const std::string_view fields[kFieldCount] = {
-      ev.ts,     ev.source, ev.action, ev.container, ev.domain,   ev.query_type,
-      ev.dest,   ev.detail, cursor,    ev.member,    json};
+      ev.ts,   ev.source, ev.action, ev.container, ev.domain,
+      ev.query_type, ev.dest, ev.detail,
+      std::string_view(reinterpret_cast<const char*>(&ev.cursor), has_cursor ? sizeof(Cursor) : 0),
+      ev.member, json};
   size_t total = 0;
   for (std::string_view f : fields) total += f.size() + 1;
+  if (has_cursor) total += kCursorMaxSize - sizeof(Cursor);
   // Offsets are 32-bit: an event of 4 GiB is an allocation failure.
   if (total > std::numeric_limits<uint32_t>::max()) throw std::bad_alloc();
   EventSlab* slab = nullptr;
@@ -75,11 +78,35 @@ PackedEvent* PackedEvent::Make(const EventView& ev, std::string* json_scratch, J
     // Every event leaves some fields empty: no memcpy call for those.
     if (!fields[f].empty()) std::memcpy(out + at, fields[f].data(), fields[f].size());
     at += static_cast<uint32_t>(fields[f].size());
+    if (f == kCursor && has_cursor) at += kCursorMaxSize - sizeof(Cursor);
     out[at++] = '\0';
   }
   p->off_[kFieldCount] = at;
   p->numbers_ = ev;
+  if (has_cursor) p->cursor_state_.store(kCursorNumbers, std::memory_order_relaxed);
   return p;
+}
+
+const char* PackedEvent::cursor() const {
+  // The block is never const (Make builds it in writable memory): writing
+  // the text behind a const event changes no value a reader can see.
+  char* text = const_cast<char*>(data()) + off_[kCursor];
+  uint8_t state = cursor_state_.load(std::memory_order_acquire);
+  if (state == kCursorNumbers &&
+      cursor_state_.compare_exchange_strong(state, kCursorWriting, std::memory_order_acquire)) {
+    Cursor c;
+    std::memcpy(&c, text, sizeof c);
+    *WriteCursor(text, c) = '\0';  // the field has room for kCursorMaxSize + 1
+    cursor_state_.store(kCursorText, std::memory_order_release);
+    cursor_state_.notify_all();
+    return text;
+  }
+  // Another thread is writing it (or has): wait for its text.
+  while (state == kCursorWriting) {
+    cursor_state_.wait(kCursorWriting, std::memory_order_acquire);
+    state = cursor_state_.load(std::memory_order_acquire);
+  }
+  return text;
 }
 
 void PackedEvent::Free(PackedEvent* ev) noexcept {

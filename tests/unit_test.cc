@@ -337,11 +337,16 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
       {F::kTs, &ev.ts},         {F::kSource, &ev.source}, {F::kAction, &ev.action},
       {F::kContainer, &ev.container}, {F::kDomain, &ev.domain},
       {F::kQueryType, &ev.query_type}, {F::kDest, &ev.dest}, {F::kDetail, &ev.detail},
-      {F::kCursor, &cursor}, {F::kMember, &ev.member}};
+      {F::kMember, &ev.member}};
   for (auto [f, want] : fields) {
     EXPECT_EQ(p->view(f), *want) << int(f);
     EXPECT_EQ(p->c_str(f)[want->size()], '\0') << int(f);
   }
+  // The cursor's text is written on the first call, once.
+  const char* cursor_text = p->cursor();
+  EXPECT_EQ(std::string(cursor_text), cursor);
+  EXPECT_EQ(p->cursor(), cursor_text);
+  EXPECT_EQ(std::string(p->cursor()), cursor);
   EXPECT_EQ(p->view(F::kJson), ToJson(ev));
   EXPECT_EQ(std::strlen(p->c_str(F::kJson)), ToJson(ev).size());
   EXPECT_EQ(p->port(), 443);
@@ -358,6 +363,7 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
   EXPECT_EQ(empty->uid(), -1);
   EXPECT_EQ(empty->icmp_type(), -1);
   EXPECT_EQ(empty->view(F::kMember), "");
+  EXPECT_STREQ(empty->cursor(), "");
 }
 
 // Events packed from an arena: each keeps its own fields whatever was packed
@@ -404,6 +410,36 @@ TEST(PackedEvent, ArenaEventsStandAloneAndFreeAnywhere) {
     blocks.insert(one.get());
   }
   EXPECT_LT(blocks.size(), EventSlab::kBytes / 64) << "the slab was not reused";
+}
+
+// Threads sharing events ask for their cursors at once: each event's text is
+// written by one of them and read alike by all.
+TEST(PackedEvent, CursorTextIsWrittenOnceForEveryThread) {
+  std::string scratch;
+  std::vector<PackedEventPtr> packed;
+  std::vector<std::string> want;
+  for (uint64_t i = 0; i < 500; ++i) {
+    Event ev = WatchEvent("c", "x", "y");
+    ev.source = "dns";
+    ev.cursor = {.source = i % 2 ? "dns" : "audit", .dev = i, .ino = ~i, .offset = i + 1,
+                 .fingerprint = i * 0x9e3779b97f4a7c15ull};
+    want.push_back(EncodeCursor(ev.cursor));
+    packed.emplace_back(PackedEvent::Make(ev, &scratch));
+  }
+  std::vector<std::vector<const char*>> seen(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < seen.size(); ++t)
+    threads.emplace_back([&packed, &seen, t] {
+      for (size_t k = 0; k < packed.size(); ++k)
+        seen[t].push_back(packed[t % 2 ? packed.size() - 1 - k : k]->cursor());
+    });
+  for (auto& th : threads) th.join();
+  for (size_t t = 0; t < seen.size(); ++t)
+    for (size_t k = 0; k < packed.size(); ++k) {
+      size_t i = t % 2 ? packed.size() - 1 - k : k;
+      ASSERT_EQ(seen[t][k], packed[i]->cursor()) << t << " " << i;
+      ASSERT_EQ(std::string(seen[t][k]), want[i]) << t << " " << i;
+    }
 }
 
 // A JSON memo kept across a stream gives each event the line it has without

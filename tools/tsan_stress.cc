@@ -8,7 +8,7 @@
 // names) and audit lines through sw_audit_write, concurrently with the
 // polling. Events are handed to a reaper thread that reads and frees them
 // (some after their watcher is closed), some are read by two threads at once
-// (accessors are read-only), and a churn thread opens and closes extra
+// (as the header allows: sw_event_cursor's first call writes its text), and a churn thread opens and closes extra
 // handles, and runs sw_audit_tail on the growing logs, the whole time.
 //
 // Every blocked query and every audit line must arrive exactly once, with the
@@ -175,9 +175,18 @@ void Poller(std::vector<Watched*>* all, Reaper* reaper, std::atomic<bool>* stop,
         // Some events are read by a second thread while this one reads them
         // too; all go to the reaper, which frees them later.
         if (wd->got % 16 == 0) {
-          std::thread peer([ev] { (void)sw_event_json(ev, nullptr); (void)sw_event_domain(ev); });
+          // Both ask for the cursor, which its first call writes.
+          std::string peer_cursor;
+          std::thread peer([ev, &peer_cursor] {
+            (void)sw_event_json(ev, nullptr);
+            peer_cursor = sw_event_cursor(ev);
+            (void)sw_event_domain(ev);
+          });
           (void)sw_event_json(ev, nullptr);
+          std::string cursor = sw_event_cursor(ev);
           peer.join();
+          if (cursor != peer_cursor)
+            Die("two threads read two cursors: %s, %s", cursor.c_str(), peer_cursor.c_str());
         }
         {
           std::lock_guard<std::mutex> g(reaper->mu);
