@@ -186,7 +186,7 @@ void Poller(std::vector<Watched*>* all, Reaper* reaper, std::atomic<bool>* stop,
           std::string cursor = sw_event_cursor(ev);
           peer.join();
           if (cursor != peer_cursor)
-            Die("two threads read two cursors: %s, %s", cursor.c_str(), peer_cursor.c_str());
+            Die("two threads read two cursors: %s", cursor + " and " + peer_cursor);
         }
         {
           std::lock_guard<std::mutex> g(reaper->mu);
