@@ -476,7 +476,10 @@ char* WriteJson(char* p, const EventView& ev, JsonMemo* memo) {
   p = WriteStringField(p, ",\"domain\":", ev.domain, false, ev.plain & V::kPlainDomain);
   p = WriteStringField(p, ",\"query_type\":", ev.query_type, false, ev.plain & V::kPlainQueryType);
   p = WriteStringField(p, ",\"dest\":", ev.dest, false, ev.plain & V::kPlainDest);
-  p = WriteStringField(p, ",\"detail\":", ev.detail, false, ev.plain & V::kPlainDetail);
+  if (!ev.detail_json.empty())
+    p = WriteStringField(p, ",\"detail\":", ev.detail_json, false, true);
+  else
+    p = WriteStringField(p, ",\"detail\":", ev.detail, false, ev.plain & V::kPlainDetail);
   if (ev.port != 0) p = WriteIntField(p, ",\"port\":", ev.port);
   if (ev.proto != 0) p = WriteIntField(p, ",\"proto\":", ev.proto);
   if (ev.uid >= 0) p = WriteIntField(p, ",\"uid\":", ev.uid);

@@ -71,13 +71,15 @@ class Reader {
   }
 
   // At the opening quote; *raw receives the text between the quotes,
-  // *escaped whether it holds a backslash escape and *printable whether all
-  // its bytes are printable ASCII.
-  bool String(std::string_view* raw, bool* escaped, bool* printable) {
+  // *escaped whether it holds a backslash escape, *printable whether all
+  // its bytes are printable ASCII and *short_escapes whether every escape
+  // is one WriteJsonString writes.
+  bool String(std::string_view* raw, bool* escaped, bool* printable, bool* short_escapes) {
     if (!Eat('"')) return false;
     const char* start = p_;
     uint64_t unprintable = 0;  // nonzero once a byte above 0x7E is passed
     bool esc = false;
+    bool other_escape = false;
     while (true) {
       SkipPlain(&unprintable);
       if (p_ == end_) return false;  // unterminated
@@ -86,6 +88,7 @@ class Reader {
         *raw = std::string_view(start, static_cast<size_t>(p_ - start));
         *escaped = esc;
         *printable = unprintable == 0;
+        *short_escapes = !other_escape;
         ++p_;
         return true;
       }
@@ -94,12 +97,13 @@ class Reader {
       if (end_ - p_ < 2) return false;
       char e = p_[1];
       p_ += 2;
+      if (e == '"' || e == '\\' || e == 'n' || e == 'r' || e == 't') continue;
+      other_escape = true;
       if (e == 'u') {
         if (end_ - p_ < 4) return false;
         for (int i = 0; i < 4; ++i)
           if (HexValue(*p_++) < 0) return false;
-      } else if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' &&
-                 e != 'n' && e != 'r' && e != 't') {
+      } else if (e != '/' && e != 'b' && e != 'f') {
         return false;
       }
     }
@@ -133,25 +137,26 @@ class Reader {
   // `"key" :` inside an object, with surrounding whitespace; *key receives
   // the name as written, *escaped whether it holds an escape.
   bool MemberName(std::string_view* key, bool* escaped) {
-    bool printable;
+    bool printable, short_escapes;
     if (!Peek('"')) SkipWs();
-    return String(key, escaped, &printable) && EatAfterWs(':');
+    return String(key, escaped, &printable, &short_escapes) && EatAfterWs(':');
   }
 
   // A string value, at its opening quote.
   bool StringValue(JsonValue* out) {
     out->type = JsonValue::Type::kString;
-    return String(&out->raw, &out->escaped, &out->printable);
+    return String(&out->raw, &out->escaped, &out->printable, &out->short_escapes);
   }
 
   // One value of any kind after optional whitespace; sets every member of
-  // *out (escaped and printable are false unless it is a string).
+  // *out (the string flags are false unless it is a string).
   bool Value(JsonValue* out) {
     SkipWs();
     if (p_ == end_) return false;
     const char* start = p_;
     out->escaped = false;
     out->printable = false;
+    out->short_escapes = false;
     using T = JsonValue::Type;
     switch (*p_) {
       case '"': return StringValue(out);

@@ -28,6 +28,10 @@ struct JsonValue {
   // escape as it is.
   bool escaped = false;
   bool printable = false;
+  // For a string, whether every escape is one WriteJsonString writes (\"
+  // \\ \n \r \t): raw that is also printable is then the very text it
+  // writes for the decoded value.
+  bool short_escapes = false;
 };
 
 // The member names a caller picks out, with a table from a name's length

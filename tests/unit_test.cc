@@ -656,6 +656,38 @@ TEST(AuditLine, PlainMarkAtEveryOffsetOfEveryLength) {
   }
 }
 
+// An escaped detail goes into the event's line as it came when its escapes
+// are the writer's own (\" \\ \n \r \t) and its bytes printable, wherever
+// the escape is; any other escape, or a byte above 0x7E beside a short
+// escape, has it written from the decoded text. The line is the same both
+// ways.
+TEST(AuditLine, DetailJsonOnlyForTheWritersEscapes) {
+  struct Case {
+    const char* escape;
+    bool as_written;
+  };
+  const Case cases[] = {{"\\\"", true}, {"\\\\", true}, {"\\n", true}, {"\\r", true},
+                        {"\\t", true},   {"\\/", false},  {"\\b", false}, {"\\f", false},
+                        {"\\u0022", false}, {"\\u007f", false}, {"\\u00e9", false}};
+  for (size_t len = 0; len <= 20; ++len) {
+    std::string text(len, 'x');
+    for (size_t at = 0; at <= len; ++at) {
+      for (const Case& c : cases) {
+        for (bool high : {false, true}) {
+          std::string detail = text.substr(0, at) + c.escape + text.substr(at);
+          if (high) detail += "\xC3\xA9";
+          EventView view;
+          AuditText scratch;
+          std::string line = "{\"detail\":\"" + detail + "\",\"action\":\"deny\"}";
+          ASSERT_TRUE(ParseAuditLine(line, "c", &view, &scratch)) << line;
+          EXPECT_EQ(view.detail_json, c.as_written && !high ? detail : "") << line;
+          EXPECT_EQ(ToJson(view), ToJson(CopyEvent(view))) << line;
+        }
+      }
+    }
+  }
+}
+
 TEST(Json, EscapesEveryHostileByte) {
   std::string hostile;
   for (int c = 1; c < 256; ++c) hostile += static_cast<char>(c);
