@@ -70,18 +70,19 @@ class Reader {
     return Eat(c);
   }
 
-  // At the opening quote; *raw receives the text between the quotes,
-  // *escaped whether it holds a backslash escape, *printable whether all
-  // its bytes are printable ASCII and *short_escapes whether every escape
-  // is one WriteJsonString writes.
+  // At the opening quote (the caller saw it); *raw receives the text
+  // between the quotes, *escaped whether it holds a backslash escape,
+  // *printable whether all its bytes are printable ASCII (only looked for
+  // kValue: a member name's is never asked) and *short_escapes whether
+  // every escape is one WriteJsonString writes.
+  template <bool kValue>
   bool String(std::string_view* raw, bool* escaped, bool* printable, bool* short_escapes) {
-    if (!Eat('"')) return false;
-    const char* start = p_;
+    const char* start = ++p_;
     uint64_t unprintable = 0;  // nonzero once a byte above 0x7E is passed
     bool esc = false;
     bool other_escape = false;
     while (true) {
-      SkipPlain(&unprintable);
+      SkipPlain<kValue>(&unprintable);
       if (p_ == end_) return false;  // unterminated
       unsigned char c = static_cast<unsigned char>(*p_);
       if (c == '"') {
@@ -138,14 +139,17 @@ class Reader {
   // the name as written, *escaped whether it holds an escape.
   bool MemberName(std::string_view* key, bool* escaped) {
     bool printable, short_escapes;
-    if (!Peek('"')) SkipWs();
-    return String(key, escaped, &printable, &short_escapes) && EatAfterWs(':');
+    if (!Peek('"')) {
+      SkipWs();
+      if (!Peek('"')) return false;
+    }
+    return String<false>(key, escaped, &printable, &short_escapes) && EatAfterWs(':');
   }
 
   // A string value, at its opening quote.
   bool StringValue(JsonValue* out) {
     out->type = JsonValue::Type::kString;
-    return String(&out->raw, &out->escaped, &out->printable, &out->short_escapes);
+    return String<true>(&out->raw, &out->escaped, &out->printable, &out->short_escapes);
   }
 
   // One value of any kind after optional whitespace; sets every member of
@@ -177,20 +181,20 @@ class Reader {
  private:
   // Inside a string, past the text that needs no attention: to the first
   // quote, backslash or control byte, or the end. 16 bytes at a time (SSE2),
-  // else a word at a time, while the text has that many left. *unprintable
-  // becomes nonzero if a byte above 0x7E is passed.
+  // else a word at a time, while the text has that many left. With kTrack,
+  // *unprintable becomes nonzero if a byte above 0x7E is passed.
+  template <bool kTrack>
   void SkipPlain(uint64_t* unprintable) {
 #if defined(__SSE2__)
     for (; end_ - p_ >= 16; p_ += 16) {
       __m128i v = Load16(p_);
-      uint32_t above = MarkedBytes(UnprintableMask(v));
       if (uint32_t stop = MarkedBytes(StringStopMask(v))) {
         int k = std::countr_zero(stop);
-        *unprintable |= above & ((1u << k) - 1);
+        if constexpr (kTrack) *unprintable |= MarkedBytes(UnprintableMask(v)) & ((1u << k) - 1);
         p_ += k;
         return;
       }
-      *unprintable |= above;
+      if constexpr (kTrack) *unprintable |= MarkedBytes(UnprintableMask(v));
     }
 #endif
     for (; end_ - p_ >= 8; p_ += 8) {
@@ -198,14 +202,14 @@ class Reader {
       if (uint64_t stop = StringStopMask(w)) {
         size_t k = FirstMarkedByte(stop);
         // Only the bytes before the stop count.
-        *unprintable |= UnprintableMask(w) & LeadingBytesMask(k);
+        if constexpr (kTrack) *unprintable |= UnprintableMask(w) & LeadingBytesMask(k);
         p_ += k;
         return;
       }
-      *unprintable |= UnprintableMask(w);
+      if constexpr (kTrack) *unprintable |= UnprintableMask(w);
     }
     for (; p_ != end_ && !kStringStop[static_cast<unsigned char>(*p_)]; ++p_)
-      *unprintable |= kUnprintable[static_cast<unsigned char>(*p_)];
+      if constexpr (kTrack) *unprintable |= kUnprintable[static_cast<unsigned char>(*p_)];
   }
 
   bool Digits() {
