@@ -18,6 +18,7 @@
 #include "audit_line.h"
 #include "event.h"
 #include "fuzz_util.h"
+#include "packed_event.h"
 
 namespace {
 
@@ -105,7 +106,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (auto [bit, field] : {std::pair{V::kPlainTs, view.ts}, std::pair{V::kPlainDomain, view.domain},
                             std::pair{V::kPlainDest, view.dest}, std::pair{V::kPlainDetail, view.detail}})
     if (view.plain & bit) FUZZ_CHECK(sw::NeedsNoJsonEscape(field), field, line);
-  FUZZ_CHECK(sw::ToJson(view) == sw::ToJson(sw::CopyEvent(view)), sw::ToJson(view), line);
+  sw::Event copied = sw::CopyEvent(view);
+  FUZZ_CHECK(sw::ToJson(view) == sw::ToJson(copied), sw::ToJson(view), line);
+  // Packed, the event reads back the same detail (decoded on its first read
+  // when the view kept it as JSON text) and the same line.
+  std::string scratch;
+  sw::PackedEventPtr packed(sw::PackedEvent::Make(view, &scratch));
+  FUZZ_CHECK(packed->view(sw::PackedEvent::kJson) == sw::ToJson(copied), line);
+  FUZZ_CHECK(std::string_view(packed->detail()) ==
+                 copied.detail.substr(0, copied.detail.find('\0')),
+             line);
   sw::Event again;
   FUZZ_CHECK(sw::ParseAuditLine(json, "other-default", &again), json);
   FUZZ_CHECK(again.ts == ev.ts && again.action == ev.action && again.container == ev.container &&

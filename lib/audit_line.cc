@@ -235,11 +235,13 @@ bool ParseAuditLine(std::string_view line, std::string_view default_container,
   };
   ev.domain = text_field(v[kDomain], &text->domain, EventView::kPlainDomain);
   ev.dest = text_field(v[kDest], &text->dest, EventView::kPlainDest);
-  ev.detail = text_field(v[kDetail], &text->detail, EventView::kPlainDetail);
   // An escaped detail (a quote in it is usual) written as the writer would
-  // write it goes into the JSON as it came.
+  // write it goes into the JSON as it came, and is decoded only if read.
   const JsonValue& detail = v[kDetail];
-  if (detail.escaped && detail.printable && detail.short_escapes) ev.detail_json = detail.raw;
+  if (detail.escaped && detail.printable && detail.short_escapes)
+    ev.detail_json = detail.raw;
+  else
+    ev.detail = text_field(detail, &text->detail, EventView::kPlainDetail);
   ev.plain = plain_bits;
   ev.port = IntField(v[kPort], 65535);
   if (v[kProto].type == JsonValue::Type::kString) {

@@ -3,6 +3,7 @@
 #include <sys/time.h>
 
 #include "byte_scan.h"
+#include "json_object.h"
 
 #include <array>
 #include <charconv>
@@ -413,6 +414,7 @@ size_t JsonBound(const EventView& ev) {
   for (std::string_view f : {ev.ts, ev.source, ev.action, ev.container, ev.domain,
                              ev.query_type, ev.dest, ev.detail})
     bound += JsonStringBound(f.size());
+  bound += ev.detail_json.size();  // copied as it is
   bound += kCursorMaxSize + 2;  // quoted; never escaped
   return bound;
 }
@@ -521,7 +523,12 @@ Event CopyEvent(const EventView& v) {
   ev.domain = v.domain;
   ev.query_type = v.query_type;
   ev.dest = v.dest;
-  ev.detail = v.detail;
+  if (v.detail_json.empty()) {
+    ev.detail = v.detail;
+  } else {
+    ev.detail = v.detail_json;
+    ev.detail.resize(DecodePrintableJsonString(ev.detail.data(), ev.detail.size()));
+  }
   ev.member = v.member;
   static_cast<EventNumbers&>(ev) = v;
   ev.cursor = v.cursor;

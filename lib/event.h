@@ -58,9 +58,10 @@ struct EventView : EventNumbers {
   uint8_t plain = 0;
   static constexpr uint8_t kPlainTs = 1, kPlainDomain = 2, kPlainQueryType = 4, kPlainDest = 8,
                            kPlainDetail = 16;
-  // When not empty: the detail as the JSON writer would write it, without
-  // its quotes, which a source reading JSON may already hold (an audit
-  // line's escaped detail): the writer copies it instead.
+  // When not empty, the detail as the JSON writer would write it, without
+  // its quotes, in place of `detail` (then empty): a source reading JSON may
+  // hold it so (an audit line's escaped detail). The writer copies it, the
+  // packed event decodes it on its first read, CopyEvent at once.
   std::string_view detail_json;
 };
 

@@ -323,16 +323,17 @@ bool ParseJsonObject(std::string_view text, const JsonKeys& keys, JsonValue* val
 
 namespace {
 
-// Resolves the escapes of a raw string that holds one, into *out. Each
-// escape becomes a whole UTF-8 sequence, so the result is valid when the raw
-// bytes are ASCII. Never longer than raw (an escape of 2 or 6 bytes becomes
-// 1 to 3, a surrogate pair's 12 become 4): written in place, then cut.
-void DecodeEscapes(std::string_view raw, size_t bs, std::string* out) {
-  out->resize(raw.size());
-  char* p = out->data();
+// Resolves the escapes of a raw string whose first backslash is at bs into
+// out, which may be raw.data() itself: each escape of 2 or 6 bytes becomes 1
+// to 3, a surrogate pair's 12 become 4, so the text never grows and is
+// decoded in place (every byte is read before it is written over). Each
+// escape becomes a whole UTF-8 sequence, so the result is valid when the
+// raw bytes are ASCII. Returns the end of the decoded text.
+char* DecodeEscapes(std::string_view raw, size_t bs, char* out) {
+  char* p = out;
   size_t i = 0;
   while (bs != std::string_view::npos) {
-    std::memcpy(p, raw.data() + i, bs - i);  // the plain run before the escape
+    std::memmove(p, raw.data() + i, bs - i);  // the plain run before the escape
     p += bs - i;
     i = bs + 1;
     char e = raw[i++];
@@ -361,9 +362,14 @@ void DecodeEscapes(std::string_view raw, size_t bs, std::string* out) {
     }
     bs = raw.find('\\', i);
   }
-  std::memcpy(p, raw.data() + i, raw.size() - i);
-  p += raw.size() - i;
-  out->resize(static_cast<size_t>(p - out->data()));
+  std::memmove(p, raw.data() + i, raw.size() - i);
+  return p + (raw.size() - i);
+}
+
+// The same into *out (its content replaced).
+void DecodeEscapes(std::string_view raw, size_t bs, std::string* out) {
+  out->resize(raw.size());
+  out->resize(static_cast<size_t>(DecodeEscapes(raw, bs, out->data()) - out->data()));
 }
 
 }  // namespace
@@ -383,6 +389,13 @@ void DecodeJsonString(const JsonValue& v, std::string* out) {
   }
   if (!v.printable) return DecodeJsonString(v.raw, out);
   DecodeEscapes(v.raw, v.raw.find('\\'), out);  // ASCII: valid as decoded
+}
+
+size_t DecodePrintableJsonString(char* raw, size_t n) {
+  std::string_view text(raw, n);
+  size_t bs = text.find('\\');
+  if (bs == std::string_view::npos) return n;
+  return static_cast<size_t>(DecodeEscapes(text, bs, raw) - raw);
 }
 
 std::string_view JsonMatchText(std::string_view raw, bool escaped, std::string* scratch) {

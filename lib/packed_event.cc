@@ -5,6 +5,8 @@
 #include <new>
 #include <type_traits>
 
+#include "json_object.h"
+
 namespace sw {
 
 EventSlab* EventSlab::New() { return new (::operator new(kBytes)) EventSlab(); }
@@ -52,13 +54,15 @@ PackedEvent* PackedEvent::Make(const EventView& ev, std::string* json_scratch, J
   if (json_scratch->size() < bound) json_scratch->resize(bound);
   std::string_view json(json_scratch->data(),
                         static_cast<size_t>(WriteJson(json_scratch->data(), ev, memo) - json_scratch->data()));
-  // A cursor's field is the room for its text, first holding its numbers
-  // (see cursor()).
+  // A cursor's field is the room for its text, first holding its numbers;
+  // an escaped detail's, its JSON text, which decodes in place (see
+  // Settle()).
   static_assert(std::is_trivially_copyable_v<Cursor> && sizeof(Cursor) <= kCursorMaxSize);
   const bool has_cursor = !ev.cursor.empty();
+  const bool detail_json = !ev.detail_json.empty();
   const std::string_view fields[kFieldCount] = {
       ev.ts,   ev.source, ev.action, ev.container, ev.domain,
-      ev.query_type, ev.dest, ev.detail,
+      ev.query_type, ev.dest, detail_json ? ev.detail_json : ev.detail,
       std::string_view(reinterpret_cast<const char*>(&ev.cursor), has_cursor ? sizeof(Cursor) : 0),
       ev.member, json};
   size_t total = 0;
@@ -83,28 +87,32 @@ PackedEvent* PackedEvent::Make(const EventView& ev, std::string* json_scratch, J
   }
   p->off_[kFieldCount] = at;
   p->numbers_ = ev;
-  if (has_cursor) p->cursor_state_.store(kCursorNumbers, std::memory_order_relaxed);
+  if (has_cursor) p->cursor_state_.store(kPending, std::memory_order_relaxed);
+  if (detail_json) p->detail_state_.store(kPending, std::memory_order_relaxed);
   return p;
 }
 
-const char* PackedEvent::cursor() const {
+const char* PackedEvent::Settle(Field f, std::atomic<uint8_t>& state) const {
   // The block is never const (Make builds it in writable memory): writing
   // the text behind a const event changes no value a reader can see.
-  char* text = const_cast<char*>(data()) + off_[kCursor];
-  uint8_t state = cursor_state_.load(std::memory_order_acquire);
-  if (state == kCursorNumbers &&
-      cursor_state_.compare_exchange_strong(state, kCursorWriting, std::memory_order_acquire)) {
-    Cursor c;
-    std::memcpy(&c, text, sizeof c);
-    *WriteCursor(text, c) = '\0';  // the field has room for kCursorMaxSize + 1
-    cursor_state_.store(kCursorText, std::memory_order_release);
-    cursor_state_.notify_all();
+  char* text = const_cast<char*>(data()) + off_[f];
+  uint8_t now = state.load(std::memory_order_acquire);
+  if (now == kPending && state.compare_exchange_strong(now, kWriting, std::memory_order_acquire)) {
+    if (f == kCursor) {
+      Cursor c;
+      std::memcpy(&c, text, sizeof c);
+      *WriteCursor(text, c) = '\0';  // the field has room for kCursorMaxSize + 1
+    } else {
+      text[DecodePrintableJsonString(text, off_[f + 1] - off_[f] - 1)] = '\0';
+    }
+    state.store(kSettled, std::memory_order_release);
+    state.notify_all();
     return text;
   }
   // Another thread is writing it (or has): wait for its text.
-  while (state == kCursorWriting) {
-    cursor_state_.wait(kCursorWriting, std::memory_order_acquire);
-    state = cursor_state_.load(std::memory_order_acquire);
+  while (now == kWriting) {
+    state.wait(kWriting, std::memory_order_acquire);
+    now = state.load(std::memory_order_acquire);
   }
   return text;
 }

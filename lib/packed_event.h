@@ -79,14 +79,18 @@ class PackedEvent {
                            JsonMemo* memo = nullptr, EventArena* arena = nullptr);
   static void Free(PackedEvent* ev) noexcept;
 
-  // Field f (not kCursor: see cursor()).
+  // Field f (not kCursor or kDetail: see cursor() and detail()).
   const char* c_str(Field f) const { return data() + off_[f]; }
   std::string_view view(Field f) const { return {data() + off_[f], off_[f + 1] - off_[f] - 1}; }
-  // The cursor's text, "" when the event has none. Written on the first
-  // call, not when the event is packed: most hosts never ask, and writing it
-  // cost about a twentieth of an audit line. Until then its field holds the
-  // cursor's numbers. Safe from several threads at once, like every reader.
-  const char* cursor() const;
+  // Two fields are written on their first read, not when the event is
+  // packed: most hosts read only the JSON line, and writing them cost about
+  // a tenth of an audit line. Until then the cursor's field holds its
+  // numbers, and an escaped detail its JSON text (EventView::detail_json).
+  // Safe from several threads at once, like every reader.
+  // The cursor's text, "" when the event has none.
+  const char* cursor() const { return Settle(kCursor, cursor_state_); }
+  // The detail.
+  const char* detail() const { return Settle(kDetail, detail_state_); }
 
   int port() const { return numbers_.port; }
   int proto() const { return numbers_.proto; }
@@ -102,16 +106,19 @@ class PackedEvent {
   const char* data() const { return reinterpret_cast<const char*>(this + 1); }
   char* data() { return reinterpret_cast<char*>(this + 1); }
 
-  // What the kCursor field holds: its text (kCursorText), or the Cursor's
-  // bytes in the room its text will take (kCursorNumbers), or the text
-  // being written by one thread while others wait (kCursorWriting).
-  enum CursorState : uint8_t { kCursorText, kCursorNumbers, kCursorWriting };
+  // What a field read on demand holds: its text (kSettled), or what it is
+  // written from (kPending), or the text being written by one thread while
+  // others wait (kWriting).
+  enum LazyState : uint8_t { kSettled, kPending, kWriting };
+  // Field f's text, written from what it holds when `state` is kPending.
+  const char* Settle(Field f, std::atomic<uint8_t>& state) const;
 
   // Field f is data()[off_[f] .. off_[f + 1] - 1), then its NUL.
   uint32_t off_[kFieldCount + 1];
   EventNumbers numbers_;
   EventSlab* slab_ = nullptr;  // the slab the block is in; null: a block of its own
-  mutable std::atomic<uint8_t> cursor_state_{kCursorText};
+  mutable std::atomic<uint8_t> cursor_state_{kSettled};
+  mutable std::atomic<uint8_t> detail_state_{kSettled};
 };
 
 struct PackedEventFree {

@@ -660,7 +660,7 @@ TEST(AuditLine, PlainMarkAtEveryOffsetOfEveryLength) {
 // are the writer's own (\" \\ \n \r \t) and its bytes printable, wherever
 // the escape is; any other escape, or a byte above 0x7E beside a short
 // escape, has it written from the decoded text. The line is the same both
-// ways.
+// ways, and so is the detail a packed event reads back.
 TEST(AuditLine, DetailJsonOnlyForTheWritersEscapes) {
   struct Case {
     const char* escape;
@@ -681,7 +681,15 @@ TEST(AuditLine, DetailJsonOnlyForTheWritersEscapes) {
           std::string line = "{\"detail\":\"" + detail + "\",\"action\":\"deny\"}";
           ASSERT_TRUE(ParseAuditLine(line, "c", &view, &scratch)) << line;
           EXPECT_EQ(view.detail_json, c.as_written && !high ? detail : "") << line;
-          EXPECT_EQ(ToJson(view), ToJson(CopyEvent(view))) << line;
+          Event copy = CopyEvent(view);
+          EXPECT_EQ(ToJson(view), ToJson(copy)) << line;
+          // Packed, it reads back decoded (on demand when kept as JSON).
+          std::string scratch_json;
+          PackedEventPtr packed(PackedEvent::Make(view, &scratch_json));
+          EXPECT_EQ(packed->view(PackedEvent::kJson), ToJson(copy)) << line;
+          EXPECT_EQ(std::string(packed->detail()), copy.detail.substr(0, copy.detail.find('\0')))
+              << line;
+          EXPECT_EQ(copy.detail, DecodeJsonString(detail)) << line;
         }
       }
     }

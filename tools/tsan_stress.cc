@@ -63,6 +63,7 @@ struct Watched {
   // Written only by the thread holding handle_mu.
   std::vector<char> seen_dns, seen_audit;
   size_t got = 0;
+  size_t read = 0;  // events taken, counted ones or not
   std::atomic<bool> done{false};
 };
 
@@ -112,8 +113,9 @@ void Appender(Watched* wd, unsigned seed) {
       Append(fd, pending.substr(cut));
       pending.clear();
     }
+    // Quoted: an escaped detail is decoded on its first read.
     r = sw_audit_write(audit, wd->container.c_str(), "stress", nullptr,
-                       std::to_string(i).c_str());
+                       (std::to_string(i) + " \"q\"").c_str());
     if (r < 0) Die("sw_audit_write: %s", sw_strerror(r));
     if (i % 100 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -142,7 +144,7 @@ bool Account(Watched* wd, const sw_event* ev) {
   }
   if (source == "audit" && action == "stress") {
     int i = atoi(sw_event_detail(ev));
-    if (i < 0 || i >= g_lines || std::to_string(i) != sw_event_detail(ev))
+    if (i < 0 || i >= g_lines || std::to_string(i) + " \"q\"" != sw_event_detail(ev))
       Die("unexpected audit event %s", json);
     if (wd->seen_audit[static_cast<size_t>(i)]++) Die("duplicate audit event %s", json);
     return true;
@@ -171,23 +173,27 @@ void Poller(std::vector<Watched*>* all, Reaper* reaper, std::atomic<bool>* stop,
       if (r < 0) Die("sw_poll: %s", sw_strerror(r));
       sw_event* ev;
       while ((r = sw_next_event(wd->w, &ev)) == 1) {
-        if (Account(wd, ev)) ++wd->got;
         // Some events are read by a second thread while this one reads them
-        // too; all go to the reaper, which frees them later.
-        if (wd->got % 16 == 0) {
-          // Both ask for the cursor, which its first call writes.
-          std::string peer_cursor;
-          std::thread peer([ev, &peer_cursor] {
+        // too, first: both ask for the cursor and the detail, which their
+        // first reads write. All go to the reaper, which frees them later.
+        if (++wd->read % 16 == 0) {
+          std::string peer_cursor, peer_detail;
+          std::thread peer([ev, &peer_cursor, &peer_detail] {
             (void)sw_event_json(ev, nullptr);
+            peer_detail = sw_event_detail(ev);
             peer_cursor = sw_event_cursor(ev);
             (void)sw_event_domain(ev);
           });
           (void)sw_event_json(ev, nullptr);
           std::string cursor = sw_event_cursor(ev);
+          std::string detail = sw_event_detail(ev);
           peer.join();
           if (cursor != peer_cursor)
             Die("two threads read two cursors: %s", cursor + " and " + peer_cursor);
+          if (detail != peer_detail)
+            Die("two threads read two details: %s", detail + " and " + peer_detail);
         }
+        if (Account(wd, ev)) ++wd->got;
         {
           std::lock_guard<std::mutex> g(reaper->mu);
           reaper->queue.push_back(ev);
