@@ -243,7 +243,7 @@ extern "C" {
     pub fn sw_event_query_type(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     pub fn sw_event_dest(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     pub fn sw_event_detail(ev: *const sw_event) -> *const ::std::os::raw::c_char;
-    #[doc = " Where to resume after this event: an opaque printable string (ASCII, at\n most 128 bytes) for events of the dns and audit sources, \"\" for others and\n for an event dedup reports late (a summary after later lines: saving its\n position would move the host's backwards).\n Pass it to sw_options_set_cursor(). Since 1.1."]
+    #[doc = " Where to resume after this event: an opaque printable string (ASCII, at\n most 128 bytes) for events of the dns and audit sources, \"\" for others and\n for an event dedup reports late (a summary after later lines: saving its\n position would move the host's backwards). Its text is written on the\n first call (events carry the position as numbers until then).\n Pass it to sw_options_set_cursor(). Since 1.1."]
     pub fn sw_event_cursor(ev: *const sw_event) -> *const ::std::os::raw::c_char;
     #[doc = " The container name given to sw_open() or sw_host_add() whose state\n directory the event came from. Equals sw_event_container() except for an\n audit line that names another container: store the event's cursor under\n this name, which sw_host_add() takes it back with. Since 1.1."]
     pub fn sw_event_member(ev: *const sw_event) -> *const ::std::os::raw::c_char;
@@ -255,7 +255,7 @@ extern "C" {
     pub fn sw_event_icmp_type(ev: *const sw_event) -> ::std::os::raw::c_int;
     #[doc = " How many more occurrences of its key the event stands for besides itself:\n set on an event reporting repeats that dedup held back, else 0. Since 1.1."]
     pub fn sw_event_suppressed(ev: *const sw_event) -> u64;
-    #[doc = " The event as one JSON object without a newline: keys ts, source, action,\n container, then domain, query_type, dest, detail, port, proto, uid, gid,\n icmp_type, suppressed when non-empty, in that order (then cursor, when\n sw_options_set_json_cursor() asked for it). Borrowed from ev; *len (if not\n NULL) receives the length. Built when the event is made, so reading it\n (like every accessor) never modifies the event: threads may share one."]
+    #[doc = " The event as one JSON object without a newline: keys ts, source, action,\n container, then domain, query_type, dest, detail, port, proto, uid, gid,\n icmp_type, suppressed when non-empty, in that order (then cursor, when\n sw_options_set_json_cursor() asked for it). Borrowed from ev; *len (if not\n NULL) receives the length. Built when the event is made. Threads may share\n an event: every accessor may be called from several at once."]
     pub fn sw_event_json(ev: *const sw_event, len: *mut usize) -> *const ::std::os::raw::c_char;
     #[doc = " ---- Event lists (from sw_audit_tail) ----"]
     pub fn sw_event_list_size(list: *const sw_event_list) -> usize;
