@@ -56,10 +56,9 @@ PackedEvent* PackedEvent::Make(const EventView& ev, std::string* json_scratch, J
   std::string_view json(json_scratch->data(),
                         static_cast<size_t>(WriteJson(json_scratch->data(), ev, memo, &spans) -
                                             json_scratch->data()));
-  // The string fields get room for their text (an escaped detail kept as
-  // JSON text, for that text, which decodes shorter), written on demand
-  // from the JSON; the cursor's field is the room for its text, first
-  // holding its numbers.
+  // Each string field gets room for its text (a detail kept as JSON text,
+  // for that text: it decodes shorter), written from the JSON on demand;
+  // the cursor's field is the room for its text, first holding its numbers.
   static_assert(std::is_trivially_copyable_v<Cursor> && sizeof(Cursor) <= kCursorMaxSize);
   const bool has_cursor = !ev.cursor.empty();
   const bool detail_json = !ev.detail_json.empty();

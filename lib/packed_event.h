@@ -1,8 +1,9 @@
-// An event in one block: its string fields and its JSON line, each
-// NUL-terminated, behind a small fixed header. It is what the host's queue
-// holds and what sw_next_event() hands out as an sw_event, so a delivered
-// event is never copied after it is packed; the sources hand over views of
-// their own buffers (EventView), so packing is the one copy of each field.
+// An event in one block: its JSON line and room for its string fields,
+// each NUL-terminated, behind a small fixed header. It is what the host's
+// queue holds and what sw_next_event() hands out as an sw_event, so a
+// delivered event is never copied after it is packed; the sources hand over
+// views of their own buffers (EventView), so writing the JSON is the one
+// copy of each field (the fields are read back from it when asked for).
 // The blocks of a queue are carved from
 // slabs (EventArena), so most events cost no allocation of their own.
 #pragma once
@@ -79,12 +80,13 @@ class PackedEvent {
                            JsonMemo* memo = nullptr, EventArena* arena = nullptr);
   static void Free(PackedEvent* ev) noexcept;
 
-  // Field f, NUL-terminated. The string fields (kTs .. kDetail) and the
-  // cursor are written on the first read of one of them, not when the event
-  // is packed: most hosts read only the JSON line, and copying them in cost
-  // a tenth of an audit line. Until then the string fields are read from
-  // the JSON (decoded where it escaped them) and the cursor's field holds
-  // its numbers. Safe from several threads at once, like every reader.
+  // Field f, NUL-terminated. Not written when the event is packed (most
+  // hosts read only the JSON line, and copying them in cost about a tenth of
+  // an audit line): the string fields (kTs .. kDetail) are read back from
+  // the JSON, decoded where it escaped them, together on the first read of
+  // one of them; the cursor's text is written from its numbers, which its
+  // field holds until its first read. Safe from several threads at once,
+  // like every reader.
   const char* c_str(Field f) const {
     if (f <= kDetail) Settle(kFields, fields_state_);
     else if (f == kCursor) Settle(kCursorText, cursor_state_);
