@@ -25,9 +25,12 @@ static int has_action(const char *actions, const char *action) {
 }
 
 int swcat_filter_match(const struct swcat_filter *f, const sw_event *ev) {
-  const char *action = sw_event_action(ev);
-  if (f->actions && (!*action || strchr(action, ',') || !has_action(f->actions, action)))
-    return 0;
+  /* Only the fields a filter names are read: an event's fields are written
+   * on their first read (a JSON-only stream never pays for them). */
+  if (f->actions) {
+    const char *action = sw_event_action(ev);
+    if (!*action || strchr(action, ',') || !has_action(f->actions, action)) return 0;
+  }
   if (f->domain && fnmatch(f->domain, sw_event_domain(ev), FNM_CASEFOLD) != 0) return 0;
   if (f->container && fnmatch(f->container, sw_event_container(ev), 0) != 0) return 0;
   return 1;
