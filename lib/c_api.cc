@@ -341,8 +341,8 @@ SW_EXPORT const char* sw_event_container(const sw_event* ev) { return Str(ev, sw
 SW_EXPORT const char* sw_event_domain(const sw_event* ev) { return Str(ev, sw::PackedEvent::kDomain); }
 SW_EXPORT const char* sw_event_query_type(const sw_event* ev) { return Str(ev, sw::PackedEvent::kQueryType); }
 SW_EXPORT const char* sw_event_dest(const sw_event* ev) { return Str(ev, sw::PackedEvent::kDest); }
-SW_EXPORT const char* sw_event_detail(const sw_event* ev) { return Str(ev, sw::PackedEvent::kDetail); }
-SW_EXPORT const char* sw_event_cursor(const sw_event* ev) { return Str(ev, sw::PackedEvent::kCursor); }
+SW_EXPORT const char* sw_event_detail(const sw_event* ev) { return ev ? Rep(ev)->detail() : ""; }
+SW_EXPORT const char* sw_event_cursor(const sw_event* ev) { return ev ? Rep(ev)->cursor() : ""; }
 SW_EXPORT const char* sw_event_member(const sw_event* ev) {
   if (ev && !Rep(ev)->view(sw::PackedEvent::kMember).empty()) return Str(ev, sw::PackedEvent::kMember);
   return sw_event_container(ev);

@@ -461,61 +461,27 @@ void JsonMemo::Remember(const EventView& ev, std::string_view json) {
   e.container = static_cast<uint32_t>(ev.container.size());
 }
 
-// WriteStringField's member, noting in spans (may be null) where field f's
-// value went, after the lead-in (N - 1 bytes) and the quote, in the JSON
-// starting at `json`.
-template <size_t N>
-char* WriteSpannedField(char* p, const char (&member)[N], std::string_view value, bool always,
-                        bool plain, const char* json, JsonSpans* spans, size_t f) {
-  char* end = WriteStringField(p, member, value, always, plain);
-  if (spans != nullptr) {
-    spans->at[f] = end == p ? 0 : static_cast<uint32_t>(p + N - json);
-    // Escaping only lengthens: a value longer than the field was escaped.
-    if (static_cast<size_t>(end - p) > N + 1 + value.size())
-      spans->escaped |= static_cast<uint8_t>(1u << f);
-  }
-  return end;
-}
-
-char* WriteJson(char* p, const EventView& ev, JsonMemo* memo, JsonSpans* spans) {
+char* WriteJson(char* p, const EventView& ev, JsonMemo* memo) {
   using V = EventView;
-  const char* const json = p;
-  if (spans != nullptr) spans->escaped = 0;
-  p = WriteSpannedField(p, "{\"ts\":", ev.ts, true, ev.plain & V::kPlainTs, json, spans, 0);
+  p = WriteStringField(p, "{\"ts\":", ev.ts, true, ev.plain & V::kPlainTs);
   // Never empty once remembered: the members are always written.
   if (std::string_view known = memo ? memo->Find(ev) : std::string_view(); !known.empty()) {
-    if (spans != nullptr) {
-      // Remembered only unescaped: each value is where Find compared it.
-      size_t at = static_cast<size_t>(p - json) + kSourceAt;
-      spans->at[1] = static_cast<uint32_t>(at);
-      at += ev.source.size() + kActionAfter;
-      spans->at[2] = static_cast<uint32_t>(at);
-      at += ev.action.size() + kContainerAfter;
-      spans->at[3] = static_cast<uint32_t>(at);
-    }
     std::memcpy(p, known.data(), known.size());
     p += known.size();
   } else {
     char* from = p;
-    p = WriteSpannedField(p, kSourceMember, ev.source, true, false, json, spans, 1);
-    p = WriteSpannedField(p, kActionMember, ev.action, true, false, json, spans, 2);
-    p = WriteSpannedField(p, kContainerMember, ev.container, true, false, json, spans, 3);
+    p = WriteStringField(p, kSourceMember, ev.source, true);
+    p = WriteStringField(p, kActionMember, ev.action, true);
+    p = WriteStringField(p, kContainerMember, ev.container, true);
     if (memo) memo->Remember(ev, std::string_view(from, static_cast<size_t>(p - from)));
   }
-  p = WriteSpannedField(p, ",\"domain\":", ev.domain, false, ev.plain & V::kPlainDomain, json,
-                        spans, 4);
-  p = WriteSpannedField(p, ",\"query_type\":", ev.query_type, false,
-                        ev.plain & V::kPlainQueryType, json, spans, 5);
-  p = WriteSpannedField(p, ",\"dest\":", ev.dest, false, ev.plain & V::kPlainDest, json, spans,
-                        6);
-  if (!ev.detail_json.empty()) {
-    // Its JSON text is as written, and escaped.
-    p = WriteSpannedField(p, ",\"detail\":", ev.detail_json, false, true, json, spans, 7);
-    if (spans != nullptr) spans->escaped |= 1u << 7;
-  } else {
-    p = WriteSpannedField(p, ",\"detail\":", ev.detail, false, ev.plain & V::kPlainDetail, json,
-                          spans, 7);
-  }
+  p = WriteStringField(p, ",\"domain\":", ev.domain, false, ev.plain & V::kPlainDomain);
+  p = WriteStringField(p, ",\"query_type\":", ev.query_type, false, ev.plain & V::kPlainQueryType);
+  p = WriteStringField(p, ",\"dest\":", ev.dest, false, ev.plain & V::kPlainDest);
+  if (!ev.detail_json.empty())
+    p = WriteStringField(p, ",\"detail\":", ev.detail_json, false, true);
+  else
+    p = WriteStringField(p, ",\"detail\":", ev.detail, false, ev.plain & V::kPlainDetail);
   if (ev.port != 0) p = WriteIntField(p, ",\"port\":", ev.port);
   if (ev.proto != 0) p = WriteIntField(p, ",\"proto\":", ev.proto);
   if (ev.uid >= 0) p = WriteIntField(p, ",\"uid\":", ev.uid);
@@ -561,8 +527,7 @@ Event CopyEvent(const EventView& v) {
     ev.detail = v.detail;
   } else {
     ev.detail = v.detail_json;
-    ev.detail.resize(static_cast<size_t>(DecodeJsonStringTo(ev.detail, ev.detail.data()) -
-                                         ev.detail.data()));
+    ev.detail.resize(DecodePrintableJsonString(ev.detail.data(), ev.detail.size()));
   }
   ev.member = v.member;
   static_cast<EventNumbers&>(ev) = v;

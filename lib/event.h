@@ -131,23 +131,10 @@ class JsonMemo {
   size_t next_ = 0;  // the entry Remember replaces
 };
 
-// Where WriteJson put each string field's value (in the order ts, source,
-// action, container, domain, query_type, dest, detail): the offset of its
-// text (after the opening quote) from where the JSON starts, 0 when the
-// member was left out (an empty optional field); bit f of `escaped` set
-// when the JSON escaped any of its bytes.
-struct JsonSpans {
-  static constexpr size_t kFields = 8;
-  uint32_t at[kFields];
-  uint8_t escaped = 0;
-};
-
 // The same written at p, which has room for JsonBound(ev) bytes (no NUL);
-// returns the end. `memo` (may be null) is read and updated; `spans` (may
-// be null) receives where the string values went.
+// returns the end. `memo` (may be null) is read and updated.
 size_t JsonBound(const EventView& ev);
-char* WriteJson(char* p, const EventView& ev, JsonMemo* memo = nullptr,
-                JsonSpans* spans = nullptr);
+char* WriteJson(char* p, const EventView& ev, JsonMemo* memo = nullptr);
 std::string ToJson(const EventView& ev);
 
 }  // namespace sw

@@ -391,11 +391,11 @@ void DecodeJsonString(const JsonValue& v, std::string* out) {
   DecodeEscapes(v.raw, v.raw.find('\\'), out);  // ASCII: valid as decoded
 }
 
-char* DecodeJsonStringTo(std::string_view raw, char* out) {
-  size_t bs = raw.find('\\');
-  if (bs != std::string_view::npos) return DecodeEscapes(raw, bs, out);
-  std::memmove(out, raw.data(), raw.size());
-  return out + raw.size();
+size_t DecodePrintableJsonString(char* raw, size_t n) {
+  std::string_view text(raw, n);
+  size_t bs = text.find('\\');
+  if (bs == std::string_view::npos) return n;
+  return static_cast<size_t>(DecodeEscapes(text, bs, raw) - raw);
 }
 
 std::string_view JsonMatchText(std::string_view raw, bool escaped, std::string* scratch) {

@@ -90,12 +90,10 @@ void DecodeJsonString(std::string_view raw, std::string* out);
 // The same for a string value ParseJsonObject returned: what its reader saw
 // spares a second scan (unescaped ASCII is copied as it is).
 void DecodeJsonString(const JsonValue& v, std::string* out);
-// Decodes a string's raw form (between its quotes, escapes valid) into out,
-// which has room for raw.size() bytes and may be raw.data() itself (the text
-// never grows); returns the end. Bytes outside escapes are copied as they
-// are: the result is valid UTF-8 when they are (as WriteJsonString writes a
-// valid string, or raw that is printable ASCII).
-char* DecodeJsonStringTo(std::string_view raw, char* out);
+// Decodes in place the raw form of a string value whose bytes are all
+// printable ASCII (JsonValue::printable): the result, never longer, is valid
+// UTF-8. Returns its length.
+size_t DecodePrintableJsonString(char* raw, size_t n);
 // A string's text for matching against ASCII (key names, digits, protocol
 // names): raw itself when it has no escape, else decoded into *scratch. Raw
 // bytes above ASCII are left as they are: they match no ASCII text, as their

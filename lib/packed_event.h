@@ -1,9 +1,8 @@
-// An event in one block: its JSON line and room for its string fields,
-// each NUL-terminated, behind a small fixed header. It is what the host's
-// queue holds and what sw_next_event() hands out as an sw_event, so a
-// delivered event is never copied after it is packed; the sources hand over
-// views of their own buffers (EventView), so writing the JSON is the one
-// copy of each field (the fields are read back from it when asked for).
+// An event in one block: its string fields and its JSON line, each
+// NUL-terminated, behind a small fixed header. It is what the host's queue
+// holds and what sw_next_event() hands out as an sw_event, so a delivered
+// event is never copied after it is packed; the sources hand over views of
+// their own buffers (EventView), so packing is the one copy of each field.
 // The blocks of a queue are carved from
 // slabs (EventArena), so most events cost no allocation of their own.
 #pragma once
@@ -80,20 +79,18 @@ class PackedEvent {
                            JsonMemo* memo = nullptr, EventArena* arena = nullptr);
   static void Free(PackedEvent* ev) noexcept;
 
-  // Field f, NUL-terminated. Not written when the event is packed (most
-  // hosts read only the JSON line, and copying them in cost about a tenth of
-  // an audit line): the string fields (kTs .. kDetail) are read back from
-  // the JSON, decoded where it escaped them, together on the first read of
-  // one of them; the cursor's text is written from its numbers, which its
-  // field holds until its first read. Safe from several threads at once,
-  // like every reader.
-  const char* c_str(Field f) const {
-    if (f <= kDetail) Settle(kFields, fields_state_);
-    else if (f == kCursor) Settle(kCursorText, cursor_state_);
-    return data() + off_[f];
-  }
-  // Field kMember or kJson (written when packed) with its length.
+  // Field f (not kCursor or kDetail: see cursor() and detail()).
+  const char* c_str(Field f) const { return data() + off_[f]; }
   std::string_view view(Field f) const { return {data() + off_[f], off_[f + 1] - off_[f] - 1}; }
+  // Two fields are written on their first read, not when the event is
+  // packed: most hosts read only the JSON line, and writing them cost about
+  // a tenth of an audit line. Until then the cursor's field holds its
+  // numbers, and an escaped detail its JSON text (EventView::detail_json).
+  // Safe from several threads at once, like every reader.
+  // The cursor's text, "" when the event has none.
+  const char* cursor() const { return Settle(kCursor, cursor_state_); }
+  // The detail.
+  const char* detail() const { return Settle(kDetail, detail_state_); }
 
   int port() const { return numbers_.port; }
   int proto() const { return numbers_.proto; }
@@ -109,30 +106,19 @@ class PackedEvent {
   const char* data() const { return reinterpret_cast<const char*>(this + 1); }
   char* data() { return reinterpret_cast<char*>(this + 1); }
 
-  // What fields read on demand hold: their text (kSettled), or what it is
+  // What a field read on demand holds: its text (kSettled), or what it is
   // written from (kPending), or the text being written by one thread while
   // others wait (kWriting).
   enum LazyState : uint8_t { kSettled, kPending, kWriting };
-  // The fields written together on demand: the string fields, the cursor.
-  enum LazyGroup : uint8_t { kFields, kCursorText };
-  // Writes group g's text if `state` (its state) is still kPending.
-  void Settle(LazyGroup g, std::atomic<uint8_t>& state) const;
-  void WriteFields() const;
+  // Field f's text, written from what it holds when `state` is kPending.
+  const char* Settle(Field f, std::atomic<uint8_t>& state) const;
 
-  static constexpr size_t kStringFields = kDetail + 1;
-  static_assert(kStringFields == JsonSpans::kFields);
-
-  // Field f has the room data()[off_[f] .. off_[f + 1]) for its text and NUL
-  // (a field read on demand holds less until then).
+  // Field f is data()[off_[f] .. off_[f + 1] - 1), then its NUL.
   uint32_t off_[kFieldCount + 1];
-  // Where each string field's value is in the JSON, and which of them the
-  // JSON escaped: JsonSpans.
-  uint32_t json_at_[kStringFields];
-  uint8_t json_escaped_;
-  mutable std::atomic<uint8_t> fields_state_{kPending};
-  mutable std::atomic<uint8_t> cursor_state_{kSettled};
   EventNumbers numbers_;
   EventSlab* slab_ = nullptr;  // the slab the block is in; null: a block of its own
+  mutable std::atomic<uint8_t> cursor_state_{kSettled};
+  mutable std::atomic<uint8_t> detail_state_{kSettled};
 };
 
 struct PackedEventFree {

@@ -338,17 +338,15 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
       {F::kContainer, &ev.container}, {F::kDomain, &ev.domain},
       {F::kQueryType, &ev.query_type}, {F::kDest, &ev.dest}, {F::kDetail, &ev.detail},
       {F::kMember, &ev.member}};
-  // The string fields are written from the JSON on the first read
-  // (the detail's NUL from its \u0000).
   for (auto [f, want] : fields) {
-    EXPECT_EQ(std::string_view(p->c_str(f), want->size()), *want) << int(f);
+    EXPECT_EQ(p->view(f), *want) << int(f);
     EXPECT_EQ(p->c_str(f)[want->size()], '\0') << int(f);
   }
   // The cursor's text is written on the first call, once.
-  const char* cursor_text = p->c_str(F::kCursor);
+  const char* cursor_text = p->cursor();
   EXPECT_EQ(std::string(cursor_text), cursor);
-  EXPECT_EQ(p->c_str(F::kCursor), cursor_text);
-  EXPECT_EQ(std::string(p->c_str(F::kCursor)), cursor);
+  EXPECT_EQ(p->cursor(), cursor_text);
+  EXPECT_EQ(std::string(p->cursor()), cursor);
   EXPECT_EQ(p->view(F::kJson), ToJson(ev));
   EXPECT_EQ(std::strlen(p->c_str(F::kJson)), ToJson(ev).size());
   EXPECT_EQ(p->port(), 443);
@@ -365,7 +363,7 @@ TEST(PackedEvent, KeepsEveryFieldAndTheJson) {
   EXPECT_EQ(empty->uid(), -1);
   EXPECT_EQ(empty->icmp_type(), -1);
   EXPECT_EQ(empty->view(F::kMember), "");
-  EXPECT_STREQ(empty->c_str(F::kCursor), "");
+  EXPECT_STREQ(empty->cursor(), "");
 }
 
 // Events packed from an arena: each keeps its own fields whatever was packed
@@ -414,49 +412,6 @@ TEST(PackedEvent, ArenaEventsStandAloneAndFreeAnywhere) {
   EXPECT_LT(blocks.size(), EventSlab::kBytes / 64) << "the slab was not reused";
 }
 
-// Each string field is read back from the event's JSON, decoded where the
-// JSON escaped it: every byte a field may hold, in each field, through a
-// JSON memo (the source, action and container copied from what it kept
-// once they repeat) and without one.
-TEST(PackedEvent, FieldsReadBackFromTheirJson) {
-  std::string hostile;
-  for (int c = 1; c < 256; ++c) hostile += static_cast<char>(c);
-  const std::string values[] = {"",
-                                "plain",
-                                SanitizeUtf8(hostile),
-                                "\"",
-                                "\\",
-                                std::string("a\0b", 3),
-                                "caf\xC3\xA9 \xF0\x9F\x92\xA9",
-                                std::string(5000, '"') + "x"};
-  std::string scratch;
-  JsonMemo memo;
-  for (std::string Event::*field : {&Event::ts, &Event::source, &Event::action, &Event::container,
-                                    &Event::domain, &Event::query_type, &Event::dest,
-                                    &Event::detail}) {
-    for (const std::string& value : values) {
-      for (int round = 0; round < 3; ++round) {
-        Event ev = WatchEvent("web", "deny", "d");
-        ev.domain = "a.example";
-        ev.*field = value;
-        for (JsonMemo* m : {&memo, static_cast<JsonMemo*>(nullptr)}) {
-          PackedEventPtr p(PackedEvent::Make(ev, &scratch, m));
-          ASSERT_EQ(p->view(PackedEvent::kJson), ToJson(ev));
-          using F = PackedEvent;
-          const std::pair<F::Field, const std::string*> fields[] = {
-              {F::kTs, &ev.ts},         {F::kSource, &ev.source},
-              {F::kAction, &ev.action}, {F::kContainer, &ev.container},
-              {F::kDomain, &ev.domain}, {F::kQueryType, &ev.query_type},
-              {F::kDest, &ev.dest},     {F::kDetail, &ev.detail}};
-          for (auto [f, want] : fields)
-            ASSERT_EQ(std::string_view(p->c_str(f), want->size()), *want)
-                << int(f) << " set to " << value.substr(0, 40);
-        }
-      }
-    }
-  }
-}
-
 // Threads sharing events ask for their cursors at once: each event's text is
 // written by one of them and read alike by all.
 TEST(PackedEvent, CursorTextIsWrittenOnceForEveryThread) {
@@ -476,13 +431,13 @@ TEST(PackedEvent, CursorTextIsWrittenOnceForEveryThread) {
   for (size_t t = 0; t < seen.size(); ++t)
     threads.emplace_back([&packed, &seen, t] {
       for (size_t k = 0; k < packed.size(); ++k)
-        seen[t].push_back(packed[t % 2 ? packed.size() - 1 - k : k]->c_str(PackedEvent::kCursor));
+        seen[t].push_back(packed[t % 2 ? packed.size() - 1 - k : k]->cursor());
     });
   for (auto& th : threads) th.join();
   for (size_t t = 0; t < seen.size(); ++t)
     for (size_t k = 0; k < packed.size(); ++k) {
       size_t i = t % 2 ? packed.size() - 1 - k : k;
-      ASSERT_EQ(seen[t][k], packed[i]->c_str(PackedEvent::kCursor)) << t << " " << i;
+      ASSERT_EQ(seen[t][k], packed[i]->cursor()) << t << " " << i;
       ASSERT_EQ(std::string(seen[t][k]), want[i]) << t << " " << i;
     }
 }
@@ -732,7 +687,7 @@ TEST(AuditLine, DetailJsonOnlyForTheWritersEscapes) {
           std::string scratch_json;
           PackedEventPtr packed(PackedEvent::Make(view, &scratch_json));
           EXPECT_EQ(packed->view(PackedEvent::kJson), ToJson(copy)) << line;
-          EXPECT_EQ(std::string(packed->c_str(PackedEvent::kDetail)), copy.detail.substr(0, copy.detail.find('\0')))
+          EXPECT_EQ(std::string(packed->detail()), copy.detail.substr(0, copy.detail.find('\0')))
               << line;
           EXPECT_EQ(copy.detail, DecodeJsonString(detail)) << line;
         }
