@@ -116,6 +116,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(std::string_view(packed->detail()) ==
                  copied.detail.substr(0, copied.detail.find('\0')),
              line);
+  using F = sw::PackedEvent;
+  for (auto [f, want] : {std::pair{F::kTs, &copied.ts}, std::pair{F::kSource, &copied.source},
+                         std::pair{F::kAction, &copied.action},
+                         std::pair{F::kContainer, &copied.container},
+                         std::pair{F::kDomain, &copied.domain}, std::pair{F::kDest, &copied.dest}})
+    FUZZ_CHECK(packed->view(f) == *want, *want, line);
   sw::Event again;
   FUZZ_CHECK(sw::ParseAuditLine(json, "other-default", &again), json);
   FUZZ_CHECK(again.ts == ev.ts && again.action == ev.action && again.container == ev.container &&

@@ -412,6 +412,49 @@ TEST(PackedEvent, ArenaEventsStandAloneAndFreeAnywhere) {
   EXPECT_LT(blocks.size(), EventSlab::kBytes / 64) << "the slab was not reused";
 }
 
+// Every byte a field may hold, in each string field, reads back from the
+// packed event as it was, through a JSON memo (the source, action and
+// container copied from what it kept once they repeat) and without one.
+TEST(PackedEvent, FieldsReadBackAsTheyWere) {
+  std::string hostile;
+  for (int c = 1; c < 256; ++c) hostile += static_cast<char>(c);
+  const std::string values[] = {"",
+                                "plain",
+                                SanitizeUtf8(hostile),
+                                "\"",
+                                "\\",
+                                std::string("a\0b", 3),
+                                "caf\xC3\xA9 \xF0\x9F\x92\xA9",
+                                std::string(5000, '"') + "x"};
+  std::string scratch;
+  JsonMemo memo;
+  for (std::string Event::*field : {&Event::ts, &Event::source, &Event::action, &Event::container,
+                                    &Event::domain, &Event::query_type, &Event::dest,
+                                    &Event::detail}) {
+    for (const std::string& value : values) {
+      for (int round = 0; round < 3; ++round) {
+        Event ev = WatchEvent("web", "deny", "d");
+        ev.domain = "a.example";
+        ev.*field = value;
+        for (JsonMemo* m : {&memo, static_cast<JsonMemo*>(nullptr)}) {
+          PackedEventPtr p(PackedEvent::Make(ev, &scratch, m));
+          ASSERT_EQ(p->view(PackedEvent::kJson), ToJson(ev));
+          using F = PackedEvent;
+          const std::pair<F::Field, const std::string*> fields[] = {
+              {F::kTs, &ev.ts},         {F::kSource, &ev.source},
+              {F::kAction, &ev.action}, {F::kContainer, &ev.container},
+              {F::kDomain, &ev.domain}, {F::kQueryType, &ev.query_type},
+              {F::kDest, &ev.dest}};
+          for (auto [f, want] : fields)
+            ASSERT_EQ(p->view(f), *want) << int(f) << " set to " << value.substr(0, 40);
+          ASSERT_EQ(std::string_view(p->detail(), ev.detail.size()), ev.detail)
+              << value.substr(0, 40);
+        }
+      }
+    }
+  }
+}
+
 // Threads sharing events ask for their cursors at once: each event's text is
 // written by one of them and read alike by all.
 TEST(PackedEvent, CursorTextIsWrittenOnceForEveryThread) {

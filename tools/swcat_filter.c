@@ -25,8 +25,7 @@ static int has_action(const char *actions, const char *action) {
 }
 
 int swcat_filter_match(const struct swcat_filter *f, const sw_event *ev) {
-  /* Only the fields a filter names are read: an event's fields are written
-   * on their first read (a JSON-only stream never pays for them). */
+  /* Only the fields a filter names are read. */
   if (f->actions) {
     const char *action = sw_event_action(ev);
     if (!*action || strchr(action, ',') || !has_action(f->actions, action)) return 0;
