@@ -9,8 +9,8 @@
 //           details are reported too)
 //   swcat_file  the same with stdout the file itself: what swcat costs when
 //           the kernel's buffered write into ext4 (page allocation, buffer
-//           heads, delalloc: about 300 ns an event here) is its own
-//           (printed, no verdict)
+//           heads, delalloc: 0-300 ns an event here, from run to run) is its
+//           own (printed, no verdict)
 //   ulogd   ulogd2 NFLOG -> BASE -> IFINDEX -> IP2STR -> HWHDR -> JSON (sync=1,
 //           like the example ulogd.conf), same group, same kernel-side
 //           settings as the library (qthreshold 64, timeout 5 cs, 16 MiB

@@ -8,8 +8,9 @@
 // names) and audit lines through sw_audit_write, concurrently with the
 // polling. Events are handed to a reaper thread that reads and frees them
 // (some after their watcher is closed), some are read by two threads at once
-// (as the header allows: sw_event_cursor's first call writes its text), and a churn thread opens and closes extra
-// handles, and runs sw_audit_tail on the growing logs, the whole time.
+// (as the header allows: the first read of a cursor or of a quoted detail
+// writes its text), and a churn thread opens and closes extra handles, and
+// runs sw_audit_tail on the growing logs, the whole time.
 //
 // Every blocked query and every audit line must arrive exactly once, with the
 // right fields; nothing else may arrive except "nflog_unavailable".
