@@ -523,12 +523,8 @@ Event CopyEvent(const EventView& v) {
   ev.domain = v.domain;
   ev.query_type = v.query_type;
   ev.dest = v.dest;
-  if (v.detail_json.empty()) {
-    ev.detail = v.detail;
-  } else {
-    ev.detail = v.detail_json;
-    ev.detail.resize(DecodePrintableJsonString(ev.detail.data(), ev.detail.size()));
-  }
+  if (v.detail_json.empty()) ev.detail = v.detail;
+  else DecodeJsonString(v.detail_json, &ev.detail);
   ev.member = v.member;
   static_cast<EventNumbers&>(ev) = v;
   ev.cursor = v.cursor;
