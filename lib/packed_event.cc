@@ -59,6 +59,8 @@ PackedEvent* PackedEvent::Make(const EventView& ev, std::string* json_scratch, J
   // Settle()).
   static_assert(std::is_trivially_copyable_v<Cursor> && sizeof(Cursor) <= kCursorMaxSize);
   const bool has_cursor = !ev.cursor.empty();
+  // What the cursor's field keeps beyond its numbers, for its text.
+  const size_t cursor_room = has_cursor ? kCursorMaxSize - sizeof(Cursor) : 0;
   const bool detail_json = !ev.detail_json.empty();
   const std::string_view fields[kFieldCount] = {
       ev.ts,   ev.source, ev.action, ev.container, ev.domain,
@@ -67,7 +69,7 @@ PackedEvent* PackedEvent::Make(const EventView& ev, std::string* json_scratch, J
       ev.member, json};
   size_t total = 0;
   for (std::string_view f : fields) total += f.size() + 1;
-  if (has_cursor) total += kCursorMaxSize - sizeof(Cursor);
+  total += cursor_room;
   // Offsets are 32-bit: an event of 4 GiB is an allocation failure.
   if (total > std::numeric_limits<uint32_t>::max()) throw std::bad_alloc();
   EventSlab* slab = nullptr;
@@ -82,7 +84,7 @@ PackedEvent* PackedEvent::Make(const EventView& ev, std::string* json_scratch, J
     // Every event leaves some fields empty: no memcpy call for those.
     if (!fields[f].empty()) std::memcpy(out + at, fields[f].data(), fields[f].size());
     at += static_cast<uint32_t>(fields[f].size());
-    if (f == kCursor && has_cursor) at += kCursorMaxSize - sizeof(Cursor);
+    if (f == kCursor) at += static_cast<uint32_t>(cursor_room);
     out[at++] = '\0';
   }
   p->off_[kFieldCount] = at;
