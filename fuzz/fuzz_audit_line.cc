@@ -1,14 +1,16 @@
-// Fuzzes the audit.jsonl line parser (a strict RFC 8259 reader): ParseAuditLine
-// -> ToJson must parse with cJSON, and every string field read back must equal
-// the event's field (fuzz::CheckEventJson). Also checks what the parser
-// promises about the fields: valid UTF-8, a ts that is either the writer's
-// plain RFC 3339 string or the library's own UTC form, the default container
-// when none is given, port/proto in range; that the library's own line for
-// the event reads back to the same event (escapes, NUL and all); that the
-// fields the parser marks plain need no JSON escape and are written the same
-// copied as they are; and that a
-// line it accepts is valid JSON to cJSON too, with the same string fields
-// whenever cJSON can represent them (no \u escapes, no duplicate keys).
+// Fuzzes the audit.jsonl line parser (a strict RFC 8259 reader). Its one-pass
+// reading of a writer's line must agree with its general reader on every
+// input: the same answer and the same values. ParseAuditLine -> ToJson must
+// parse with cJSON, and every string field read back must equal the event's
+// field (fuzz::CheckEventJson). Also checks what the parser promises about
+// the fields: valid UTF-8, a ts that is either the writer's plain RFC 3339
+// string or the library's own UTC form, the default container when none is
+// given, port/proto in range; that the library's own line for the event
+// reads back to the same event (escapes, NUL and all); that the fields the
+// parser marks plain need no JSON escape and are written the same copied as
+// they are; and that a line it accepts is valid JSON to cJSON too, with the
+// same string fields whenever cJSON can represent them (no \u escapes, no
+// duplicate keys).
 #include <cjson/cJSON.h>
 
 #include <chrono>
@@ -18,6 +20,7 @@
 #include "audit_line.h"
 #include "event.h"
 #include "fuzz_util.h"
+#include "json_object.h"
 #include "packed_event.h"
 
 namespace {
@@ -64,10 +67,30 @@ bool UniqueKeys(const cJSON* root) {
   return true;
 }
 
+// The one-pass reading of a writer's line (ParseJsonObject) and the general
+// reader alone accept the same texts, with the same values.
+void CheckOnePassReading(std::string_view line) {
+  static constexpr std::string_view kNames[] = {"ts", "action", "container", "domain", "dest",
+                                                "detail", "port", "proto"};
+  static const sw::JsonKeys keys(kNames, std::size(kNames));
+  sw::JsonValue fast[std::size(kNames)], general[std::size(kNames)];
+  bool fast_ok = sw::ParseJsonObject(line, keys, fast);
+  FUZZ_CHECK(fast_ok == sw::ParseJsonObjectGeneral(line, keys, general), line);
+  if (!fast_ok) return;
+  for (size_t i = 0; i < std::size(kNames); ++i)
+    FUZZ_CHECK(fast[i].type == general[i].type && fast[i].raw.data() == general[i].raw.data() &&
+                   fast[i].raw.size() == general[i].raw.size() &&
+                   fast[i].escaped == general[i].escaped &&
+                   fast[i].printable == general[i].printable &&
+                   fast[i].short_escapes == general[i].short_escapes,
+               kNames[i], line);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view line(reinterpret_cast<const char*>(data), size);
+  CheckOnePassReading(line);
   sw::Event ev;
   if (!sw::ParseAuditLine(line, kDefaultContainer, &ev)) return 0;
 

@@ -51,8 +51,10 @@ constexpr auto kUnprintable = ByteTable([](uint64_t w) { return UnprintableMask(
 class Reader {
  public:
   explicit Reader(std::string_view text) : p_(text.data()), end_(p_ + text.size()) {}
+  Reader(const char* p, const char* end) : p_(p), end_(end) {}
 
   bool AtEnd() const { return p_ == end_; }
+  const char* pos() const { return p_; }
   bool Peek(char c) const { return p_ != end_ && *p_ == c; }
   bool Eat(char c) {
     if (!Peek(c)) return false;
@@ -289,9 +291,166 @@ uint32_t Hex4(std::string_view s, size_t at) {
   return v;
 }
 
-}  // namespace
+// Where in a line the bytes a string's plain text stops at are (quote,
+// backslash, control byte), one bit per byte, found for the whole line in
+// one pass: a string then costs a lookup, not a scan of its own. The bits
+// past the line's end are all set, so a lookup never runs off the words.
+class StopBits {
+ public:
+  // The longest line looked at this way (longer ones: the general reader).
+  static constexpr size_t kMaxLine = 2048;
 
-bool ParseJsonObject(std::string_view text, const JsonKeys& keys, JsonValue* values) {
+  // False when the line is longer than kMaxLine or holds a byte above 0x7E
+  // anywhere (then no string value of it is known printable without a scan).
+  bool Build(std::string_view text) {
+    const size_t n = text.size();
+    if (n > kMaxLine) return false;
+#if defined(__SSE2__)
+    __m128i above = _mm_setzero_si128();  // any byte above 0x7E
+    auto block = [&](__m128i v) {
+      above = above | v | ByteEqMask(v, 0x7F);
+      return static_cast<uint64_t>(MarkedBytes(StringStopMask(v)));
+    };
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+      const char* p = text.data() + i;
+      words_[i / 64] = block(Load16(p)) | block(Load16(p + 16)) << 16 |
+                       block(Load16(p + 32)) << 32 | block(Load16(p + 48)) << 48;
+    }
+    uint64_t last = 0;
+    size_t at = i;
+    for (; at + 16 <= n; at += 16) last |= block(Load16(text.data() + at)) << (at - i);
+    if (at < n) {
+      // The last bytes: as the end of the line's last 16 (read again), or
+      // when it is shorter, from a zeroed copy.
+      if (n >= 16) {
+        last |= block(Load16(text.data() + n - 16)) >> (16 - (n - at)) << (at - i);
+      } else {
+        char tail[16] = {};
+        std::memcpy(tail, text.data(), n);
+        last |= block(Load16(tail));
+      }
+    }
+    if (MarkedBytes(NonAsciiMask(above)) != 0) return false;
+#else
+    uint64_t above = 0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+      uint64_t bits = 0;
+      for (size_t k = 0; k < 64; ++k) {
+        unsigned char c = static_cast<unsigned char>(text[i + k]);
+        above |= kUnprintable[c];
+        bits |= uint64_t{kStringStop[c]} << k;
+      }
+      words_[i / 64] = bits;
+    }
+    uint64_t last = 0;
+    for (size_t k = i; k < n; ++k) {
+      unsigned char c = static_cast<unsigned char>(text[k]);
+      above |= kUnprintable[c];
+      last |= uint64_t{kStringStop[c]} << (k - i);
+    }
+    if (above) return false;
+#endif
+    words_[i / 64] = last | ~uint64_t{0} << (n - i);
+    return true;
+  }
+
+  // The first stop byte at or after offset at (at most the line's size),
+  // or an offset at or past the line's end when there is none before it.
+  size_t Next(size_t at) const {
+    size_t w = at / 64;
+    uint64_t bits = words_[w] >> (at % 64);
+    if (bits != 0) return at + static_cast<size_t>(std::countr_zero(bits));
+    while (words_[++w] == 0) {
+    }
+    return w * 64 + static_cast<size_t>(std::countr_zero(words_[w]));
+  }
+
+ private:
+  uint64_t words_[kMaxLine / 64 + 1];
+};
+
+// The object as writers put it on one line, in one pass over StopBits:
+// {"name":value,...} with no whitespace, member names without escapes and
+// every byte printable ASCII or a control byte. True when the text is such
+// an object (values set as the general reader sets them); false when it is
+// not or may not be, and the general reader decides (values it set are
+// then set again). Never accepts what the general reader would refuse.
+bool ParseFlatObject(std::string_view text, const JsonKeys& keys, JsonValue* values) {
+  const size_t n = text.size();
+  const char* s = text.data();
+  if (n < 2 || s[0] != '{' || s[n - 1] != '}') return false;
+  StopBits stops;
+  if (!stops.Build(text)) return false;
+  if (n == 2) return true;
+  size_t i = 1;
+  JsonValue unwanted;
+  while (true) {
+    // "name":
+    if (s[i] != '"') return false;
+    size_t close = stops.Next(i + 1);
+    if (close + 1 >= n || s[close] != '"' || s[close + 1] != ':') return false;
+    size_t k = keys.Find(std::string_view(s + i + 1, close - i - 1));
+    JsonValue* value = k < keys.count() ? &values[k] : &unwanted;
+    i = close + 2;
+    if (s[i] == '"') {
+      // A string: from stop to stop, escapes checked as the reader does.
+      const size_t start = i + 1;
+      bool escaped = false, other_escape = false;
+      size_t at = stops.Next(start);
+      while (at < n && s[at] == '\\') {
+        escaped = true;
+        if (n - at < 2) return false;
+        char e = s[at + 1];
+        at += 2;
+        if (e == 'u') {
+          if (n - at < 4) return false;
+          for (size_t h = at; h < at + 4; ++h)
+            if (HexValue(s[h]) < 0) return false;
+          at += 4;
+          other_escape = true;
+        } else if (e == '/' || e == 'b' || e == 'f') {
+          other_escape = true;
+        } else if (e != '"' && e != '\\' && e != 'n' && e != 'r' && e != 't') {
+          return false;
+        }
+        at = stops.Next(at);
+      }
+      if (at >= n || s[at] != '"') return false;  // a raw control byte, or no end
+      value->type = JsonValue::Type::kString;
+      value->raw = std::string_view(s + start, at - start);
+      value->escaped = escaped;
+      value->printable = true;  // Build saw no byte above 0x7E
+      value->short_escapes = !other_escape;
+      i = at + 1;
+    } else {
+      // A whole number without sign or leading zero (a port, mostly); it
+      // cannot run past the closing brace.
+      size_t end = i;
+      while (IsDigit(s[end])) ++end;
+      if (end > i && (s[i] != '0' || end == i + 1) && (s[end] == ',' || s[end] == '}')) {
+        *value = JsonValue{.type = JsonValue::Type::kNumber, .raw = std::string_view(s + i, end - i)};
+        i = end;
+      } else {
+        // Any other value by the general reader, short of the closing
+        // brace (a nested object would otherwise take it).
+        Reader r(s + i, s + n - 1);
+        if (!r.Value(value)) return false;
+        i = static_cast<size_t>(r.pos() - s);
+      }
+    }
+    // Here i < n: no value reaches the closing brace.
+    if (s[i] == ',') {
+      ++i;
+      continue;
+    }
+    return i + 1 == n && s[i] == '}';
+  }
+}
+
+// The general reader: any valid text, whitespace and nesting included.
+bool ParseAnyObject(std::string_view text, const JsonKeys& keys, JsonValue* values) {
   Reader r(text);
   r.SkipWs();
   if (!r.Eat('{')) return false;
@@ -319,6 +478,16 @@ bool ParseJsonObject(std::string_view text, const JsonKeys& keys, JsonValue* val
   }
   r.SkipWs();
   return r.AtEnd();
+}
+
+}  // namespace
+
+bool ParseJsonObject(std::string_view text, const JsonKeys& keys, JsonValue* values) {
+  return ParseFlatObject(text, keys, values) || ParseAnyObject(text, keys, values);
+}
+
+bool ParseJsonObjectGeneral(std::string_view text, const JsonKeys& keys, JsonValue* values) {
+  return ParseAnyObject(text, keys, values);
 }
 
 namespace {

@@ -78,7 +78,13 @@ class JsonKeys {
 // (decoded) key equals the name keys picks out as i, or stays kAbsent.
 // Returns false when the text is not exactly one valid object (values are
 // then unspecified). Nesting deeper than 512 levels counts as invalid.
+// A line as writers put it ({"name":value,...} without whitespace, names
+// without escapes, no byte above 0x7E) is read in one pass over where its
+// quotes and backslashes are; any other text by a general reader.
 bool ParseJsonObject(std::string_view text, const JsonKeys& keys, JsonValue* values);
+// The same by the general reader alone: what the fuzzer holds the one-pass
+// reading to (the same answer and values for every text).
+bool ParseJsonObjectGeneral(std::string_view text, const JsonKeys& keys, JsonValue* values);
 
 // The UTF-8 text of a string value's raw form (as validated by
 // ParseJsonObject): escapes resolved ("\u0000" included), a surrogate escape

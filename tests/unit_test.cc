@@ -952,6 +952,72 @@ TEST(JsonObject, KeysSharingASlotAreEachFound) {
   for (std::string_view other : {"b", "", "A", "zzz", "z"}) EXPECT_EQ(keys.Find(other), 4u) << other;
 }
 
+// The one-pass reading of a writer's line and the general reader give the
+// same answer and the same values, for every text: expects that of `text`.
+void ExpectSameAsGeneral(const std::string& text) {
+  static constexpr std::string_view kNames[] = {"ts", "action", "detail", "port", "n"};
+  const JsonKeys keys(kNames, std::size(kNames));
+  // Set apart, so a value the one-pass reading left behind would show.
+  JsonValue fast[std::size(kNames)], general[std::size(kNames)];
+  bool fast_ok = ParseJsonObject(text, keys, fast);
+  bool general_ok = ParseJsonObjectGeneral(text, keys, general);
+  ASSERT_EQ(fast_ok, general_ok) << text;
+  if (!fast_ok) return;
+  for (size_t i = 0; i < std::size(kNames); ++i) {
+    EXPECT_EQ(fast[i].type, general[i].type) << kNames[i] << " in " << text;
+    EXPECT_EQ(fast[i].raw.data(), general[i].raw.data()) << kNames[i] << " in " << text;
+    EXPECT_EQ(fast[i].raw.size(), general[i].raw.size()) << kNames[i] << " in " << text;
+    EXPECT_EQ(fast[i].escaped, general[i].escaped) << kNames[i] << " in " << text;
+    EXPECT_EQ(fast[i].printable, general[i].printable) << kNames[i] << " in " << text;
+    EXPECT_EQ(fast[i].short_escapes, general[i].short_escapes) << kNames[i] << " in " << text;
+  }
+}
+
+// Escapes, quotes and control bytes at every offset around the 16- and
+// 64-byte blocks the one-pass reading classifies bytes in, and lines just
+// short of, at and past the longest it reads.
+TEST(JsonObject, OnePassReadingAgreesAcrossBlockEdges) {
+  const std::string kInner[] = {R"(a\"b)", R"(\\)", R"(x\\\"y)", R"(\u0041\/\b\f)",
+                                R"(\u00)", R"(\q)", "a\x01" "b", "a\x7f", "caf\xc3\xa9",
+                                R"(end\)", R"(\\\\)", ""};
+  for (size_t pad = 0; pad < 140; ++pad) {
+    for (const std::string& inner : kInner) {
+      std::string filler(pad, 'f');
+      ExpectSameAsGeneral(R"({"n":")" + filler + R"(","detail":")" + inner + R"(","port":443})");
+      ExpectSameAsGeneral(R"({"detail":")" + filler + inner + R"("})");
+      ExpectSameAsGeneral(R"({")" + filler + R"(":1,"action":")" + inner + R"("})");
+    }
+  }
+  for (size_t n : {2046, 2047, 2048, 2049, 2050, 4100}) {
+    std::string text = R"({"detail":")";
+    text += std::string(n - text.size() - 2, 'd') + "\"}";
+    ASSERT_EQ(text.size(), n);
+    ExpectSameAsGeneral(text);
+    text[100] = '\\';
+    ExpectSameAsGeneral(text);
+  }
+}
+
+// What the one-pass reading leaves to the general reader (whitespace,
+// escaped names, nesting, numbers other than plain whole ones, literals)
+// and what neither accepts.
+TEST(JsonObject, OnePassReadingAgreesOnEveryShape) {
+  const char* kTexts[] = {
+      "{}", "{ }", " {}", "{}\n", "{", "}", "", "{\"n\":1", "{\"n\":1}}", "{\"n\":1,}",
+      R"({"n":0})", R"({"n":01})", R"({"n":-1})", R"({"n":1.5})", R"({"n":1e3})", R"({"n":1E+3})",
+      R"({"n":-})", R"({"n":1.})", R"({"n":"1"})", R"({"n":true,"port":false,"ts":null})",
+      R"({"n":tru})", R"({"n":{"a":[1,{"b":"}"}]},"port":2})", R"({"n":{})", R"({"n":[}])",
+      R"({"n" :1})", R"({"n": 1})", R"({"n":1 })", R"({"n":1 ,"port":2})", "{\"n\":1,\n\"port\":2}",
+      R"({"\u006e":5})", R"({"n\"":5})", R"({"n":"a","n":"b"})", R"({"n":"a","n":7})",
+      R"({"ts":"2026-11-23T14:11:02.000000Z","container":"web","action":"deny","dest":"203.0.113.29","port":443,"proto":17,"detail":"rule 0 \"quoted\" via shield"})",
+      "{\"n\":\"a\tb\"}", "{\"n\":\"a\\\tb\"}", "{\"n\":\"\x80\"}", "{\"n\"\x01:1}", "{\"\":1}",
+      R"({"":"","n":""})", R"({"n":"\"})", R"({"n":"\\"})", R"({"n":"a"b"})", R"({"n""a"})",
+      R"({"n":)", R"({"n"})", R"({,"n":1})", R"({"n":1"port":2})",
+  };
+  for (const char* text : kTexts) ExpectSameAsGeneral(text);
+  ExpectSameAsGeneral(std::string("{\"n\":\"a\0b\"}", 11));
+}
+
 TEST(AuditLine, EscapesDecodedWhole) {
   Event ev;
   ASSERT_TRUE(ParseAuditLine(R"({"action":"a","detail":"a\u0000b"})", "c", &ev));
