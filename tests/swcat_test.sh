@@ -147,6 +147,28 @@ print("lines", n, "rc", rc)
 sys.exit(0 if n == 100000 else 1)
 PY
 
+# A blocking stdout pipe stays blocking for everyone else who holds it:
+# swcat writes through its own non-blocking open of the pipe, and a slow
+# reader still gets every line.
+check "swcat leaves its stdout pipe blocking and delivers every line" python3 - "$swcat" "$dir" <<'PY'
+import fcntl, os, signal, subprocess, sys, time
+swcat, d = sys.argv[1], sys.argv[2]
+r, w = os.pipe()
+p = subprocess.Popen([swcat, "--state", d, "--source", "audit", "-n", "100000", "web"], stdout=w)
+time.sleep(0.5)  # swcat has written, the pipe is full
+flags = fcntl.fcntl(w, fcntl.F_GETFL)
+os.close(w)
+data, deadline = b"", time.time() + 60
+while data.count(b"\n") < 100000 and time.time() < deadline:
+    chunk = os.read(r, 4096)
+    if not chunk: break
+    data += chunk
+p.send_signal(signal.SIGTERM); rc = p.wait()
+n = data.count(b"\n")
+print("lines", n, "rc", rc, "O_NONBLOCK", bool(flags & os.O_NONBLOCK))
+sys.exit(0 if n == 100000 and not flags & os.O_NONBLOCK else 1)
+PY
+
 # Text output escapes control bytes: no raw ESC/CR/LF from a detail, so no
 # forged line and no terminal control.
 printf '{"action":"x","container":"web","detail":"evil\\u001b[2J\\r\\nFAKE\\u009b1m"}\n' > "$dir/audit.jsonl"

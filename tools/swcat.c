@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -117,60 +116,47 @@ static int parse_sources(const char *list, unsigned *out) {
   return 0;
 }
 
-/* Output goes through write(2). Except to a regular file (always ready),
- * each write waits until poll() says stdout can take it, while also
- * watching the signalfd: a reader that stalls never keeps swcat from
- * ending on SIGINT/SIGTERM, and an O_NONBLOCK stdout
- * (EAGAIN) waits instead of dropping lines. A write never blocks: to a
- * regular file it is whole, to a pipe at most the space the pipe has free,
- * to anything else at most PIPE_BUF (what POLLOUT promises). */
+/* Output goes through write(2), and never blocks: swcat must end on
+ * SIGINT/SIGTERM even while its reader stalls, and an O_NONBLOCK stdout
+ * (EAGAIN) must wait instead of dropping lines. A regular file takes each
+ * write whole and at once. A pipe is written through a second, non-blocking
+ * open of it (/proc/self/fd/1: the flag is that open's own, not the shared
+ * one's): a write takes what fits, and only a full pipe makes swcat wait in
+ * poll(), with the signalfd. Anything else (a terminal, a socket, a pipe
+ * without /proc) waits for POLLOUT before each write and writes at most
+ * PIPE_BUF, what POLLOUT promises. (Free bytes of a pipe promise nothing
+ * more: a pipe holds whole pages, and a write that needs more of them than
+ * are free blocks.) */
 enum { OUT_OK = 0, OUT_GONE = -1, OUT_ERROR = -2, OUT_SIGNAL = -3 };
 static int g_sigfd = -1;
+static int g_out_fd = STDOUT_FILENO;
+enum { OUT_FILE, OUT_NONBLOCKING, OUT_POLLED };
+static int g_out_kind = OUT_POLLED;
 
-enum { STDOUT_OTHER, STDOUT_FILE, STDOUT_PIPE };
-static int stdout_kind(void) {
-  static int kind = -1;
-  if (kind < 0) {
-    struct stat st;
-    kind = fstat(STDOUT_FILENO, &st) != 0 ? STDOUT_OTHER
-           : S_ISREG(st.st_mode)          ? STDOUT_FILE
-           : S_ISFIFO(st.st_mode)         ? STDOUT_PIPE
-                                          : STDOUT_OTHER;
+/* Picks how stdout is written (g_out_fd, g_out_kind). A pipe also gets the
+ * largest size an unprivileged process may set (fs.pipe-max-size, 1 MiB by
+ * default): a burst of output then waits for the reader, and switches to
+ * it, a sixteenth as often. Failure keeps the size. */
+static void out_setup(void) {
+  struct stat st;
+  if (fstat(STDOUT_FILENO, &st) != 0) return;
+  if (S_ISREG(st.st_mode)) {
+    g_out_kind = OUT_FILE;
+  } else if (S_ISFIFO(st.st_mode)) {
+    (void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
+    int fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) {
+      g_out_fd = fd;
+      g_out_kind = OUT_NONBLOCKING;
+    }
   }
-  return kind;
-}
-
-/* A pipe on stdout gets the largest size an unprivileged process may set
- * (fs.pipe-max-size, 1 MiB by default): a burst of output then waits for the
- * reader, and switches to it, a sixteenth as often. Failure keeps the size. */
-static void out_grow_pipe(void) {
-  if (stdout_kind() == STDOUT_PIPE) (void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
-}
-
-/* The free space of the stdout pipe now (its size less what the reader has
- * not taken yet); 0 when stdout is no pipe or that is unknown. */
-static size_t pipe_room(void) {
-  int size, queued;
-  if (stdout_kind() != STDOUT_PIPE || (size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ)) <= 0 ||
-      ioctl(STDOUT_FILENO, FIONREAD, &queued) != 0 || queued > size)
-    return 0;
-  return (size_t)(size - queued);
-}
-
-/* How much one write to stdout may carry now without blocking, once poll()
- * said it can take one. */
-static size_t out_writable(size_t len) {
-  if (stdout_kind() == STDOUT_FILE) return len;
-  size_t room = pipe_room();
-  if (room < PIPE_BUF) room = PIPE_BUF;
-  return len < room ? len : room;
 }
 
 /* Waits until stdout can take a write: OUT_OK, OUT_RETRY (woken for
  * nothing), or the OUT_* value that ends the output. */
 enum { OUT_RETRY = 1 };
 static int out_wait(void) {
-  struct pollfd fds[2] = {{.fd = STDOUT_FILENO, .events = POLLOUT},
+  struct pollfd fds[2] = {{.fd = g_out_fd, .events = POLLOUT},
                           {.fd = g_sigfd, .events = POLLIN}};
   if (poll(fds, 2, -1) < 0) {
     if (errno == EINTR) return OUT_RETRY;
@@ -187,21 +173,22 @@ static int out_wait(void) {
 }
 
 static int out_write(const char *s, size_t len) {
-  /* A regular file takes each write whole and at once: nothing to wait for
-   * (signals are seen by the main loop between batches). */
-  int wait = stdout_kind() != STDOUT_FILE;
+  /* Waits before the next write: always when polled, after EAGAIN else. */
+  int wait = g_out_kind == OUT_POLLED;
   while (len > 0) {
-    /* A pipe with room for all of it takes it without blocking: no poll. */
-    size_t now = len;
-    if (wait && pipe_room() < len) {
+    if (wait) {
       int w = out_wait();
       if (w == OUT_RETRY) continue;
       if (w != OUT_OK) return w;
-      now = out_writable(len);
     }
-    ssize_t n = write(STDOUT_FILENO, s, now);
+    size_t now = g_out_kind == OUT_POLLED && len > PIPE_BUF ? PIPE_BUF : len;
+    ssize_t n = write(g_out_fd, s, now);
     if (n < 0) {
-      if (errno == EAGAIN) wait = 1; /* not a plain file after all */
+      /* EAGAIN: full, or an O_NONBLOCK stdout that is no file after all. */
+      if (errno == EAGAIN) {
+        wait = 1;
+        if (g_out_kind == OUT_FILE) g_out_kind = OUT_POLLED;
+      }
       if (errno == EINTR || errno == EAGAIN) continue;
       if (errno == EPIPE) return OUT_GONE;
       fprintf(stderr, "swcat: writing to stdout: %s\n", strerror(errno));
@@ -209,12 +196,13 @@ static int out_write(const char *s, size_t len) {
     }
     s += n;
     len -= (size_t)n;
+    wait = g_out_kind == OUT_POLLED;
   }
   return OUT_OK;
 }
 
-/* Lines wait here and go out together: one poll+write per PIPE_BUF of
- * output, not two per event. Flushed after each drained batch, before the
+/* Lines wait here and go out together: one write per batch, not one per
+ * event. Flushed after each drained batch, before the
  * cursors are saved, and when it grows past OUT_BATCH. */
 enum { OUT_BATCH = 64 * 1024 };
 static char *g_out;
@@ -405,7 +393,6 @@ static int run(const struct config *cfg, struct stream *w) {
                           {.fd = g_sigfd, .events = POLLIN},
                           {.fd = STDOUT_FILENO, .events = 0}};
   int status = 0;
-  out_grow_pipe();
   for (;;) {
     /* Fails only for the handle itself; a bad file is a watch event. */
     int r = stream_poll(w);
@@ -635,6 +622,7 @@ int main(int argc, char **argv) {
   sigprocmask(SIG_BLOCK, &mask, NULL);
   g_sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (g_sigfd < 0) return die("signalfd", errno);
+  out_setup();  /* before any output, the --tail history's too */
 
   sw_options *opts = sw_options_new();
   if (!opts) return die("options", ENOMEM);
@@ -660,6 +648,7 @@ int main(int argc, char **argv) {
   swcat_summary_free(cfg.summary);
   swcat_filter_free(&cfg.filter);
   close(g_sigfd);
+  if (g_out_fd != STDOUT_FILENO) close(g_out_fd);
   free(g_out);
   return status;
 }
