@@ -145,9 +145,15 @@ Status Dispatch::Run(bool* overflowed, bool* fds_left) {
   int n = epoll_wait(epoll_.get(), evs, kMaxEpollEvents, 0);
   if (n < 0 && errno != EINTR) return Status::FromErrno("epoll_wait");
   *fds_left = n == kMaxEpollEvents;
-  // inotify is read even when epoll did not list it: cheap (one EAGAIN) and
-  // it keeps file events ahead of the packets they may enrich.
-  Status s = ReadInotify(overflowed);
+  // inotify first, when epoll lists it: file events go ahead of the packets
+  // they may enrich. Not read otherwise: a flood wakes Poll for a packet or
+  // two, and an EAGAIN read each time (~0.2 us here) was a fifth of the
+  // syscalls per packet. (An answer logged after epoll_wait is
+  // found by the packet's own lookup, which reads the log when inotify has
+  // news: DnsSource::LookupDomain.)
+  bool inotify_listed = false;
+  for (int i = 0; i < n; ++i) inotify_listed |= evs[i].data.u64 == kInotifyToken;
+  Status s = inotify_listed ? ReadInotify(overflowed) : Status::Ok();
   for (int i = 0; i < n; ++i) {
     uint64_t token = evs[i].data.u64;
     if (token == kInotifyToken || token == kPendingToken) continue;
