@@ -356,16 +356,32 @@ class StopBits {
     return true;
   }
 
-  // The first stop byte at or after offset at (at most the line's size),
-  // or an offset at or past the line's end when there is none before it.
-  size_t Next(size_t at) const {
-    size_t w = at / 64;
-    uint64_t bits = words_[w] >> (at % 64);
-    if (bits != 0) return at + static_cast<size_t>(std::countr_zero(bits));
-    while (words_[++w] == 0) {
+  // The stop bytes in order, each once: the next one's offset comes from a
+  // word kept in a register (lowest bit, then clear it), not from a load
+  // at the last one's offset, so finding where each string ends is no
+  // chain of loads through the line.
+  class InOrder {
+   public:
+    explicit InOrder(const StopBits& stops) : words_(stops.words_), bits_(words_[0]) {}
+    // The next stop byte's offset; at or past the line's end when no stop
+    // byte is left before it (call no further then).
+    size_t Next() {
+      while (bits_ == 0) bits_ = words_[++word_];
+      size_t at = word_ * 64 + static_cast<size_t>(std::countr_zero(bits_));
+      bits_ &= bits_ - 1;
+      return at;
     }
-    return w * 64 + static_cast<size_t>(std::countr_zero(words_[w]));
-  }
+    // Forgets the stop bytes before offset at.
+    void SkipTo(size_t at) {
+      word_ = at / 64;
+      bits_ = words_[word_] & ~uint64_t{0} << (at % 64);
+    }
+
+   private:
+    const uint64_t* words_;
+    size_t word_ = 0;
+    uint64_t bits_;
+  };
 
  private:
   uint64_t words_[kMaxLine / 64 + 1];
@@ -381,41 +397,44 @@ bool ParseFlatObject(std::string_view text, const JsonKeys& keys, JsonValue* val
   const size_t n = text.size();
   const char* s = text.data();
   if (n < 2 || s[0] != '{' || s[n - 1] != '}') return false;
-  StopBits stops;
-  if (!stops.Build(text)) return false;
+  StopBits bits;
+  if (!bits.Build(text)) return false;
   if (n == 2) return true;
+  StopBits::InOrder stops(bits);
   size_t i = 1;
   JsonValue unwanted;
   while (true) {
-    // "name":
-    if (s[i] != '"') return false;
-    size_t close = stops.Next(i + 1);
+    // "name": its quotes are the next two stop bytes.
+    if (s[i] != '"' || stops.Next() != i) return false;
+    size_t close = stops.Next();
     if (close + 1 >= n || s[close] != '"' || s[close + 1] != ':') return false;
     size_t k = keys.Find(std::string_view(s + i + 1, close - i - 1));
     JsonValue* value = k < keys.count() ? &values[k] : &unwanted;
     i = close + 2;
     if (s[i] == '"') {
       // A string: from stop to stop, escapes checked as the reader does.
+      stops.Next();  // its opening quote, i
       const size_t start = i + 1;
       bool escaped = false, other_escape = false;
-      size_t at = stops.Next(start);
+      size_t at = stops.Next();
       while (at < n && s[at] == '\\') {
         escaped = true;
         if (n - at < 2) return false;
         char e = s[at + 1];
         at += 2;
-        if (e == 'u') {
+        if (e == '"' || e == '\\') {
+          stops.Next();  // the escaped quote or backslash is a stop byte too
+        } else if (e == 'u') {
           if (n - at < 4) return false;
           for (size_t h = at; h < at + 4; ++h)
-            if (HexValue(s[h]) < 0) return false;
-          at += 4;
+            if (HexValue(s[h]) < 0) return false;  // no stop byte among them
           other_escape = true;
         } else if (e == '/' || e == 'b' || e == 'f') {
           other_escape = true;
-        } else if (e != '"' && e != '\\' && e != 'n' && e != 'r' && e != 't') {
+        } else if (e != 'n' && e != 'r' && e != 't') {
           return false;
         }
-        at = stops.Next(at);
+        at = stops.Next();
       }
       if (at >= n || s[at] != '"') return false;  // a raw control byte, or no end
       value->type = JsonValue::Type::kString;
@@ -426,7 +445,7 @@ bool ParseFlatObject(std::string_view text, const JsonKeys& keys, JsonValue* val
       i = at + 1;
     } else {
       // A whole number without sign or leading zero (a port, mostly); it
-      // cannot run past the closing brace.
+      // cannot run past the closing brace, and holds no stop byte.
       size_t end = i;
       while (IsDigit(s[end])) ++end;
       if (end > i && (s[i] != '0' || end == i + 1) && (s[end] == ',' || s[end] == '}')) {
@@ -438,6 +457,7 @@ bool ParseFlatObject(std::string_view text, const JsonKeys& keys, JsonValue* val
         Reader r(s + i, s + n - 1);
         if (!r.Value(value)) return false;
         i = static_cast<size_t>(r.pos() - s);
+        stops.SkipTo(i);
       }
     }
     // Here i < n: no value reaches the closing brace.
