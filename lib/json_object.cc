@@ -408,7 +408,8 @@ bool ParseFlatObject(std::string_view text, const JsonKeys& keys, JsonValue* val
     if (s[i] != '"' || stops.Next() != i) return false;
     size_t close = stops.Next();
     if (close + 1 >= n || s[close] != '"' || s[close + 1] != ':') return false;
-    size_t k = keys.Find(std::string_view(s + i + 1, close - i - 1));
+    size_t k = i + 17 <= n ? keys.FindPadded(s + i + 1, close - i - 1)
+                           : keys.Find(std::string_view(s + i + 1, close - i - 1));
     JsonValue* value = k < keys.count() ? &values[k] : &unwanted;
     i = close + 2;
     if (s[i] == '"') {

@@ -42,8 +42,12 @@ class JsonKeys {
   constexpr JsonKeys(const std::string_view* names, size_t count) : names_(names), count_(count) {
     slots_.fill(kNone);
     for (size_t i = 0; i < count; ++i) {
-      uint8_t& slot = slots_[Slot(names[i])];
-      slot = slot == kNone && i < kMany ? static_cast<uint8_t>(i) : kMany;
+      const std::string_view name = names[i];
+      uint8_t& slot = slots_[Slot(name)];
+      bool own = slot == kNone && i < kPadded && name.size() <= 16;
+      slot = own ? static_cast<uint8_t>(i) : kMany;
+      if (!own) continue;
+      for (size_t b = 0; b < name.size(); ++b) padded_[i][b] = name[b];
     }
   }
   size_t count() const { return count_; }
@@ -59,10 +63,28 @@ class JsonKeys {
       if (equal(i)) return i;
     return count_;
   }
+  // The same for the n bytes at p, which has 16 bytes readable: a name of
+  // up to 16 bytes is compared in one vector, with no branch on its length
+  // (a line's names differ in length, and those branches were often
+  // mispredicted).
+  size_t FindPadded(const char* p, size_t n) const {
+#if defined(__SSE2__)
+    if (n == 0 || n > 16) return Find(std::string_view(p, n));
+    uint8_t slot = slots_[Slot(std::string_view(p, n))];
+    if (slot == kNone) return count_;
+    if (slot == kMany) return Find(std::string_view(p, n));
+    uint32_t same = MarkedBytes(_mm_cmpeq_epi8(Load16(p), Load16(padded_[slot].data())));
+    uint32_t want = (1u << n) - 1;
+    return (same & want) == want && names_[slot].size() == n ? slot : count_;
+#else
+    return Find(std::string_view(p, n));
+#endif
+  }
 
  private:
   static constexpr uint8_t kNone = 0xFF;  // no name has this slot
-  static constexpr uint8_t kMany = 0xFE;  // several do: compare each
+  static constexpr uint8_t kMany = 0xFE;  // several do, or a name without a padded copy: compare each
+  static constexpr size_t kPadded = 32;   // the names that can have a padded copy
   static constexpr size_t Slot(std::string_view name) {
     if (name.empty()) return 0;
     return (name.size() * 7 + static_cast<unsigned char>(name.front()) * 3 +
@@ -71,6 +93,8 @@ class JsonKeys {
   const std::string_view* names_;
   size_t count_;
   std::array<uint8_t, 64> slots_{};
+  // A name of up to 16 bytes (of the first kPadded), zero-padded to 16.
+  std::array<std::array<char, 16>, kPadded> padded_{};
 };
 
 // Parses `text` as one JSON object surrounded by optional JSON whitespace.

@@ -909,19 +909,30 @@ TEST(AuditLine, LastDuplicateKeyWins) {
   EXPECT_EQ(ev.action, "unknown");
 }
 
-// Member names are compared in overlapping pieces: a name differing from a
-// key in any one byte, or in length, is another member, at every length.
+// Member names are compared in overlapping pieces, or (FindPadded, a line
+// with 16 bytes after the name's start) as one vector: a name differing from
+// a key in any one byte, or in length, is another member, at every length.
 TEST(JsonObject, KeyMatchesOnlyItselfAtEveryLength) {
   using T = JsonValue::Type;
+  // What follows a name in a line long enough for FindPadded.
+  const std::string kTail = "\":1,\"padding\":\"0123456789abcdef\"}";
   for (size_t len = 0; len <= 20; ++len) {
     std::string key;
     for (size_t i = 0; i < len; ++i) key += static_cast<char>('a' + i);
     const std::string_view names[] = {"other", key};
     const JsonKeys keys(names, 2);
-    JsonValue v[2];
-    ASSERT_TRUE(ParseJsonObject("{\"" + key + "\":1}", keys, v)) << key;
-    EXPECT_EQ(v[1].type, T::kNumber) << key;
-    EXPECT_EQ(v[0].type, T::kAbsent) << key;
+    auto padded_find = [&](const std::string& name) {
+      std::string line = name + kTail;
+      return keys.FindPadded(line.data(), name.size());
+    };
+    EXPECT_EQ(keys.Find(key), 1u) << key;
+    EXPECT_EQ(padded_find(key), 1u) << key;
+    for (const std::string& line : {"{\"" + key + "\":1}", "{\"" + key + kTail}) {
+      JsonValue v[2];
+      ASSERT_TRUE(ParseJsonObject(line, keys, v)) << line;
+      EXPECT_EQ(v[1].type, T::kNumber) << line;
+      EXPECT_EQ(v[0].type, T::kAbsent) << line;
+    }
     std::vector<std::string> others = {key + "x"};
     if (len > 0) others.push_back(key.substr(0, len - 1));
     for (size_t at = 0; at < len; ++at) {
@@ -929,9 +940,13 @@ TEST(JsonObject, KeyMatchesOnlyItselfAtEveryLength) {
       others.back()[at] = 'Z';
     }
     for (const std::string& name : others) {
-      JsonValue w[2];
-      ASSERT_TRUE(ParseJsonObject("{\"" + name + "\":1}", keys, w)) << name;
-      EXPECT_EQ(w[1].type, T::kAbsent) << name << " as " << key;
+      EXPECT_EQ(keys.Find(name), 2u) << name << " as " << key;
+      EXPECT_EQ(padded_find(name), 2u) << name << " as " << key;
+      for (const std::string& line : {"{\"" + name + "\":1}", "{\"" + name + kTail}) {
+        JsonValue w[2];
+        ASSERT_TRUE(ParseJsonObject(line, keys, w)) << line;
+        EXPECT_EQ(w[1].type, T::kAbsent) << line << " as " << key;
+      }
     }
   }
 }
