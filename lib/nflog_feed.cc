@@ -1,6 +1,7 @@
 #include "nflog_feed.h"
 
 #include <cerrno>
+#include <cstdint>
 
 namespace sw {
 
@@ -27,7 +28,7 @@ Status NflogFeed::Connect() {
   claimed_ = true;
   s = NflogSource::Open(opts_, &nflog_);
   if (s.ok()) s = host_.loop().AddFd(nflog_->fd(), this, &fd_ref_);
-  if (s.ok()) s = host_.loop().AddFd(nflog_->timer_fd(), this, &timer_ref_);
+  if (s.ok()) s = host_.loop().AddFd(nflog_->timer_fd(), &timer_owner_, &timer_ref_);
   if (!s.ok()) {
     fd_ref_.reset();
     timer_ref_.reset();
@@ -81,13 +82,21 @@ Status NflogFeed::Drain(size_t budget, bool* more) {
   uint64_t packets = nflog_->packets(), lost = nflog_->lost();
   // A miss may mean the answer was logged after the DNS source drained:
   // read the log again, but once per drain, not per packet (a flood to IPs
-  // no answer names would otherwise cost three syscalls a packet).
+  // no answer names would otherwise cost three syscalls a packet). Not for
+  // the first datagram received after epoll listed the socket: it was
+  // queued before that epoll_wait, so were the answers its packets follow,
+  // and the inotify events they raised were read then (the DNS source is
+  // woken, and a lookup reads its log without asking inotify again). That
+  // saves an ioctl per wakeup when a flood wakes Poll for a packet or two.
   bool refreshed = false;
+  const uint64_t first_datagram = socket_listed_ ? nflog_->datagrams() + 1 : UINT64_MAX;
+  socket_listed_ = false;
   Status s = nflog_->Drain(
       container_,
-      [this, &refreshed](const IpAddr& ip) {
-        const std::string* domain = host_.LookupDomain(ip, !refreshed);
-        refreshed = refreshed || domain == nullptr;
+      [this, &refreshed, first_datagram](const IpAddr& ip) {
+        const bool may_be_new = !refreshed && nflog_->datagrams() != first_datagram;
+        const std::string* domain = host_.LookupDomain(ip, may_be_new);
+        refreshed = refreshed || (may_be_new && domain == nullptr);
         return domain;
       },
       [&sink](const EventView& ev) { sink.Emit(ev); }, budget, more);

@@ -20,7 +20,11 @@ class NflogFeed : public Source {
   ~NflogFeed() override;
 
   Status Start(bool fresh_dir) override;
-  void OnReadable() override { host_.Wake(this); }
+  // The socket is readable (epoll listed it).
+  void OnReadable() override {
+    socket_listed_ = true;
+    host_.Wake(this);
+  }
   Status Drain(size_t budget, bool* more) override;
   int status() const override { return status_; }
 
@@ -36,8 +40,17 @@ class NflogFeed : public Source {
   bool claimed_ = false;
   bool waiting_ = false;
   std::unique_ptr<NflogSource> nflog_;
+  // epoll listed the socket since the last Drain: the first datagram Drain
+  // receives was queued before that epoll_wait.
+  bool socket_listed_ = false;
+  // The loss-count timer's owner: it drains too, but lists no datagram.
+  struct TimerOwner : DispatchOwner {
+    explicit TimerOwner(NflogFeed* f) : feed(f) {}
+    void OnReadable() override { feed->host_.Wake(feed); }
+    NflogFeed* feed;
+  } timer_owner_{this};
   FdRef fd_ref_;
-  FdRef timer_ref_;  // the loss-count timer: OnReadable drains too
+  FdRef timer_ref_;
   int status_ = ENOTCONN;  // positive errno; 0 when running
 };
 

@@ -349,6 +349,7 @@ Status NflogSource::DrainSocket(const std::string& container, const DomainLookup
         // as malformed by the parser and any lost packet as a sequence gap.
         len = buf_.size();
       }
+      ++datagrams_;
       HandleDatagram(buf_.data(), len, container, lookup, emit);
       spent += len;
       // Under a flood this loop may not see EAGAIN for a long time: switch

@@ -94,6 +94,9 @@ class NflogSource {
   Status Drain(const std::string& container, const DomainLookup& lookup,
                const Emit& emit, size_t byte_budget = SIZE_MAX, bool* more = nullptr);
   uint64_t packets() const { return packets_; }
+  // Datagrams received from the socket so far (the one being handled
+  // included).
+  uint64_t datagrams() const { return datagrams_; }
   uint64_t lost() const { return lost_; }
   // Messages that failed validation (never turned into events).
   uint64_t malformed() const { return malformed_; }
@@ -125,6 +128,7 @@ class NflogSource {
   std::vector<uint8_t> buf_;
   int64_t next_seq_ = -1;
   uint64_t packets_ = 0;
+  uint64_t datagrams_ = 0;
   uint64_t lost_ = 0;
   uint64_t malformed_ = 0;
   // Packet datagrams that arrived while Open() waited for the config ACK.
