@@ -77,6 +77,8 @@ void FormatRfc3339(int64_t unix_micros, std::string* out);
 
 // CLOCK_MONOTONIC in milliseconds: for intervals, never for an event's ts.
 int64_t MonotonicMs();
+// The same in nanoseconds.
+int64_t MonotonicNs();
 
 // An event the library reports about itself (source "watch"), stamped now.
 Event WatchEvent(std::string container, std::string action, std::string detail);

@@ -121,7 +121,10 @@ class NflogSource {
   uint32_t portid_ = 0;
   uint16_t group_ = 0;
   bool burst_mode_ = false;  // kernel batches up to 64 packets per message
-  uint64_t drain_start_ = 0;  // packets_ when the current Drain() began
+  // The packet rate window (see kRateWindowNs): when it began, and packets_
+  // then.
+  int64_t window_start_ns_ = INT64_MIN / 2;
+  uint64_t window_start_packets_ = 0;
   NflogEventMaker events_;
   TimestampCache ts_cache_;  // formats the date and time once a second
   NflogPacket packet_;       // the packet each message is decoded into

@@ -495,6 +495,70 @@ TEST_F(NflogIntegration, FloodWithStalledReaderAccountsForEveryPacket) {
   Flood(ns_->path(), opts_, false);
 }
 
+// Sends `count` packets to 192.0.2.200:9 from inside netns, one every `gap`
+// (spinning to each deadline), while the caller's thread reads them one
+// wakeup at a time; returns the packets sent.
+int PacedStream(const std::string& netns, NflogSource& src, int count,
+                std::chrono::nanoseconds gap) {
+  std::atomic<bool> sender_done{false};
+  int sent = 0;
+  std::thread sender([&] {
+    RunInNetns(netns, [&] {
+      int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      sockaddr_in to = V4("192.0.2.200", 9);
+      auto next = Clock::now();
+      for (int i = 0; i < count && fd >= 0; ++i) {
+        while (Clock::now() < next) {
+        }
+        next += gap;
+        if (Logged(sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to)))
+          ++sent;
+      }
+      if (fd >= 0) close(fd);
+    });
+    sender_done = true;
+  });
+  auto drain = [&](int timeout_ms) {
+    pollfd pfd{src.fd(), POLLIN, 0};
+    int r = poll(&pfd, 1, timeout_ms);
+    Status st = src.Drain("c1", nullptr, nullptr);
+    EXPECT_TRUE(st.ok()) << st.message();
+    return r > 0;
+  };
+  while (!sender_done) drain(50);
+  sender.join();
+  // The last batch may wait for the kernel's flush timeout (10 ms).
+  while (drain(300)) {
+  }
+  return sent;
+}
+
+// A reader that keeps up with a fast stream finds one packet per wakeup, never
+// a burst in one drain; the rate alone must still switch the kernel to
+// batches (one wakeup per packet costs about twice the CPU).
+TEST_F(NflogIntegration, FastStreamTravelsInBatchesThoughReadPacketByPacket) {
+  auto src = OpenOrFail(opts_);
+  ASSERT_TRUE(src);
+  const int sent = PacedStream(ns_->path(), *src, 5000, std::chrono::microseconds(10));
+  std::printf("[ stream   ] %d packets one every 10 us: %llu datagrams\n", sent,
+              static_cast<unsigned long long>(src->datagrams()));
+  EXPECT_EQ(sent, 5000);
+  EXPECT_EQ(src->packets(), static_cast<uint64_t>(sent));
+  EXPECT_EQ(src->lost(), 0u);
+  EXPECT_LT(src->datagrams(), src->packets() / 4);
+}
+
+// A trickle is not batched: each packet reaches the reader at once, in a
+// datagram of its own, not after a batch timer.
+TEST_F(NflogIntegration, TrickleTravelsPacketByPacket) {
+  auto src = OpenOrFail(opts_);
+  ASSERT_TRUE(src);
+  const int sent = PacedStream(ns_->path(), *src, 40, std::chrono::milliseconds(2));
+  EXPECT_EQ(sent, 40);
+  EXPECT_EQ(src->packets(), static_cast<uint64_t>(sent));
+  EXPECT_EQ(src->datagrams(), src->packets());
+}
+
 // ---- Failure paths (no root needed) ----
 
 TEST(NflogOpen, MissingNamespaceFails) {
