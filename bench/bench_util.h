@@ -112,6 +112,14 @@ inline bool ProcTicks(pid_t pid, long* utime, long* stime) {
   return static_cast<bool>(in >> *utime >> *stime);
 }
 
+// A live process's voluntary context switches (times it slept: for a
+// reader, its wakeups), -1 when they cannot be read.
+inline long VoluntarySwitches(pid_t pid) {
+  std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  size_t at = status.find("\nvoluntary_ctxt_switches:");
+  return at == std::string::npos ? -1 : std::atol(status.c_str() + at + 26);
+}
+
 inline int Sh(const std::string& cmd) {
   int r = std::system(cmd.c_str());
   return WIFEXITED(r) ? WEXITSTATUS(r) : 128;

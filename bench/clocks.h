@@ -26,4 +26,12 @@ static inline long long user_ns(void) {
   return (long long)ru.ru_utime.tv_sec * 1000000000LL + (long long)ru.ru_utime.tv_usec * 1000;
 }
 
+/* Its voluntary context switches so far: the times it slept, for a reader
+ * its wakeups. */
+static inline long wakeups(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_nvcsw;
+}
+
 #endif

@@ -28,13 +28,17 @@
 // compare swcat with the bare reader (<= 1.6x) and with ulogd (<= 0.25x).
 // Each total is split into user space and kernel (the split read from
 // /proc/PID/stat's tick counts; the bare reader's from its getrusage()).
+// The reader's wakeups per 1,000 events (voluntary context switches, from
+// /proc/PID/status) tell how the packets came: about 1,000 is one wakeup a
+// packet, about 16 one per kernel batch of 64.
 //
 // swcat and bare run SW_BENCH_ROUNDS times in turn (default 3), the others
 // once; the ratios use each reader's median, and swcat / bare the median of
 // the rounds' own ratios.
 //
 // Env: SW_BENCH_PACKETS (default 200000), SW_BENCH_READERS (default
-// "swcat,swcat_file,ulogd,bare,lib"), SW_BENCH_ROUNDS (default 3).
+// "swcat,swcat_file,ulogd,bare,lib"), SW_BENCH_ROUNDS (default 3),
+// SW_BENCH_PPS (the sender's rate; default 0: as fast as it can).
 #include <arpa/inet.h>
 #include <libgen.h>
 #include <netinet/in.h>
@@ -137,6 +141,7 @@ struct Flood {
   double t_last_growth = 0;
   int64_t cpu_ns = -1;  // the reader's CPU time over the flood, -1: unknown
   double user_share = -1;  // the part of it spent in user space, -1: unknown
+  long wakeups = -1;       // the reader's voluntary context switches, -1: unknown
 };
 
 // utime + stime of a live process in ns, -1 when it cannot be read.
@@ -154,6 +159,12 @@ std::map<std::string, std::vector<double>>& CpuPerEvent() {
   return m;
 }
 
+// flood_sender's command line for a flood of `packets`.
+std::vector<std::string> SenderArgs(const std::string& netns, long packets) {
+  return {SelfDir() + "/flood_sender", netns, std::to_string(packets), "0",
+          std::to_string(bench::EnvInt("SW_BENCH_PPS", 0))};
+}
+
 // Runs flood_sender and watches `file` grow until it has been still for
 // 1.5 s after the sender finished; `reader` is the process whose CPU time
 // over that window is measured.
@@ -165,8 +176,9 @@ Flood RunFlood(const std::string& netns, long packets, const std::string& file,
   long user0 = 0, sys0 = 0, user1 = 0, sys1 = 0;
   // Ticks are coarse (10 ms): only used to split the exact total.
   bool ticks = bench::ProcTicks(reader, &user0, &sys0);
+  long sleeps0 = bench::VoluntarySwitches(reader);
   f.t_start = bench::NowSec();
-  pid_t sender = Spawn({SelfDir() + "/flood_sender", netns, std::to_string(packets)}, sender_out);
+  pid_t sender = Spawn(SenderArgs(netns, packets), sender_out);
   off_t last = FileSize(file);
   f.t_last_growth = f.t_start;
   bool sender_done = false;
@@ -187,6 +199,8 @@ Flood RunFlood(const std::string& netns, long packets, const std::string& file,
   }
   int64_t cpu1 = ProcessCpuNs(reader);
   if (cpu0 >= 0 && cpu1 >= cpu0) f.cpu_ns = cpu1 - cpu0;
+  long sleeps1 = bench::VoluntarySwitches(reader);
+  if (sleeps0 >= 0 && sleeps1 >= sleeps0) f.wakeups = sleeps1 - sleeps0;
   if (ticks && bench::ProcTicks(reader, &user1, &sys1) && user1 + sys1 > user0 + sys0)
     f.user_share = static_cast<double>(user1 - user0) /
                    static_cast<double>(user1 + sys1 - user0 - sys0);
@@ -217,6 +231,10 @@ void Report(const char* reader, const Flood& f, long delivered, const std::strin
                 reader, static_cast<double>(f.cpu_ns) * 1e-9, per, split.c_str());
     CpuPerEvent()[r].push_back(per);
     bench::Result("nflog_flood", (r + "_cpu_ns_per_event").c_str(), per, "ns");
+    if (f.wakeups >= 0)
+      bench::Result("nflog_flood", (r + "_wakeups_per_1k_events").c_str(),
+                    1000.0 * static_cast<double>(f.wakeups) / static_cast<double>(delivered),
+                    "wakeups");
     if (f.user_share >= 0) {
       bench::Result("nflog_flood", (r + "_user_ns_per_event").c_str(), per * f.user_share, "ns");
       bench::Result("nflog_flood", (r + "_kernel_ns_per_event").c_str(), per * (1 - f.user_share),
@@ -336,21 +354,22 @@ void RunCounter(const char* reader, const std::string& netns, long packets) {
   std::string sender_out = tmp.file("sender.out");
   f.t_start = bench::NowSec();
   int st = 0;
-  bench::TimeCommand({SelfDir() + "/flood_sender", netns, std::to_string(packets)}, sender_out,
-                     &st);
+  bench::TimeCommand(SenderArgs(netns, packets), sender_out, &st);
   std::sscanf(bench::ReadFile(sender_out).c_str(), "sent %ld %lf", &f.sent, &f.send_s);
   waitpid(pid, nullptr, 0);
   long got = 0, lost = 0, enobufs = 0;
   double secs = 0;
   long long cpu_ns = -1, user_ns = -1;
+  long sleeps = -1;
   std::string text = bench::ReadFile(out);
   size_t at = text.find("packets ");
   if (at != std::string::npos)
     std::sscanf(text.c_str() + at,
-                "packets %ld lost %ld enobufs %ld seconds %lf cpu_ns %lld user_ns %lld", &got,
-                &lost, &enobufs, &secs, &cpu_ns, &user_ns);
+                "packets %ld lost %ld enobufs %ld seconds %lf cpu_ns %lld user_ns %lld wakeups %ld",
+                &got, &lost, &enobufs, &secs, &cpu_ns, &user_ns, &sleeps);
   f.t_last_growth = f.t_start + secs;  // first-to-last packet time
   f.cpu_ns = cpu_ns;  // its own CPU time from "ready" to its exit
+  f.wakeups = sleeps;
   if (cpu_ns > 0 && user_ns >= 0)
     f.user_share = std::min(1.0, static_cast<double>(user_ns) / static_cast<double>(cpu_ns));
   char extra[96];

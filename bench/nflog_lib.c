@@ -6,7 +6,7 @@
  * swcat's work less its write(2) calls. Prints "ready" once
  * open, then exits IDLE_MS after the last event (or on SIGTERM) with the
  * line nflog_bare prints: "packets N lost M enobufs K seconds S cpu_ns C
- * user_ns U" (N: NFLOG events; M: the packets its "lost" events count; K:
+ * user_ns U wakeups W" (N: NFLOG events; M: the packets its "lost" events count; K:
  * those that name ENOBUFS). */
 #define _GNU_SOURCE
 #include <libshieldwatch.h>
@@ -48,6 +48,7 @@ int main(int argc, char **argv) {
   printf("ready\n");
   fflush(stdout);
   long long cpu_ready = cpu_ns(), user_ready = user_ns();
+  long wakeups_ready = wakeups();
   long packets = 0, lost = 0, enobufs = 0;
   size_t json_bytes = 0;
   static char out[64 * 1024];
@@ -87,9 +88,10 @@ int main(int argc, char **argv) {
       if (!before) first_t = last_t;
     }
   }
-  printf("packets %ld lost %ld enobufs %ld seconds %.6f cpu_ns %lld user_ns %lld json_bytes %zu\n",
+  printf("packets %ld lost %ld enobufs %ld seconds %.6f cpu_ns %lld user_ns %lld wakeups %ld "
+         "json_bytes %zu\n",
          packets, lost, enobufs, packets ? last_t - first_t : 0.0, cpu_ns() - cpu_ready,
-         user_ns() - user_ready, json_bytes);
+         user_ns() - user_ready, wakeups() - wakeups_ready, json_bytes);
   sw_close(w);
   return 0;
 }
