@@ -12,11 +12,15 @@
 //           heads, delalloc: 0-300 ns an event here, from run to run) is its
 //           own (printed, no verdict)
 //   ulogd   ulogd2 NFLOG -> BASE -> IFINDEX -> IP2STR -> HWHDR -> JSON (sync=1,
-//           like the example ulogd.conf), same group, same kernel-side
-//           settings as the library (qthreshold 64, timeout 5 cs, 16 MiB
-//           socket buffer; ulogd requires size < maxsize, so maxsize is 32 MiB); only when /usr/sbin/ulogd and the JSON plugin are
-//           installed (apt-get install ulogd2 ulogd2-json)
-//   bare    nflog_bare: a libnetfilter_log reader that only counts
+//           like the example ulogd.conf), same group, the kernel-side
+//           settings of the library's flood mode that ulogd has keys for
+//           (qthreshold 64, timeout 1 cs, 16 MiB socket buffer; ulogd
+//           requires size < maxsize, so maxsize is 32 MiB; it cannot set the
+//           batch buffer, which stays the kernel's ~4 KiB); only when
+//           /usr/sbin/ulogd and the JSON plugin are installed (apt-get
+//           install ulogd2 ulogd2-json)
+//   bare    nflog_bare: a libnetfilter_log reader that only counts, with the
+//           library's flood settings (64-packet, 16 KiB batches)
 //   lib     nflog_lib: the library's host loop gathering each event's JSON
 //           line as swcat does and never writing it: swcat's cost less its
 //           write(2) calls (printed, no verdict)
@@ -311,7 +315,7 @@ void RunUlogd(const std::string& ns_name, const std::string& netns, long packets
       "plugin=\"" + p + "/ulogd_output_JSON.so\"\n"
       "stack=log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,mac2str1:HWHDR,json1:JSON\n\n"
       "[log1]\ngroup=100\nnetlink_socket_buffer_size=16777216\n"
-      "netlink_socket_buffer_maxsize=33554432\nnetlink_qthreshold=64\nnetlink_qtimeout=5\n\n"
+      "netlink_socket_buffer_maxsize=33554432\nnetlink_qthreshold=64\nnetlink_qtimeout=1\n\n"
       "[json1]\nsync=1\nfile=\"" + json + "\"\n";
   bench::WriteFile(tmp.file("ulogd.conf"), conf);
   pid_t pid = Spawn({"ip", "netns", "exec", ns_name, "ulogd", "-c", tmp.file("ulogd.conf")},
