@@ -404,7 +404,11 @@ EventView NflogEventMaker::Make(const NflogPacket& p, std::string_view ts,
   ev.plain = EventView::kPlainTs | EventView::kPlainDest |
              (prefix_detail_plain_ ? EventView::kPlainDetail : 0);
   if (p.dest.family != 0) {
-    p.dest.Format(&dest_text_);
+    // Packets in a run mostly share their destination: its text is kept.
+    if (!(p.dest == dest_)) {
+      dest_ = p.dest;
+      p.dest.Format(&dest_text_);
+    }
     ev.dest = dest_text_;
     if (lookup) {
       if (const std::string* domain = lookup(p.dest)) ev.domain = *domain;

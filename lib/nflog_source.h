@@ -70,6 +70,7 @@ class NflogEventMaker {
   const std::string* prefix_action_ = nullptr;  // in actions_ or the static default
   std::string prefix_detail_;
   bool prefix_detail_plain_ = false;
+  IpAddr dest_;  // the address dest_text_ is the text of (family 0: none yet)
   std::string dest_text_;
 };
 
