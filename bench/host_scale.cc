@@ -161,6 +161,14 @@ sw_options* DnsAudit() {
   return o;
 }
 
+// `letter` followed by i ("c12"); by snprintf, as GCC 12 warns (-Wrestrict,
+// a false positive) on "c" + std::to_string(i).
+std::string Numbered(char letter, int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%c%d", letter, i);
+  return buf;
+}
+
 void NflogPhase(int namespaces, int packets) {
   std::string why = bench::NetnsUnavailable();
   if (!why.empty()) {
@@ -176,14 +184,15 @@ void NflogPhase(int namespaces, int packets) {
   if (sw_host_new(o, &h) < 0) bench::Die("sw_host_new");
   double t0 = bench::NowSec();
   for (int i = 0; i < namespaces; ++i) {
-    ns.push_back(std::make_unique<bench::Netns>("h" + std::to_string(i), std::vector<int>{100}));
+    ns.push_back(std::make_unique<bench::Netns>(Numbered('h', i), std::vector<int>{100}));
     if (!ns.back()->error().empty()) bench::Die("netns: %s", ns.back()->error().c_str());
-    std::string dir = tmp.path() + "/c" + std::to_string(i);
+    const std::string name = Numbered('c', i);
+    std::string dir = tmp.path() + "/" + name;
     mkdir(dir.c_str(), 0755);
     bench::MakeStateDir(dir, {});
     sw_options_set_netns(o, ns.back()->path().c_str());
     char errbuf[256];
-    int r = sw_host_add_explain(h, dir.c_str(), ("c" + std::to_string(i)).c_str(), o, errbuf, sizeof errbuf);
+    int r = sw_host_add_explain(h, dir.c_str(), name.c_str(), o, errbuf, sizeof errbuf);
     if (r < 0) bench::Die("add c%d: %s", i, errbuf);
   }
   std::printf("nflog: %d namespaces set up in %.1f s; process fds %d\n", namespaces,
@@ -206,7 +215,7 @@ void NflogPhase(int namespaces, int packets) {
     });
     sender.join();
     long got = 0, lost_here = 0;
-    std::string want = "c" + std::to_string(i);
+    const std::string want = Numbered('c', i);
     Pump(s, ep, 5000, [&](sw_event* ev) {
       if (!std::strcmp(sw_event_action(ev), "lost")) {
         long n = std::atol(sw_event_detail(ev) + 7);  // "nflog: N messages lost"
