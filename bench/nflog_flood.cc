@@ -21,6 +21,10 @@
 //           install ulogd2 ulogd2-json)
 //   bare    nflog_bare: a libnetfilter_log reader that only counts, with the
 //           library's flood settings (64-packet, 16 KiB batches)
+//   bare_write  the same, also writing a fixed line of swcat's size per
+//           packet into a pipe a `cat` drains, one write a wakeup: what
+//           handing over swcat's output bytes costs, without making them
+//           (printed, no verdict)
 //   lib     nflog_lib: the library's host loop gathering each event's JSON
 //           line as swcat does and never writing it: swcat's cost less its
 //           write(2) calls (printed, no verdict)
@@ -36,12 +40,12 @@
 // /proc/PID/status) tell how the packets came: about 1,000 is one wakeup a
 // packet, about 16 one per kernel batch of 64.
 //
-// swcat and bare run SW_BENCH_ROUNDS times in turn (default 3), the others
-// once; the ratios use each reader's median, and swcat / bare the median of
+// swcat, bare and bare_write run SW_BENCH_ROUNDS times in turn (default 3),
+// the others once; the ratios use each reader's median, and swcat / bare the median of
 // the rounds' own ratios.
 //
 // Env: SW_BENCH_PACKETS (default 200000), SW_BENCH_READERS (default
-// "swcat,swcat_file,ulogd,bare,lib"), SW_BENCH_ROUNDS (default 3),
+// "swcat,swcat_file,ulogd,bare,bare_write,lib"), SW_BENCH_ROUNDS (default 3),
 // SW_BENCH_PPS (the sender's rate; default 0: as fast as it can).
 #include <arpa/inet.h>
 #include <libgen.h>
@@ -339,17 +343,28 @@ void RunUlogd(const std::string& ns_name, const std::string& netns, long packets
   std::printf("nflog_flood: ulogd line: %s\n", firstline.c_str());
 }
 
-// A counting reader (nflog_bare or nflog_lib): it says "ready", counts
-// while the flood runs and reports its own figures when it goes idle.
-void RunCounter(const char* reader, const std::string& netns, long packets) {
-  bench::TempDir tmp(std::string("flood-") + reader);
+// A counting reader (nflog_bare for "bare" and "bare_write", nflog_lib for
+// "lib"): it says "ready", counts while the flood runs and reports its own
+// figures when it goes idle.
+void RunCounter(const std::string& reader, const std::string& netns, long packets) {
+  bench::TempDir tmp("flood-" + reader);
   std::string out = tmp.file("reader.out");
-  std::vector<std::string> argv = {SelfDir() + "/nflog_" + reader, netns, "100", "1500"};
-  if (std::string(reader) == "lib") {
+  const bool writes = reader == "bare_write";
+  std::vector<std::string> argv = {SelfDir() + "/nflog_" + (writes ? "bare" : reader), netns,
+                                   "100", "1500"};
+  if (reader == "lib") {
     std::string state = tmp.file("state");
     if (mkdir(state.c_str(), 0700) != 0) bench::Die("mkdir %s: %s", state.c_str(), std::strerror(errno));
     bench::MakeStateDir(state, {});
     argv.push_back(state);
+  }
+  pid_t drain = -1;
+  if (writes) {
+    // Drained by a `cat` into a file outside the reader, as swcat's pipe is.
+    std::string fifo = tmp.file("lines.fifo");
+    if (mkfifo(fifo.c_str(), 0600) != 0) bench::Die("mkfifo %s: %s", fifo.c_str(), std::strerror(errno));
+    drain = Spawn({"cat", fifo}, tmp.file("lines.jsonl"));
+    argv.push_back(fifo);
   }
   pid_t pid = Spawn(argv, out);
   for (int i = 0; i < 100 && bench::ReadFile(out).find("ready") == std::string::npos; ++i)
@@ -361,6 +376,7 @@ void RunCounter(const char* reader, const std::string& netns, long packets) {
   bench::TimeCommand(SenderArgs(netns, packets), sender_out, &st);
   std::sscanf(bench::ReadFile(sender_out).c_str(), "sent %ld %lf", &f.sent, &f.send_s);
   waitpid(pid, nullptr, 0);
+  if (drain > 0) waitpid(drain, nullptr, 0);  // cat ends at the FIFO's end
   long got = 0, lost = 0, enobufs = 0;
   double secs = 0;
   long long cpu_ns = -1, user_ns = -1;
@@ -378,8 +394,8 @@ void RunCounter(const char* reader, const std::string& netns, long packets) {
     f.user_share = std::min(1.0, static_cast<double>(user_ns) / static_cast<double>(cpu_ns));
   char extra[96];
   std::snprintf(extra, sizeof extra, "; %s %ld, ENOBUFS %ld",
-                std::string(reader) == "bare" ? "sequence gaps" : "counted lost", lost, enobufs);
-  Report(reader, f, got, extra);
+                reader == "lib" ? "counted lost" : "sequence gaps", lost, enobufs);
+  Report(reader.c_str(), f, got, extra);
 }
 
 }  // namespace
@@ -390,7 +406,7 @@ int main() {
   if (rounds < 1) bench::Die("SW_BENCH_ROUNDS must be at least 1");
   const char* readers_env = std::getenv("SW_BENCH_READERS");
   std::string readers_list =
-      readers_env && *readers_env ? readers_env : "swcat,swcat_file,ulogd,bare,lib";
+      readers_env && *readers_env ? readers_env : "swcat,swcat_file,ulogd,bare,bare_write,lib";
   std::set<std::string> readers;
   std::istringstream names(readers_list);
   for (std::string name; std::getline(names, name, ',');) readers.insert(name);
@@ -410,6 +426,7 @@ int main() {
     if (rounds > 1) std::printf("nflog_flood: round %d of %d\n", round, rounds);
     if (readers.count("swcat")) RunSwcat("swcat", ns.path(), packets);
     if (readers.count("bare")) RunCounter("bare", ns.path(), packets);
+    if (readers.count("bare_write")) RunCounter("bare_write", ns.path(), packets);
   }
   if (readers.count("swcat_file")) RunSwcat("swcat_file", ns.path(), packets);
   if (readers.count("ulogd")) {
@@ -446,6 +463,17 @@ int main() {
     double x = cpu["swcat_file"] / cpu["bare"];
     std::printf("nflog_flood: swcat writing a file = %.2fx the bare reader's (median)\n", x);
     bench::Result("nflog_flood", "swcat_file_cpu_vs_bare", x, "x");
+  }
+  if (cpu.count("bare_write") && cpu.count("bare")) {
+    double x = cpu["bare_write"] / cpu["bare"];
+    std::printf("nflog_flood: the bare reader writing swcat's bytes = %.2fx the bare reader's "
+                "(median)\n", x);
+    bench::Result("nflog_flood", "bare_write_cpu_vs_bare", x, "x");
+  }
+  if (cpu.count("swcat") && cpu.count("bare_write")) {
+    double x = cpu["swcat"] / cpu["bare_write"];
+    std::printf("nflog_flood: swcat = %.2fx the bare reader writing its bytes (median)\n", x);
+    bench::Result("nflog_flood", "swcat_cpu_vs_bare_write", x, "x");
   }
   if (cpu.count("lib") && cpu.count("bare")) {
     double x = cpu["lib"] / cpu["bare"];
