@@ -104,10 +104,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string ts = sw::NowRfc3339();
     sw::EventView ev = maker.Make(p, ts, "fuzz-ctr", nullptr);
     FUZZ_CHECK(ev.source == "nflog" && ev.ts == ts && ev.container == "fuzz-ctr");
-    FUZZ_CHECK(ev.action == sw::NflogAction(table, p.prefix, nullptr), ev.action, p.prefix);
     // The detail is the prefix with surrounding whitespace stripped only.
     std::string detail;
-    sw::NflogAction(table, p.prefix, &detail);
+    FUZZ_CHECK(ev.action == sw::NflogAction(table, p.prefix, &detail), ev.action, p.prefix);
     FUZZ_CHECK(p.prefix.find(detail) != std::string::npos, p.prefix, detail);
     FUZZ_CHECK(ev.detail == sw::SanitizeUtf8(detail), ev.detail, detail);
     if (p.dest.family != 0) {
