@@ -15,6 +15,7 @@
 
 #include "allowlist.h"
 #include "ascii_case.h"
+#include "byte_scan.h"
 #include "audit_line.h"
 #include "cursor.h"
 #include "dns_line.h"
@@ -260,6 +261,22 @@ std::string JsonField(const std::string& json, const char* key) {
   std::string out = cJSON_IsString(item) ? item->valuestring : "<absent>";
   cJSON_Delete(root);
   return out;
+}
+
+// Every length across the word, half and memcmp cases, a difference in each
+// byte in turn (the overlapping loads must each see their bytes).
+TEST(ByteScan, SameBytesAgreesWithMemcmpAtEveryLength) {
+  char a[48], b[48];
+  for (size_t n = 0; n <= 40; ++n) {
+    for (size_t i = 0; i < n; ++i) a[i] = b[i] = static_cast<char>('a' + i % 26);
+    a[n] = 'x', b[n] = 'y';  // just past the end: never compared
+    EXPECT_TRUE(SameBytes(a, b, n)) << n;
+    for (size_t d = 0; d < n; ++d) {
+      b[d] ^= 0x20;
+      EXPECT_FALSE(SameBytes(a, b, n)) << "length " << n << ", byte " << d;
+      b[d] ^= 0x20;
+    }
+  }
 }
 
 TEST(Json, FieldOrderAndOmission) {
