@@ -495,9 +495,9 @@ TEST_F(NflogIntegration, FloodWithStalledReaderAccountsForEveryPacket) {
   Flood(ns_->path(), opts_, false);
 }
 
-// Sends `count` packets to 192.0.2.200:9 from inside netns, one every `gap`
-// (spinning to each deadline), while the caller's thread reads them one
-// wakeup at a time; returns the packets sent.
+// Sends `count` packets to 192.0.2.200:9 from inside netns, `gap` apart
+// (spinning; a sender held up never catches up in a burst), while the
+// caller's thread reads them one wakeup at a time; returns the packets sent.
 int PacedStream(const std::string& netns, NflogSource& src, int count,
                 std::chrono::nanoseconds gap) {
   std::atomic<bool> sender_done{false};
@@ -506,13 +506,11 @@ int PacedStream(const std::string& netns, NflogSource& src, int count,
     RunInNetns(netns, [&] {
       int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
       sockaddr_in to = V4("192.0.2.200", 9);
-      auto next = Clock::now();
       for (int i = 0; i < count && fd >= 0; ++i) {
-        while (Clock::now() < next) {
-        }
-        next += gap;
         if (Logged(sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to)))
           ++sent;
+        for (auto next = Clock::now() + gap; Clock::now() < next;) {
+        }
       }
       if (fd >= 0) close(fd);
     });

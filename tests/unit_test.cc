@@ -15,8 +15,8 @@
 
 #include "allowlist.h"
 #include "ascii_case.h"
-#include "byte_scan.h"
 #include "audit_line.h"
+#include "byte_scan.h"
 #include "cursor.h"
 #include "dns_line.h"
 #include "domain_map.h"
