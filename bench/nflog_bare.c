@@ -2,8 +2,9 @@
  * nflog_flood, a bare libnetfilter_log reader configured like the library's
  * source in a flood (copy 128 bytes, qthreshold 64, 16 KiB kernel batches,
  * flush timeout 1 cs, sequence numbers, 16 MiB receive buffer): as many
- * packets a wakeup. It only counts: packets, sequence gaps and ENOBUFS. Prints "ready" once
- * bound, then exits IDLE_MS after the last packet (or on SIGTERM) with
+ * packets a wakeup. It only counts: packets, sequence gaps and ENOBUFS.
+ * Prints "ready" once bound, then exits IDLE_MS after the last packet (or on
+ * SIGTERM) with
  * "packets N lost M enobufs K seconds S cpu_ns C user_ns U wakeups W" (S:
  * first to last packet; C: its own utime + stime from "ready" to the end, U:
  * the utime part of it, W: the times it slept meanwhile). With LINES_PATH
