@@ -92,11 +92,7 @@ void FormatRfc3339(int64_t unix_micros, std::string* out) {
   out->assign(b, sizeof b);
 }
 
-int64_t MonotonicMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t MonotonicMs() { return MonotonicNs() / 1000000; }
 
 int64_t MonotonicNs() {
   struct timespec ts;
