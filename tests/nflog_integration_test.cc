@@ -374,6 +374,26 @@ TEST_F(NflogIntegration, GroupIsExclusiveUntilClosed) {
   EXPECT_TRUE(third);
 }
 
+// Sends `count` one-byte datagrams to 192.0.2.200:9 from inside netns, on the
+// calling thread: as fast as it can, or `gap` apart (spinning; a sender held
+// up never catches up in a burst). Returns how many the firewall took.
+int SendStream(const std::string& netns, int count, std::chrono::nanoseconds gap = {}) {
+  int sent = 0;
+  RunInNetns(netns, [&] {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to = V4("192.0.2.200", 9);
+    for (int i = 0; i < count && fd >= 0; ++i) {
+      if (Logged(sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to))) ++sent;
+      if (gap.count() > 0) {
+        for (auto next = Clock::now() + gap; Clock::now() < next;) {
+        }
+      }
+    }
+    if (fd >= 0) close(fd);
+  });
+  return sent;
+}
+
 // Floods one group from one sender as fast as it can; whatever the kernel
 // drops must be accounted for exactly (delivered + lost == sent).
 void Flood(const std::string& netns, const Options& opts, bool read_during_flood) {
@@ -395,15 +415,7 @@ void Flood(const std::string& netns, const Options& opts, bool read_during_flood
   int sent = 0;
   auto start = Clock::now();
   std::thread sender([&] {
-    RunInNetns(netns, [&] {
-      int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      sockaddr_in to = V4("192.0.2.200", 9);
-      for (int i = 0; i < kFlood && fd >= 0; ++i) {
-        if (Logged(sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to)))
-          ++sent;
-      }
-      if (fd >= 0) close(fd);
-    });
+    sent = SendStream(netns, kFlood);
     sender_done = true;
   });
 
@@ -495,25 +507,14 @@ TEST_F(NflogIntegration, FloodWithStalledReaderAccountsForEveryPacket) {
   Flood(ns_->path(), opts_, false);
 }
 
-// Sends `count` packets to 192.0.2.200:9 from inside netns, `gap` apart
-// (spinning; a sender held up never catches up in a burst), while the
-// caller's thread reads them one wakeup at a time; returns the packets sent.
+// Sends `count` packets with SendStream, `gap` apart, while the caller's
+// thread reads them one wakeup at a time; returns the packets sent.
 int PacedStream(const std::string& netns, NflogSource& src, int count,
                 std::chrono::nanoseconds gap) {
   std::atomic<bool> sender_done{false};
   int sent = 0;
   std::thread sender([&] {
-    RunInNetns(netns, [&] {
-      int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      sockaddr_in to = V4("192.0.2.200", 9);
-      for (int i = 0; i < count && fd >= 0; ++i) {
-        if (Logged(sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to)))
-          ++sent;
-        for (auto next = Clock::now() + gap; Clock::now() < next;) {
-        }
-      }
-      if (fd >= 0) close(fd);
-    });
+    sent = SendStream(netns, count, gap);
     sender_done = true;
   });
   auto drain = [&](int timeout_ms) {
