@@ -41,8 +41,8 @@
 // packet, about 16 one per kernel batch of 64.
 //
 // swcat, bare and bare_write run SW_BENCH_ROUNDS times in turn (default 3),
-// the others once; the ratios use each reader's median, and swcat / bare the median of
-// the rounds' own ratios.
+// the others once; the ratios use each reader's median, and swcat / bare the
+// median of the rounds' own ratios.
 //
 // Env: SW_BENCH_PACKETS (default 200000), SW_BENCH_READERS (default
 // "swcat,swcat_file,ulogd,bare,bare_write,lib"), SW_BENCH_ROUNDS (default 3),
@@ -160,8 +160,8 @@ int64_t ProcessCpuNs(pid_t pid) {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-// CPU ns per delivered event by reader ("swcat", "ulogd", "bare"), one per
-// run of it; filled by Report().
+// CPU ns per delivered event by reader ("swcat", "ulogd", "bare", ...), one
+// per run of it; filled by Report().
 std::map<std::string, std::vector<double>>& CpuPerEvent() {
   static std::map<std::string, std::vector<double>> m;
   return m;
@@ -398,6 +398,18 @@ void RunCounter(const std::string& reader, const std::string& netns, long packet
   Report(reader.c_str(), f, got, extra);
 }
 
+// Prints and reports reader a's median CPU per event over reader b's, as
+// "<a>_cpu_vs_<b>" without a verdict, when both ran; `what` and `of` name
+// them in the printed line.
+void ReportRatio(const std::map<std::string, double>& cpu, const std::string& a,
+                 const std::string& b, const char* what, const char* of) {
+  auto num = cpu.find(a), den = cpu.find(b);
+  if (num == cpu.end() || den == cpu.end()) return;
+  double x = num->second / den->second;
+  std::printf("nflog_flood: %s = %.2fx %s (median)\n", what, x, of);
+  bench::Result("nflog_flood", (a + "_cpu_vs_" + b).c_str(), x, "x");
+}
+
 }  // namespace
 
 int main() {
@@ -419,7 +431,7 @@ int main() {
   if (!ns.error().empty()) bench::Die("netns: %s", ns.error().c_str());
   std::printf("nflog_flood: %ld packets per flood, one sender, group 100 in netns %s\n", packets,
               ns.name().c_str());
-  // swcat and the bare reader in turn, `rounds` times: the verdict is the
+  // swcat and the bare readers in turn, `rounds` times: the verdict is the
   // median of the pairs' ratios (one flood's ratio moves by a third from
   // run to run: how many packets each wakeup finds depends on the moment).
   for (int round = 1; round <= rounds; ++round) {
@@ -459,27 +471,12 @@ int main() {
     std::printf("nflog_flood: swcat / bare: no ratio (a run delivered nothing)\n");
     bench::Result("nflog_flood", "swcat_cpu_vs_bare", 0, "x", "<=1.6x", bench::Verdict(false));
   }
-  if (cpu.count("swcat_file") && cpu.count("bare")) {
-    double x = cpu["swcat_file"] / cpu["bare"];
-    std::printf("nflog_flood: swcat writing a file = %.2fx the bare reader's (median)\n", x);
-    bench::Result("nflog_flood", "swcat_file_cpu_vs_bare", x, "x");
-  }
-  if (cpu.count("bare_write") && cpu.count("bare")) {
-    double x = cpu["bare_write"] / cpu["bare"];
-    std::printf("nflog_flood: the bare reader writing swcat's bytes = %.2fx the bare reader's "
-                "(median)\n", x);
-    bench::Result("nflog_flood", "bare_write_cpu_vs_bare", x, "x");
-  }
-  if (cpu.count("swcat") && cpu.count("bare_write")) {
-    double x = cpu["swcat"] / cpu["bare_write"];
-    std::printf("nflog_flood: swcat = %.2fx the bare reader writing its bytes (median)\n", x);
-    bench::Result("nflog_flood", "swcat_cpu_vs_bare_write", x, "x");
-  }
-  if (cpu.count("lib") && cpu.count("bare")) {
-    double x = cpu["lib"] / cpu["bare"];
-    std::printf("nflog_flood: the library alone (output gathered, not written) = %.2fx the bare reader's (median)\n", x);
-    bench::Result("nflog_flood", "lib_cpu_vs_bare", x, "x");
-  }
+  ReportRatio(cpu, "swcat_file", "bare", "swcat writing a file", "the bare reader's");
+  ReportRatio(cpu, "bare_write", "bare", "the bare reader writing swcat's bytes",
+              "the bare reader's");
+  ReportRatio(cpu, "swcat", "bare_write", "swcat", "the bare reader writing its bytes");
+  ReportRatio(cpu, "lib", "bare", "the library alone (output gathered, not written)",
+              "the bare reader's");
   if (cpu.count("swcat") && cpu.count("ulogd")) {
     double x = cpu["swcat"] / cpu["ulogd"];
     std::printf("nflog_flood: swcat CPU per event (median) = %.2fx ulogd's (target <= 0.25x)\n", x);
