@@ -117,20 +117,6 @@ std::optional<IpAddr> IpAddr::Parse(std::string_view text) {
   return std::nullopt;
 }
 
-IpAddr IpAddr::V4(const uint8_t b[4]) {
-  IpAddr a;
-  a.family = AF_INET;
-  std::memcpy(a.bytes.data(), b, 4);
-  return a;
-}
-
-IpAddr IpAddr::V6(const uint8_t b[16]) {
-  IpAddr a;
-  a.family = AF_INET6;
-  std::memcpy(a.bytes.data(), b, 16);
-  return a;
-}
-
 void IpAddr::Format(std::string* out) const {
   out->clear();
   if (family == AF_INET) {

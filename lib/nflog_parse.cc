@@ -151,9 +151,11 @@ uint32_t AttrBe32(const nlattr* a) {
 }
 
 // Parses one NFULNL_MSG_PACKET message whose nlmsg_len was checked against
-// the buffer. Returns false when it is malformed. The attribute checks are
-// libmnl's (mnl_attr_ok, mnl_attr_validate), made inline: this runs once a
-// packet, and a call per attribute cost more than the rest of the decoding.
+// the buffer into *pkt (fresh). Returns false when it is malformed. The
+// attribute checks are libmnl's (mnl_attr_ok, mnl_attr_validate), made
+// inline, and only the attributes read are kept (no table of every type to
+// clear): this runs once a packet, and a call per attribute cost more than
+// the rest of the decoding.
 bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt) {
   const size_t attrs_start = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(nfgenmsg));
   const size_t end = nlh->nlmsg_len;
@@ -162,44 +164,51 @@ bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt) {
 
   // Walk the attributes by offset against the real (unaligned) message end:
   // mnl_attr_for_each would bound them by the aligned tail, which may lie up
-  // to 3 bytes past the datagram.
-  const nlattr* tb[NFULA_MAX + 1] = {};
+  // to 3 bytes past the datagram. The last of a type wins; unknown ones are
+  // skipped.
+  const nlattr *hdr = nullptr, *prefix = nullptr, *uid = nullptr, *gid = nullptr,
+               *seq = nullptr, *payload = nullptr;
   size_t off = attrs_start;
   while (off < end) {
     const auto* a = reinterpret_cast<const nlattr*>(base + off);
     size_t left = end - off;
     if (left < sizeof(nlattr) || a->nla_len < sizeof(nlattr) || a->nla_len > left) return false;
-    uint16_t type = a->nla_type & NLA_TYPE_MASK;
-    if (type <= NFULA_MAX) tb[type] = a;  // unknown attributes: skipped
+    switch (a->nla_type & NLA_TYPE_MASK) {
+      case NFULA_PACKET_HDR: hdr = a; break;
+      case NFULA_PREFIX: prefix = a; break;
+      case NFULA_UID: uid = a; break;
+      case NFULA_GID: gid = a; break;
+      case NFULA_SEQ: seq = a; break;
+      case NFULA_PAYLOAD: payload = a; break;
+      default: break;
+    }
     off += MNL_ALIGN(a->nla_len);
   }
 
   // Validate exactly the attributes we read: the fixed-size ones hold
   // exactly their size, the prefix is a NUL-terminated string.
   auto payload_is = [](const nlattr* a, size_t n) { return AttrPayload(a).size() == n; };
-  for (int t : {NFULA_UID, NFULA_GID, NFULA_SEQ}) {
-    if (tb[t] && !payload_is(tb[t], sizeof(uint32_t))) return false;
+  for (const nlattr* a : {uid, gid, seq}) {
+    if (a && !payload_is(a, sizeof(uint32_t))) return false;
   }
-  if (tb[NFULA_PACKET_HDR] && !payload_is(tb[NFULA_PACKET_HDR], sizeof(nfulnl_msg_packet_hdr)))
-    return false;
-  if (tb[NFULA_PREFIX]) {
-    Bytes s = AttrPayload(tb[NFULA_PREFIX]);
+  if (hdr && !payload_is(hdr, sizeof(nfulnl_msg_packet_hdr))) return false;
+  if (prefix) {
+    Bytes s = AttrPayload(prefix);
     if (s.empty() || s.back() != '\0') return false;
     const char* c = reinterpret_cast<const char*>(s.data());
-    pkt->prefix.assign(c, strnlen(c, s.size()));
+    pkt->prefix = std::string_view(c, strnlen(c, s.size()));
   }
   // UID, GID and SEQ are big-endian on the wire.
-  if (tb[NFULA_UID]) pkt->uid = AttrBe32(tb[NFULA_UID]);
-  if (tb[NFULA_GID]) pkt->gid = AttrBe32(tb[NFULA_GID]);
-  if (tb[NFULA_SEQ]) pkt->seq = AttrBe32(tb[NFULA_SEQ]);
+  if (uid) pkt->uid = AttrBe32(uid);
+  if (gid) pkt->gid = AttrBe32(gid);
+  if (seq) pkt->seq = AttrBe32(seq);
   uint16_t hw_protocol = 0;
-  if (tb[NFULA_PACKET_HDR]) {
-    nfulnl_msg_packet_hdr hdr;
-    std::memcpy(&hdr, AttrPayload(tb[NFULA_PACKET_HDR]).data(), sizeof hdr);
-    hw_protocol = ntohs(hdr.hw_protocol);
+  if (hdr) {
+    nfulnl_msg_packet_hdr h;
+    std::memcpy(&h, AttrPayload(hdr).data(), sizeof h);
+    hw_protocol = ntohs(h.hw_protocol);
   }
-  if (tb[NFULA_PAYLOAD])
-    DecodePayload(AttrPayload(tb[NFULA_PAYLOAD]), hw_protocol, pkt);
+  if (payload) DecodePayload(AttrPayload(payload), hw_protocol, pkt);
   return true;
 }
 
@@ -218,17 +227,16 @@ std::string_view NflogPrefixKey(std::string_view prefix) {
 std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
                                             size_t* malformed) {
   std::vector<NflogPacket> out;
-  NflogPacket scratch;
-  size_t bad = ForEachNflogPacket(buf, len, &scratch,
-                                  [&out](const NflogPacket& p) { out.push_back(p); });
+  size_t bad = ForEachNflogPacket(buf, len, [&out](const NflogPacket& p) { out.push_back(p); });
   if (malformed) *malformed += bad;
   return out;
 }
 
-size_t ForEachNflogPacket(const uint8_t* buf, size_t len, NflogPacket* scratch,
-                          const std::function<void(const NflogPacket&)>& fn) {
+size_t ForEachNflogPacket(const uint8_t* buf, size_t len,
+                          FunctionRef<void(const NflogPacket&)> fn) {
   size_t bad = 0;
   if (buf == nullptr) len = 0;
+  const uint8_t* const caller_buf = buf;
   // No datagram is larger (netlink lengths are int); the bound also keeps
   // the aligned copy's size arithmetic below from overflowing.
   len = std::min<size_t>(len, INT_MAX);
@@ -255,15 +263,17 @@ size_t ForEachNflogPacket(const uint8_t* buf, size_t len, NflogPacket* scratch,
     // Control messages (NLMSG_DONE ending a batch, NLMSG_ERROR, ...) and other
     // subsystems carry no packet.
     if (nlh->nlmsg_type == kPacketMsgType) {
-      // A fresh packet that keeps the prefix's buffer.
-      std::string prefix = std::move(scratch->prefix);
-      prefix.clear();
-      *scratch = NflogPacket();
-      scratch->prefix = std::move(prefix);
-      if (ParsePacketMessage(nlh, scratch))
-        fn(*scratch);
-      else
+      NflogPacket packet;
+      if (ParsePacketMessage(nlh, &packet)) {
+        // A prefix in the aligned copy views the same bytes of the caller's.
+        if (buf != caller_buf && !packet.prefix.empty())
+          packet.prefix = {reinterpret_cast<const char*>(caller_buf) +
+                               (reinterpret_cast<const uint8_t*>(packet.prefix.data()) - buf),
+                           packet.prefix.size()};
+        fn(packet);
+      } else {
         ++bad;
+      }
     }
     off += MNL_ALIGN(static_cast<size_t>(nlh->nlmsg_len));
   }
@@ -276,7 +286,7 @@ size_t ForEachNflogPacket(const uint8_t* buf, size_t len, NflogPacket* scratch,
 // one rule's prefix silently swallow another's. The last entry wins, so
 // entries appended by sw_options_set_nflog_action() override built-ins.
 const std::string& NflogAction(const NflogActionTable& table,
-                               const std::string& prefix, std::string* detail) {
+                               std::string_view prefix, std::string* detail) {
   static const std::string kDefault = "nflog";
   if (detail) {
     // The detail is the prefix as logged, only whitespace stripped (the

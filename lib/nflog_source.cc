@@ -283,8 +283,8 @@ void NflogSource::SetQueueThreshold(uint32_t threshold) {
     burst_mode_ = threshold > kQuietThreshold;
 }
 
-Status NflogSource::Drain(const std::string& container, const DomainLookup& lookup,
-                          const Emit& emit, size_t byte_budget, bool* more) {
+Status NflogSource::Drain(const std::string& container, DomainLookup lookup,
+                          Emit emit, size_t byte_budget, bool* more) {
   bool unused = false;
   if (more == nullptr) more = &unused;
   *more = false;
@@ -312,7 +312,7 @@ void NflogSource::DisarmTimer() {
   (void)!read(timer_.get(), &expirations, sizeof expirations);
 }
 
-void NflogSource::SettleFromDropCounter(const std::string& container, const Emit& emit) {
+void NflogSource::SettleFromDropCounter(const std::string& container, Emit emit) {
   count_pending_ = false;
   uint64_t drops = SocketDrops(sock_.get());
   uint64_t n = drops > drops_accounted_ ? drops - drops_accounted_ : 0;
@@ -326,8 +326,8 @@ void NflogSource::SettleFromDropCounter(const std::string& container, const Emit
                         " messages lost (receive buffer overflowed, ENOBUFS)"));
 }
 
-Status NflogSource::DrainSocket(const std::string& container, const DomainLookup& lookup,
-                                const Emit& emit, size_t byte_budget, bool* more) {
+Status NflogSource::DrainSocket(const std::string& container, DomainLookup lookup,
+                                Emit emit, size_t byte_budget, bool* more) {
   try {
     for (const auto& d : pending_)
       HandleDatagram(d.data(), d.size(), container, lookup, emit);
@@ -375,10 +375,10 @@ Status NflogSource::DrainSocket(const std::string& container, const DomainLookup
 
 void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
                                  const std::string& container,
-                                 const DomainLookup& lookup, const Emit& emit) {
+                                 DomainLookup lookup, Emit emit) {
   // One reading for the datagram: its packets were read together.
   std::string_view ts = ts_cache_.Now();
-  malformed_ += ForEachNflogPacket(data, len, &packet_, [&](const NflogPacket& p) {
+  malformed_ += ForEachNflogPacket(data, len, [&](const NflogPacket& p) {
     CheckSequence(p.seq, container, emit);
     EventView ev = events_.Make(p, ts, container, lookup);
     ++packets_;
@@ -387,7 +387,7 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
 }
 
 EventView NflogEventMaker::Make(const NflogPacket& p, std::string_view ts,
-                                std::string_view container, const NflogDomainLookup& lookup) {
+                                std::string_view container, NflogDomainLookup lookup) {
   if (prefix_action_ == nullptr || p.prefix != prefix_) {
     prefix_ = p.prefix;
     std::string detail;
@@ -425,7 +425,7 @@ EventView NflogEventMaker::Make(const NflogPacket& p, std::string_view ts,
 // NFULA_SEQ counts every message the instance built, so a jump is exactly
 // the number of messages the kernel dropped (ENOBUFS, or a truncated batch).
 void NflogSource::CheckSequence(int64_t seq, const std::string& container,
-                                const Emit& emit) {
+                                Emit emit) {
   if (seq < 0) return;  // kernel sent no sequence number
   if (next_seq_ >= 0) {
     uint32_t gap = static_cast<uint32_t>(seq) - static_cast<uint32_t>(next_seq_);

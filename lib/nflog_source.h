@@ -3,12 +3,13 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "event.h"
+#include "function_ref.h"
 #include "ip_addr.h"
 #include "options.h"
 #include "status.h"
@@ -19,7 +20,7 @@ namespace sw {
 
 // One logged packet, decoded from an NFULNL_MSG_PACKET message.
 struct NflogPacket {
-  std::string prefix;      // NFULA_PREFIX, as logged
+  std::string_view prefix;  // NFULA_PREFIX as logged, viewing the datagram
   IpAddr src, dest;        // family 0 when the payload was not IP
   int proto = 0;           // upper-layer protocol after IPv6 extension headers
   int port = 0;            // destination port for TCP/UDP/UDP-Lite/SCTP
@@ -29,14 +30,15 @@ struct NflogPacket {
 };
 
 // Decodes one netlink datagram (possibly several messages, batched, with a
-// trailing NLMSG_DONE) into packets. Never reads outside [buf, buf+len).
-// Malformed messages are skipped and counted in *malformed (may be NULL).
+// trailing NLMSG_DONE) into packets, whose prefixes view buf. Never reads
+// outside [buf, buf+len). Malformed messages are skipped and counted in
+// *malformed (may be NULL).
 std::vector<NflogPacket> ParseNflogDatagram(const uint8_t* buf, size_t len,
                                             size_t* malformed);
-// The same, without collecting: each packet is decoded into *scratch (its
-// prefix buffer reused) and passed to fn. Returns the malformed count.
-size_t ForEachNflogPacket(const uint8_t* buf, size_t len, NflogPacket* scratch,
-                          const std::function<void(const NflogPacket&)>& fn);
+// The same, without collecting: each packet is passed to fn. Returns the
+// malformed count.
+size_t ForEachNflogPacket(const uint8_t* buf, size_t len,
+                          FunctionRef<void(const NflogPacket&)> fn);
 
 // A prefix as a table key: trailing spaces and colons trimmed.
 std::string_view NflogPrefixKey(std::string_view prefix);
@@ -45,11 +47,11 @@ std::string_view NflogPrefixKey(std::string_view prefix);
 // "nflog" when absent. *detail receives the event's detail: the prefix with
 // leading and trailing whitespace stripped.
 const std::string& NflogAction(const NflogActionTable& table,
-                               const std::string& prefix, std::string* detail);
+                               std::string_view prefix, std::string* detail);
 
 // Looks up the domain for a destination (null: unknown); may refresh the
 // DNS map on a miss.
-using NflogDomainLookup = std::function<const std::string*(const IpAddr&)>;
+using NflogDomainLookup = FunctionRef<const std::string*(const IpAddr&)>;
 
 // Turns decoded packets into events: the action and detail of the last
 // prefix seen (a rule logs one prefix for all its packets, so they are
@@ -62,7 +64,7 @@ class NflogEventMaker {
   // own text (valid until the next call). The time and an address are
   // plain text by how they are made; the detail is marked plain when it is.
   EventView Make(const NflogPacket& p, std::string_view ts, std::string_view container,
-                 const NflogDomainLookup& lookup);
+                 NflogDomainLookup lookup);
 
  private:
   NflogActionTable actions_;
@@ -78,7 +80,7 @@ class NflogSource {
  public:
   using DomainLookup = NflogDomainLookup;
   // Takes what it needs from the event before returning (it is reused).
-  using Emit = std::function<void(const EventView&)>;
+  using Emit = FunctionRef<void(const EventView&)>;
 
   // Binds the group from opts (inside opts.netns_path when set, from a
   // short-lived helper thread so the caller's namespace is untouched).
@@ -92,8 +94,8 @@ class NflogSource {
   // Reads until EAGAIN or about `byte_budget` bytes (then *more is set, so
   // a flood never holds the caller); emits one event per packet and one
   // watch/"lost" event per detected loss (ENOBUFS or a sequence gap).
-  Status Drain(const std::string& container, const DomainLookup& lookup,
-               const Emit& emit, size_t byte_budget = SIZE_MAX, bool* more = nullptr);
+  Status Drain(const std::string& container, DomainLookup lookup,
+               Emit emit, size_t byte_budget = SIZE_MAX, bool* more = nullptr);
   uint64_t packets() const { return packets_; }
   // Datagrams received from the socket so far (the one being handled
   // included).
@@ -106,16 +108,16 @@ class NflogSource {
   explicit NflogSource(NflogActionTable actions) : events_(std::move(actions)) {}
   Status Configure(uint16_t group);
   Status WaitForAck(uint32_t seq);
-  Status DrainSocket(const std::string& container, const DomainLookup& lookup,
-                     const Emit& emit, size_t byte_budget, bool* more);
+  Status DrainSocket(const std::string& container, DomainLookup lookup,
+                     Emit emit, size_t byte_budget, bool* more);
   void SetQueueThreshold(uint32_t threshold);
   void HandleDatagram(const uint8_t* data, size_t len,
-                      const std::string& container, const DomainLookup& lookup,
-                      const Emit& emit);
+                      const std::string& container, DomainLookup lookup,
+                      Emit emit);
   void CheckSequence(int64_t seq, const std::string& container,
-                     const Emit& emit);
+                     Emit emit);
   void ReportOverflow();
-  void SettleFromDropCounter(const std::string& container, const Emit& emit);
+  void SettleFromDropCounter(const std::string& container, Emit emit);
   void DisarmTimer();
 
   UniqueFd sock_;
@@ -128,7 +130,6 @@ class NflogSource {
   uint64_t window_start_packets_ = 0;
   NflogEventMaker events_;
   TimestampCache ts_cache_;  // formats the date and time once a second
-  NflogPacket packet_;       // the packet each message is decoded into
   std::vector<uint8_t> buf_;
   int64_t next_seq_ = -1;
   uint64_t packets_ = 0;

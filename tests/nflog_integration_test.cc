@@ -194,7 +194,9 @@ void SendUdp6WithDstopts(const char* ip, uint16_t port) {
 
 struct Collector {
   std::vector<Event> events;
-  NflogSource::Emit emit() {
+  // Held by the caller for the Drain call it is passed to (an Emit only
+  // refers to it).
+  std::function<void(const EventView&)> emit() {
     return [this](const EventView& ev) { events.push_back(CopyEvent(ev)); };
   }
 };

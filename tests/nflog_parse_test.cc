@@ -76,18 +76,34 @@ class GuardedCopy {
   uint8_t* start_ = nullptr;
 };
 
-// Parses a copy of the input twice: against a guard page (aligned lengths
-// end right at it) and as an exact-size heap block for AddressSanitizer.
+bool SamePacket(const NflogPacket& a, const NflogPacket& b) {
+  return a.prefix == b.prefix && a.src == b.src && a.dest == b.dest && a.proto == b.proto &&
+         a.port == b.port && a.icmp_type == b.icmp_type && a.uid == b.uid && a.gid == b.gid &&
+         a.seq == b.seq;
+}
+
+// Parses two copies of the input, against a guard page (aligned lengths end
+// right at it) and as an exact-size heap block for AddressSanitizer, then
+// the input itself, whose packets (their prefixes view it) are returned
+// when all three agree.
 std::vector<NflogPacket> Parse(const uint8_t* data, size_t len, size_t* bad) {
   GuardedCopy guarded(data, len);
   size_t bad_guarded = 0;
   auto from_guarded = ParseNflogDatagram(guarded.data(), len, &bad_guarded);
   std::unique_ptr<uint8_t[]> copy(new uint8_t[len ? len : 1]);
   if (len) std::memcpy(copy.get(), data, len);
+  size_t bad_copy = 0;
+  auto from_copy = ParseNflogDatagram(copy.get(), len, &bad_copy);
   *bad = 0;
-  auto out = ParseNflogDatagram(copy.get(), len, bad);
+  auto out = ParseNflogDatagram(data, len, bad);
   EXPECT_EQ(*bad, bad_guarded);
+  EXPECT_EQ(*bad, bad_copy);
   EXPECT_EQ(out.size(), from_guarded.size());
+  EXPECT_EQ(out.size(), from_copy.size());
+  for (size_t i = 0; i < out.size() && i < from_guarded.size() && i < from_copy.size(); ++i) {
+    EXPECT_TRUE(SamePacket(out[i], from_guarded[i])) << "packet " << i;
+    EXPECT_TRUE(SamePacket(out[i], from_copy[i])) << "packet " << i;
+  }
   return out;
 }
 std::vector<NflogPacket> Parse(const Buf& b, size_t* bad) {
@@ -261,7 +277,14 @@ TEST_F(NflogFixture, MisalignedInputGivesSameResult) {
   auto pkts = ParseNflogDatagram(storage.get() + 1, d.size(), &bad);
   EXPECT_EQ(bad, 0u);
   ASSERT_EQ(pkts.size(), kFixture[0].size());
-  for (size_t k = 0; k < pkts.size(); ++k) ExpectPacket(pkts[k], kFixture[0][k], "misaligned");
+  const auto* first = reinterpret_cast<const char*>(storage.get() + 1);
+  for (size_t k = 0; k < pkts.size(); ++k) {
+    ExpectPacket(pkts[k], kFixture[0][k], "misaligned");
+    // The parser reads an aligned copy; the prefix views the caller's bytes.
+    ASSERT_FALSE(pkts[k].prefix.empty());
+    EXPECT_GE(pkts[k].prefix.data(), first);
+    EXPECT_LE(pkts[k].prefix.data() + pkts[k].prefix.size(), first + d.size());
+  }
 }
 
 // ---- Hand-built messages ----
