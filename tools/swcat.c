@@ -214,17 +214,21 @@ static int out_flush(void) {
   return r;
 }
 
-static int out_add(const char *s, size_t len) {
-  if (g_out_len + len > g_out_cap) {
+/* Appends s, then a newline when `newline` is set (a JSON line comes
+ * without one): one call an event. */
+static int out_add(const char *s, size_t len, int newline) {
+  size_t need = len + (newline ? 1 : 0);
+  if (g_out_len + need > g_out_cap) {
     size_t cap = g_out_cap ? g_out_cap : OUT_BATCH;
-    while (cap < g_out_len + len) cap *= 2;
+    while (cap < g_out_len + need) cap *= 2;
     char *p = realloc(g_out, cap);
     if (!p) { fputs("swcat: out of memory\n", stderr); return OUT_ERROR; }
     g_out = p;
     g_out_cap = cap;
   }
   memcpy(g_out + g_out_len, s, len);
-  g_out_len += len;
+  if (newline) g_out[g_out_len + len] = '\n';
+  g_out_len += need;
   return g_out_len >= OUT_BATCH ? out_flush() : OUT_OK;
 }
 
@@ -317,13 +321,12 @@ static int print_event(const struct config *cfg, const sw_event *ev) {
   if (cfg->json) {
     size_t len;
     const char *json = sw_event_json(ev, &len);
-    int r = out_add(json, len);
-    return r == OUT_OK ? out_add("\n", 1) : r;
+    return out_add(json, len, 1);
   }
   size_t len = 0;
   char *line = text_line(cfg->color, ev, &len);
   if (!line) { fputs("swcat: out of memory\n", stderr); return OUT_ERROR; }
-  int r = out_add(line, len);
+  int r = out_add(line, len, 0);
   free(line);
   return r;
 }
