@@ -51,11 +51,17 @@ constexpr uint32_t kFlushTimeoutCs = 1;
 // reader quick enough to take a fast stream one packet per wakeup never finds
 // many in one drain, and would pay a wakeup for every packet (twice the CPU
 // at 300k packets/s). Burst mode from 32 packets in a window (from about 32k
-// packets/s, where a 64-packet batch fills within 2 ms); back to quiet when a
-// drain leaves its window with fewer than 4.
+// packets/s, where a 64-packet batch fills within 2 ms); back to quiet when
+// a drain leaves its window with fewer than 4 (the burst ended), or when the
+// rate falls under 4 packets a window (4k packets/s), measured over at least
+// kLeaveSpanNs: two flush timeouts, so the batches the timer flushes are in
+// it. A steady stream between the two rates keeps its mode; a slower one
+// right after a burst no longer waits up to a flush timeout a packet while
+// it lasts (each of its batches alone has 4 packets or more from 400/s).
 constexpr int64_t kRateWindowNs = 1000 * 1000;
 constexpr uint64_t kBurstEnterPackets = 32;
 constexpr uint64_t kBurstLeavePackets = 4;
+constexpr int64_t kLeaveSpanNs = 20 * 1000 * 1000;
 // Kernel batch buffer (NFULA_CFG_NLBUFSIZ) per mode: 16 KiB holds 64 packets
 // of our snaplen (an order-2 allocation, which GFP_ATOMIC usually gets);
 // just under the kernel default (NLMSG_GOODSIZE) while quiet.
@@ -279,8 +285,11 @@ void NflogSource::SetQueueThreshold(uint32_t threshold) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (sendto(sock_.get(), nlh, nlh->nlmsg_len, 0,
-             reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) >= 0)
-    burst_mode_ = threshold > kQuietThreshold;
+             reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
+    return;
+  burst_mode_ = threshold > kQuietThreshold;
+  span_start_ns_ = MonotonicNs();
+  span_start_packets_ = packets_;
 }
 
 Status NflogSource::Drain(const std::string& container, DomainLookup lookup,
@@ -294,8 +303,20 @@ Status NflogSource::Drain(const std::string& container, DomainLookup lookup,
     window_start_packets_ = packets_;
   }
   Status st = DrainSocket(container, lookup, emit, byte_budget, more);
-  if (burst_mode_ && packets_ - window_start_packets_ < kBurstLeavePackets)
-    SetQueueThreshold(kQuietThreshold);
+  if (burst_mode_) {
+    const int64_t span = now - span_start_ns_;
+    if (packets_ - window_start_packets_ < kBurstLeavePackets) {
+      SetQueueThreshold(kQuietThreshold);  // the burst ended
+    } else if (span >= kLeaveSpanNs) {
+      if ((packets_ - span_start_packets_) * kRateWindowNs <
+          kBurstLeavePackets * static_cast<uint64_t>(span)) {
+        SetQueueThreshold(kQuietThreshold);  // a stream too slow for batches
+      } else {
+        span_start_ns_ = now;
+        span_start_packets_ = packets_;
+      }
+    }
+  }
   // Only a socket read to EAGAIN holds no packet from before the drop, so
   // only then may the counter stand in for the gap the next packet shows.
   uint64_t expirations;

@@ -128,6 +128,11 @@ class NflogSource {
   // then.
   int64_t window_start_ns_ = INT64_MIN / 2;
   uint64_t window_start_packets_ = 0;
+  // In burst mode, the span the rate to leave it is measured over (see
+  // kLeaveSpanNs): when it began (at the last mode change or check), and
+  // packets_ then.
+  int64_t span_start_ns_ = 0;
+  uint64_t span_start_packets_ = 0;
   NflogEventMaker events_;
   TimestampCache ts_cache_;  // formats the date and time once a second
   std::vector<uint8_t> buf_;

@@ -377,16 +377,18 @@ TEST_F(NflogIntegration, GroupIsExclusiveUntilClosed) {
 }
 
 // Sends `count` one-byte datagrams to 192.0.2.200:9 from inside netns, on the
-// calling thread: as fast as it can, or `gap` apart (spinning; a sender held
-// up never catches up in a burst). Returns how many the firewall took.
-int SendStream(const std::string& netns, int count, std::chrono::nanoseconds gap = {}) {
+// calling thread: as fast as it can, or `gap` apart after the first `burst`
+// (spinning; a sender held up never catches up in a burst). Returns how many
+// the firewall took.
+int SendStream(const std::string& netns, int count, std::chrono::nanoseconds gap = {},
+               int burst = 0) {
   int sent = 0;
   RunInNetns(netns, [&] {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in to = V4("192.0.2.200", 9);
     for (int i = 0; i < count && fd >= 0; ++i) {
       if (Logged(sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to))) ++sent;
-      if (gap.count() > 0) {
+      if (gap.count() > 0 && i >= burst) {
         for (auto next = Clock::now() + gap; Clock::now() < next;) {
         }
       }
@@ -509,14 +511,17 @@ TEST_F(NflogIntegration, FloodWithStalledReaderAccountsForEveryPacket) {
   Flood(ns_->path(), opts_, false);
 }
 
-// Sends `count` packets with SendStream, `gap` apart, while the caller's
-// thread reads them one wakeup at a time; returns the packets sent.
+// Sends `count` packets with SendStream (`gap` apart after the first
+// `burst`) while the caller's thread reads them one wakeup at a time; returns
+// the packets sent. *burst_datagrams (may be null) receives the datagrams
+// read by the wakeup that completed the burst.
 int PacedStream(const std::string& netns, NflogSource& src, int count,
-                std::chrono::nanoseconds gap) {
+                std::chrono::nanoseconds gap, int burst = 0,
+                uint64_t* burst_datagrams = nullptr) {
   std::atomic<bool> sender_done{false};
   int sent = 0;
   std::thread sender([&] {
-    sent = SendStream(netns, count, gap);
+    sent = SendStream(netns, count, gap, burst);
     sender_done = true;
   });
   auto drain = [&](int timeout_ms) {
@@ -524,6 +529,8 @@ int PacedStream(const std::string& netns, NflogSource& src, int count,
     int r = poll(&pfd, 1, timeout_ms);
     Status st = src.Drain("c1", nullptr, nullptr);
     EXPECT_TRUE(st.ok()) << st.message();
+    if (burst_datagrams && *burst_datagrams == 0 && src.packets() >= static_cast<uint64_t>(burst))
+      *burst_datagrams = src.datagrams();
     return r > 0;
   };
   while (!sender_done) drain(50);
@@ -558,6 +565,28 @@ TEST_F(NflogIntegration, TrickleTravelsPacketByPacket) {
   EXPECT_EQ(sent, 40);
   EXPECT_EQ(src->packets(), static_cast<uint64_t>(sent));
   EXPECT_EQ(src->datagrams(), src->packets());
+}
+
+// A stream under the leaving rate (a packet a millisecond, a quarter of it)
+// right after a burst goes back to a datagram a packet within a few flush
+// timeouts. Each of its batches holds about 10 packets, enough to keep a
+// batching kernel by the drain's count alone: each packet would wait for
+// the batch timer while the stream lasts (about 20 datagrams here).
+TEST_F(NflogIntegration, SlowStreamRightAfterABurstTravelsPacketByPacketAgain) {
+  auto src = OpenOrFail(opts_);
+  ASSERT_TRUE(src);
+  constexpr int kBurst = 2000, kSlow = 200;
+  uint64_t burst_datagrams = 0;
+  const int sent = PacedStream(ns_->path(), *src, kBurst + kSlow, std::chrono::milliseconds(1),
+                               kBurst, &burst_datagrams);
+  ASSERT_EQ(sent, kBurst + kSlow);
+  EXPECT_EQ(src->packets(), static_cast<uint64_t>(sent));
+  const uint64_t slow_datagrams = src->datagrams() - burst_datagrams;
+  std::printf("[ stream   ] %d packets at once: %llu datagrams; then %d one a millisecond: %llu\n",
+              kBurst, static_cast<unsigned long long>(burst_datagrams), kSlow,
+              static_cast<unsigned long long>(slow_datagrams));
+  EXPECT_LT(burst_datagrams, static_cast<uint64_t>(kBurst) / 2);  // the burst was batched
+  EXPECT_GT(slow_datagrams, static_cast<uint64_t>(kSlow) / 2);
 }
 
 // ---- Failure paths (no root needed) ----
