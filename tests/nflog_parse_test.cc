@@ -360,6 +360,8 @@ Buf Ipv6(uint8_t next, const char* dst, const Buf& rest) {
 
 Buf Ports(uint16_t dport) { return {0x30, 0x39, uint8_t(dport >> 8), uint8_t(dport), 0, 0, 0, 0}; }
 
+// The one packet of `datagram`, whose prefix views it: a temporary would be
+// gone before the prefix is read, hence no overload for one.
 NflogPacket One(const Buf& datagram, size_t want_bad = 0) {
   size_t bad = 0;
   auto pkts = Parse(datagram, &bad);
@@ -367,6 +369,7 @@ NflogPacket One(const Buf& datagram, size_t want_bad = 0) {
   EXPECT_EQ(pkts.size(), 1u);
   return pkts.empty() ? NflogPacket{} : pkts[0];
 }
+NflogPacket One(Buf&& datagram, size_t want_bad = 0) = delete;
 
 size_t Malformed(const Buf& datagram, size_t* packets = nullptr) {
   size_t bad = 0;
@@ -508,14 +511,16 @@ TEST(NflogParse, MetadataAttributes) {
 }
 
 TEST(NflogParse, NoAttributesAtAll) {
-  NflogPacket p = One(Msg().Done());
+  const Buf d = Msg().Done();
+  NflogPacket p = One(d);
   EXPECT_EQ(p.prefix, "");
   EXPECT_EQ(p.uid, -1);
   EXPECT_EQ(p.seq, -1);
 }
 
 TEST(NflogParse, ZeroLengthPayload) {
-  NflogPacket p = One(Msg().Attr(NFULA_PREFIX, CStr("Z")).Attr(NFULA_PAYLOAD, {}).Done());
+  const Buf d = Msg().Attr(NFULA_PREFIX, CStr("Z")).Attr(NFULA_PAYLOAD, {}).Done();
+  NflogPacket p = One(d);
   EXPECT_EQ(p.prefix, "Z");
   EXPECT_EQ(p.dest.family, 0);
   EXPECT_EQ(p.src.family, 0);
@@ -523,10 +528,13 @@ TEST(NflogParse, ZeroLengthPayload) {
   EXPECT_EQ(p.port, 0);
 }
 
+// The packet of a message with this payload and no prefix (so nothing in it
+// views the datagram, which is gone on return).
 NflogPacket Payload(const Buf& payload, uint16_t hw_protocol = 0) {
   Msg m;
   if (hw_protocol) m.Attr(NFULA_PACKET_HDR, PacketHdr(hw_protocol));
-  return One(m.Attr(NFULA_PAYLOAD, payload).Done());
+  const Buf d = m.Attr(NFULA_PAYLOAD, payload).Done();
+  return One(d);
 }
 
 TEST(NflogPayload, Ipv4Transports) {
