@@ -25,12 +25,6 @@
 
 namespace {
 
-bool SamePacket(const sw::NflogPacket& a, const sw::NflogPacket& b) {
-  return a.prefix == b.prefix && a.src == b.src && a.dest == b.dest &&
-         a.proto == b.proto && a.port == b.port && a.icmp_type == b.icmp_type &&
-         a.uid == b.uid && a.gid == b.gid && a.seq == b.seq;
-}
-
 // kGuardedCapacity bytes followed by an inaccessible page.
 constexpr size_t kGuardedCapacity = 256 * 1024;  // above -max_len
 uint8_t* GuardedEnd() {
@@ -65,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(bad_aligned == bad_shifted);
   FUZZ_CHECK(packets.size() == again.size());
   for (size_t i = 0; i < packets.size(); ++i)
-    FUZZ_CHECK(SamePacket(packets[i], again[i]));
+    FUZZ_CHECK(packets[i] == again[i]);
   if (size <= kGuardedCapacity) {
     // 4-byte aligned so the parser reads it in place (a misaligned datagram
     // is copied to the heap first); the up to 3 bytes of padding are zero.
@@ -78,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         sw::ParseNflogDatagram(at_guard, size, &bad_guard);
     FUZZ_CHECK(bad_guard == bad_aligned && guarded.size() == packets.size());
     for (size_t i = 0; i < packets.size(); ++i)
-      FUZZ_CHECK(SamePacket(packets[i], guarded[i]));
+      FUZZ_CHECK(packets[i] == guarded[i]);
   }
   // A NULL buffer is an empty datagram; the malformed count only grows.
   size_t bad_null = 7;

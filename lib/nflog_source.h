@@ -27,6 +27,8 @@ struct NflogPacket {
   int icmp_type = -1;      // for ICMP/ICMPv6
   int64_t uid = -1, gid = -1;
   int64_t seq = -1;        // NFULA_SEQ when the kernel sends it
+
+  bool operator==(const NflogPacket&) const = default;  // the prefix by its bytes
 };
 
 // Decodes one netlink datagram (possibly several messages, batched, with a

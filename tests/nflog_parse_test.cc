@@ -76,12 +76,6 @@ class GuardedCopy {
   uint8_t* start_ = nullptr;
 };
 
-bool SamePacket(const NflogPacket& a, const NflogPacket& b) {
-  return a.prefix == b.prefix && a.src == b.src && a.dest == b.dest && a.proto == b.proto &&
-         a.port == b.port && a.icmp_type == b.icmp_type && a.uid == b.uid && a.gid == b.gid &&
-         a.seq == b.seq;
-}
-
 // Parses two copies of the input, against a guard page (aligned lengths end
 // right at it) and as an exact-size heap block for AddressSanitizer, then
 // the input itself, whose packets (their prefixes view it) are returned
@@ -101,8 +95,8 @@ std::vector<NflogPacket> Parse(const uint8_t* data, size_t len, size_t* bad) {
   EXPECT_EQ(out.size(), from_guarded.size());
   EXPECT_EQ(out.size(), from_copy.size());
   for (size_t i = 0; i < out.size() && i < from_guarded.size() && i < from_copy.size(); ++i) {
-    EXPECT_TRUE(SamePacket(out[i], from_guarded[i])) << "packet " << i;
-    EXPECT_TRUE(SamePacket(out[i], from_copy[i])) << "packet " << i;
+    EXPECT_TRUE(out[i] == from_guarded[i]) << "packet " << i;
+    EXPECT_TRUE(out[i] == from_copy[i]) << "packet " << i;
   }
   return out;
 }
