@@ -19,7 +19,7 @@ class FunctionRef;
 template <class R, class... Args>
 class FunctionRef<R(Args...)> {
  public:
-  // Null: calling it is undefined, testing it gives false.
+  // Null: testing it gives false, calling it is undefined.
   FunctionRef(std::nullptr_t) {}  // NOLINT(google-explicit-constructor)
 
   // A function, held by its address.
@@ -32,15 +32,19 @@ class FunctionRef<R(Args...)> {
   }
 
   // Any other callable (a lambda, a std::function), held by its address.
+  // One that tests false (an empty std::function) makes a null reference.
   template <class F>
     requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
              !std::is_function_v<std::remove_reference_t<F>> &&
              std::is_invocable_r_v<R, F&, Args...>)
-  FunctionRef(F&& f)  // NOLINT(google-explicit-constructor): like std::function
-      : call_([](Target t, Args... args) -> R {
-          return (*static_cast<std::remove_reference_t<F>*>(t.object))(std::forward<Args>(args)...);
-        }) {
+  FunctionRef(F&& f) {  // NOLINT(google-explicit-constructor): like std::function
+    if constexpr (std::is_constructible_v<bool, F&>) {
+      if (!static_cast<bool>(f)) return;
+    }
     target_.object = const_cast<void*>(static_cast<const void*>(std::addressof(f)));
+    call_ = [](Target t, Args... args) -> R {
+      return (*static_cast<std::remove_reference_t<F>*>(t.object))(std::forward<Args>(args)...);
+    };
   }
 
   R operator()(Args... args) const { return call_(target_, std::forward<Args>(args)...); }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -20,6 +21,7 @@
 #include "cursor.h"
 #include "dns_line.h"
 #include "domain_map.h"
+#include "function_ref.h"
 #include "event.h"
 #include "json_object.h"
 #include "packed_event.h"
@@ -277,6 +279,29 @@ TEST(ByteScan, SameBytesAgreesWithMemcmpAtEveryLength) {
       b[d] ^= 0x20;
     }
   }
+}
+
+int TwiceForTest(int x) { return 2 * x; }
+
+// Null from nullptr, a null function pointer or an empty std::function (as
+// std::function tests); else it calls what it refers to, captures included.
+TEST(FunctionRef, NullOrCallsWhatItRefersTo) {
+  EXPECT_FALSE(FunctionRef<int(int)>(nullptr));
+  int (*none)(int) = nullptr;
+  EXPECT_FALSE(FunctionRef<int(int)>(none));
+  std::function<int(int)> empty;
+  EXPECT_FALSE(FunctionRef<int(int)>(empty));
+
+  FunctionRef<int(int)> twice(TwiceForTest);
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice(21), 42);
+  int offset = 1;
+  auto add = [&offset](int x) { return x + offset; };
+  FunctionRef<int(int)> adds(add);
+  offset = 5;  // a reference, not a copy: it sees the change
+  EXPECT_EQ(adds(1), 6);
+  std::function<int(int)> full = [](int x) { return -x; };
+  EXPECT_EQ(FunctionRef<int(int)>(full)(3), -3);
 }
 
 TEST(Json, FieldOrderAndOmission) {
