@@ -463,7 +463,10 @@ void JsonMemo::Remember(const EventView& ev, std::string_view json) {
   e.container = static_cast<uint32_t>(ev.container.size());
 }
 
-char* WriteJson(char* p, const EventView& ev, JsonMemo* memo) {
+namespace {
+
+// The members up to the numbers: what a run of events shares.
+char* WriteStringFields(char* p, const EventView& ev, JsonMemo* memo) {
   using V = EventView;
   p = WriteStringField(p, "{\"ts\":", ev.ts, true, ev.plain & V::kPlainTs);
   // Never empty once remembered: the members are always written.
@@ -484,6 +487,11 @@ char* WriteJson(char* p, const EventView& ev, JsonMemo* memo) {
     p = WriteStringField(p, ",\"detail\":", ev.detail_json, false, true);
   else
     p = WriteStringField(p, ",\"detail\":", ev.detail, false, ev.plain & V::kPlainDetail);
+  return p;
+}
+
+// The numbers, the cursor and the closing brace.
+char* WriteNumbers(char* p, const EventView& ev) {
   if (ev.port != 0) p = WriteIntField(p, ",\"port\":", ev.port);
   if (ev.proto != 0) p = WriteIntField(p, ",\"proto\":", ev.proto);
   if (ev.uid >= 0) p = WriteIntField(p, ",\"uid\":", ev.uid);
@@ -497,6 +505,23 @@ char* WriteJson(char* p, const EventView& ev, JsonMemo* memo) {
   }
   *p++ = '}';
   return p;
+}
+
+}  // namespace
+
+char* WriteJson(char* p, const EventView& ev, JsonMemo* memo) {
+  if (ev.run != nullptr && ev.run->valid) {
+    std::memcpy(p, ev.run->head.data(), ev.run->head.size());
+    p += ev.run->head.size();
+  } else {
+    char* const head = p;
+    p = WriteStringFields(p, ev, memo);
+    if (ev.run != nullptr) {
+      ev.run->head.assign(head, static_cast<size_t>(p - head));
+      ev.run->valid = true;
+    }
+  }
+  return WriteNumbers(p, ev);
 }
 
 void AppendJson(std::string& out, const EventView& ev) {

@@ -41,6 +41,16 @@ struct Event : EventNumbers {
   std::string member;
 };
 
+// The JSON of a run of events whose string fields are the same byte for
+// byte (a source's packets to one destination): the first event's JSON up
+// to its numbers, which WriteJson copies for the others. Owned by the source
+// making the run, which clears it whenever a string field may change. Only
+// a cache: WriteJson's output is the same with it or without.
+struct JsonRunCache {
+  std::string head;
+  bool valid = false;
+};
+
 // An event as views, the form the emit path takes: a source points the
 // fields at its own buffers (the line it read, static names, its caches),
 // so an event is copied once, when it is packed. Valid only until the call
@@ -56,6 +66,9 @@ struct EventView : EventNumbers {
   // ASCII, no quote or backslash): the JSON writer copies them as they are.
   // 0, the default, has every field checked.
   uint8_t plain = 0;
+  // When not null, the cache of the run this event belongs to (see
+  // JsonRunCache); an Event made from the view leaves it.
+  JsonRunCache* run = nullptr;
   static constexpr uint8_t kPlainTs = 1, kPlainDomain = 2, kPlainQueryType = 4, kPlainDest = 8,
                            kPlainDetail = 16;
   // When not empty, the detail as the JSON writer would write it, without

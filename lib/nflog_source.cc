@@ -29,6 +29,8 @@
 
 #include "nflog_source.h"
 
+#include "byte_scan.h"
+
 namespace sw {
 
 namespace {
@@ -398,30 +400,51 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
                                  const std::string& container,
                                  DomainLookup lookup, Emit emit) {
   // One reading for the datagram: its packets were read together.
-  std::string_view ts = ts_cache_.Now();
+  events_.StartBatch(ts_cache_.Now(), container);
   malformed_ += ForEachNflogPacket(data, len, [&](const NflogPacket& p) {
     CheckSequence(p.seq, container, emit);
-    EventView ev = events_.Make(p, ts, container, lookup);
+    EventView ev = events_.Make(p, lookup);
     ++packets_;
     if (emit) emit(ev);
   });
 }
 
-EventView NflogEventMaker::Make(const NflogPacket& p, std::string_view ts,
-                                std::string_view container, NflogDomainLookup lookup) {
+namespace {
+
+// Whether *kept holds text; else it takes it. Short texts (a domain) are
+// compared inline.
+bool KeepIfSame(std::string* kept, std::string_view text) {
+  if (kept->size() == text.size() && SameBytes(kept->data(), text.data(), text.size()))
+    return true;
+  kept->assign(text);
+  return false;
+}
+
+}  // namespace
+
+void NflogEventMaker::StartBatch(std::string_view ts, std::string_view container) {
+  const bool same_ts = KeepIfSame(&ts_, ts);
+  if (!KeepIfSame(&container_, container) || !same_ts) run_.valid = false;
+}
+
+EventView NflogEventMaker::Make(const NflogPacket& p, NflogDomainLookup lookup) {
+  // Whether every string field is the previous event's: then the event
+  // continues its run (see JsonRunCache).
+  bool same = true;
   if (prefix_action_ == nullptr || p.prefix != prefix_) {
     prefix_ = p.prefix;
     std::string detail;
     prefix_action_ = &NflogAction(actions_, p.prefix, &detail);
     SanitizeUtf8(detail, &prefix_detail_);  // the prefix is arbitrary bytes
     prefix_detail_plain_ = NeedsNoJsonEscape(prefix_detail_);
+    same = false;
   }
   EventView ev;
-  ev.ts = ts;
+  ev.ts = ts_;
   ev.source = "nflog";
   ev.action = *prefix_action_;
   ev.detail = prefix_detail_;
-  ev.container = container;
+  ev.container = container_;
   ev.plain = EventView::kPlainTs | EventView::kPlainDest |
              (prefix_detail_plain_ ? EventView::kPlainDetail : 0);
   if (p.dest.family != 0) {
@@ -429,12 +452,22 @@ EventView NflogEventMaker::Make(const NflogPacket& p, std::string_view ts,
     if (!(p.dest == dest_)) {
       dest_ = p.dest;
       p.dest.Format(&dest_text_);
+      same = false;
     }
     ev.dest = dest_text_;
     if (lookup) {
       if (const std::string* domain = lookup(p.dest)) ev.domain = *domain;
     }
   }
+  // The domain is the map's text, which a refresh may change behind the
+  // same pointer: compared by its bytes.
+  const bool has_dest = p.dest.family != 0;
+  if (has_dest != run_has_dest_) {
+    run_has_dest_ = has_dest;
+    same = false;
+  }
+  if (!KeepIfSame(&run_domain_, ev.domain) || !same) run_.valid = false;
+  ev.run = &run_;
   ev.proto = p.proto;
   ev.port = p.port;
   ev.icmp_type = p.icmp_type;

@@ -57,16 +57,21 @@ using NflogDomainLookup = FunctionRef<const std::string*(const IpAddr&)>;
 
 // Turns decoded packets into events: the action and detail of the last
 // prefix seen (a rule logs one prefix for all its packets, so they are
-// worked out once per change) and the destination's text. One per source.
+// worked out once per change) and the destination's text. Its events carry
+// their run (see JsonRunCache): packets in a row to one destination under
+// one prefix, time and domain share their JSON up to the numbers. One per
+// source.
 class NflogEventMaker {
  public:
   explicit NflogEventMaker(NflogActionTable actions) : actions_(std::move(actions)) {}
-  // The event for p, of `container`, stamped `ts`. Its fields view ts,
-  // container, the domain `lookup` (may be empty) gives and this maker's
-  // own text (valid until the next call). The time and an address are
-  // plain text by how they are made; the detail is marked plain when it is.
-  EventView Make(const NflogPacket& p, std::string_view ts, std::string_view container,
-                 NflogDomainLookup lookup);
+  // Starts a batch of packets (a datagram's): their events are stamped `ts`
+  // and belong to `container`.
+  void StartBatch(std::string_view ts, std::string_view container);
+  // The event for p. Its fields view the batch's time and container, the
+  // domain `lookup` (may be empty) gives and this maker's own text (valid
+  // until the next call). The time and an address are plain text by how
+  // they are made; the detail is marked plain when it is.
+  EventView Make(const NflogPacket& p, NflogDomainLookup lookup);
 
  private:
   NflogActionTable actions_;
@@ -76,6 +81,14 @@ class NflogEventMaker {
   bool prefix_detail_plain_ = false;
   IpAddr dest_;  // the address dest_text_ is the text of (family 0: none yet)
   std::string dest_text_;
+  // The batch's time and container, copied: a caller's text may change
+  // behind the same pointer between batches, and a change ends the run.
+  std::string ts_, container_;
+  // The run the events belong to, and what else ends it: whether the last
+  // event had a destination, and its domain.
+  JsonRunCache run_;
+  bool run_has_dest_ = false;
+  std::string run_domain_;
 };
 
 class NflogSource {

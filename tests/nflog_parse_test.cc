@@ -728,5 +728,50 @@ TEST(NflogActionTable, FixturePrefixesMapToActions) {
   EXPECT_EQ(NflogAction(table, kAllowed, &detail), "allowed_connection");
 }
 
+// The maker's events carry their run's JSON (JsonRunCache): an event whose
+// string fields are the last one's reuses it, any change ends the run, and
+// the line is always the one written afresh from a copy of the event.
+TEST(NflogEventMaker, RunJsonGoesOnOnlyWhileEveryStringFieldIsTheSame) {
+  NflogEventMaker maker(DefaultNflogActions());
+  std::string ts = "2026-12-07T10:00:00.000001+00:00";
+  std::string container = "web";
+  std::string domain = "blocked.example";
+  auto lookup = [&domain](const IpAddr&) { return domain.empty() ? nullptr : &domain; };
+  NflogPacket p;
+  p.prefix = "TEROK_SHIELD_DENIED: ";
+  p.src = *IpAddr::Parse("10.0.0.1");
+  p.dest = *IpAddr::Parse("192.0.2.10");
+  p.proto = 6;
+  p.port = 443;
+  // Writes p's event, a batch of its own; returns whether it went on with
+  // the last one's run.
+  auto write = [&] {
+    maker.StartBatch(ts, container);
+    EventView ev = maker.Make(p, lookup);
+    const bool went_on = ev.run != nullptr && ev.run->valid;
+    EXPECT_EQ(ToJson(ev), ToJson(CopyEvent(ev)));
+    return went_on;
+  };
+  EXPECT_FALSE(write());  // the first
+  p.port = 8443;
+  EXPECT_TRUE(write());  // only a number changed
+  p.dest = *IpAddr::Parse("192.0.2.11");
+  EXPECT_FALSE(write());
+  EXPECT_TRUE(write());
+  p.prefix = "TEROK_SHIELD_ALLOWED: ";
+  EXPECT_FALSE(write());
+  ts[20] = '9';  // the same string, another time
+  EXPECT_FALSE(write());
+  domain = "other.example";  // the same string, another domain
+  EXPECT_FALSE(write());
+  domain.clear();
+  EXPECT_FALSE(write());
+  container = "db";
+  EXPECT_FALSE(write());
+  p.dest = IpAddr();  // not IP: no destination
+  EXPECT_FALSE(write());
+  EXPECT_TRUE(write());
+}
+
 }  // namespace
 }  // namespace sw
