@@ -447,13 +447,13 @@ EventView NflogEventMaker::Make(const NflogPacket& p, NflogDomainLookup lookup) 
   ev.container = container_;
   ev.plain = EventView::kPlainTs | EventView::kPlainDest |
              (prefix_detail_plain_ ? EventView::kPlainDetail : 0);
+  // Packets in a run mostly share their destination: its text is kept.
+  if (!(p.dest == dest_)) {
+    dest_ = p.dest;
+    if (dest_.family != 0) dest_.Format(&dest_text_);
+    same = false;
+  }
   if (p.dest.family != 0) {
-    // Packets in a run mostly share their destination: its text is kept.
-    if (!(p.dest == dest_)) {
-      dest_ = p.dest;
-      p.dest.Format(&dest_text_);
-      same = false;
-    }
     ev.dest = dest_text_;
     if (lookup) {
       if (const std::string* domain = lookup(p.dest)) ev.domain = *domain;
@@ -461,11 +461,6 @@ EventView NflogEventMaker::Make(const NflogPacket& p, NflogDomainLookup lookup) 
   }
   // The domain is the map's text, which a refresh may change behind the
   // same pointer: compared by its bytes.
-  const bool has_dest = p.dest.family != 0;
-  if (has_dest != run_has_dest_) {
-    run_has_dest_ = has_dest;
-    same = false;
-  }
   if (!KeepIfSame(&run_domain_, ev.domain) || !same) run_.valid = false;
   ev.run = &run_;
   ev.proto = p.proto;

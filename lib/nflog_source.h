@@ -21,12 +21,12 @@ namespace sw {
 // One logged packet, decoded from an NFULNL_MSG_PACKET message.
 struct NflogPacket {
   std::string_view prefix;  // NFULA_PREFIX as logged, viewing the datagram
-  IpAddr src, dest;        // family 0 when the payload was not IP
-  int proto = 0;           // upper-layer protocol after IPv6 extension headers
-  int port = 0;            // destination port for TCP/UDP/UDP-Lite/SCTP
-  int icmp_type = -1;      // for ICMP/ICMPv6
+  IpAddr src, dest;         // family 0 when the payload was not IP
+  int proto = 0;            // upper-layer protocol after IPv6 extension headers
+  int port = 0;             // destination port for TCP/UDP/UDP-Lite/SCTP
+  int icmp_type = -1;       // for ICMP/ICMPv6
   int64_t uid = -1, gid = -1;
-  int64_t seq = -1;        // NFULA_SEQ when the kernel sends it
+  int64_t seq = -1;         // NFULA_SEQ when the kernel sends it
 
   bool operator==(const NflogPacket&) const = default;  // the prefix by its bytes
 };
@@ -79,15 +79,16 @@ class NflogEventMaker {
   const std::string* prefix_action_ = nullptr;  // in actions_ or the static default
   std::string prefix_detail_;
   bool prefix_detail_plain_ = false;
-  IpAddr dest_;  // the address dest_text_ is the text of (family 0: none yet)
+  // The last packet's destination (family 0: none), and its text when it
+  // had one.
+  IpAddr dest_;
   std::string dest_text_;
   // The batch's time and container, copied: a caller's text may change
   // behind the same pointer between batches, and a change ends the run.
   std::string ts_, container_;
-  // The run the events belong to, and what else ends it: whether the last
-  // event had a destination, and its domain.
+  // The run the events belong to, and the last event's domain, whose
+  // change also ends it.
   JsonRunCache run_;
-  bool run_has_dest_ = false;
   std::string run_domain_;
 };
 
