@@ -1,7 +1,9 @@
 // The C ABI: a thin translation layer over the C++ core (LevelDB's c.cc).
 // Status values become negative errno codes here; nothing throws across it
 // (allocation failure is reported as -ENOMEM).
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -62,10 +64,22 @@ const sw::PackedEvent* Rep(const sw_event* ev) {
   return reinterpret_cast<const sw::PackedEvent*>(ev);
 }
 
-int NextEvent(sw::PackedEventPtr next, sw_event** ev) {
+// One next/read translation for watchers and hosts (Rep: sw::Watcher or
+// sw::Host); each call is for one of the two delivery forms.
+template <typename Rep>
+int NextEvent(Rep& rep, sw_event** ev) {
+  if (rep.json_stream()) return -EOPNOTSUPP;
+  sw::PackedEventPtr next = rep.Next();
   if (!next) return 0;
   *ev = reinterpret_cast<sw_event*>(next.release());
   return 1;
+}
+
+template <typename Rep>
+ssize_t ReadJson(Rep& rep, char* buf, size_t len) {
+  if (!rep.json_stream()) return -EOPNOTSUPP;
+  // A count must fit the return type.
+  return static_cast<ssize_t>(rep.ReadJson(buf, std::min<size_t>(len, SSIZE_MAX)));
 }
 
 uint64_t StatValue(const sw::Stats& s, sw_stat_id id) {
@@ -197,6 +211,12 @@ SW_EXPORT int sw_options_set_json_cursor(sw_options* opts, int enabled) {
   return 0;
 }
 
+SW_EXPORT int sw_options_set_json_stream(sw_options* opts, int enabled) {
+  if (!opts) return -EINVAL;
+  opts->rep.json_stream = enabled != 0;
+  return 0;
+}
+
 SW_EXPORT int sw_open_explain(const char* state_dir, const char* container,
                               const sw_options* opts, sw_watcher** out,
                               char* errbuf, size_t errlen) {
@@ -244,7 +264,12 @@ SW_EXPORT int sw_poll(sw_watcher* w) {
 SW_EXPORT int sw_next_event(sw_watcher* w, sw_event** ev) {
   if (!w || !ev) return -EINVAL;
   *ev = nullptr;
-  return Guard([&] { return NextEvent(w->rep->Next(), ev); });
+  return Guard([&] { return NextEvent(*w->rep, ev); });
+}
+
+SW_EXPORT ssize_t sw_read_json(sw_watcher* w, char* buf, size_t len) {
+  if (!w || (!buf && len > 0)) return -EINVAL;
+  return ReadJson(*w->rep, buf, len);
 }
 
 SW_EXPORT int sw_source_status(const sw_watcher* w, unsigned source) {
@@ -284,7 +309,12 @@ SW_EXPORT int sw_host_poll(sw_host* h) {
 SW_EXPORT int sw_host_next_event(sw_host* h, sw_event** ev) {
   if (!h || !ev) return -EINVAL;
   *ev = nullptr;
-  return Guard([&] { return NextEvent(h->rep->Next(), ev); });
+  return Guard([&] { return NextEvent(*h->rep, ev); });
+}
+
+SW_EXPORT ssize_t sw_host_read_json(sw_host* h, char* buf, size_t len) {
+  if (!h || (!buf && len > 0)) return -EINVAL;
+  return ReadJson(*h->rep, buf, len);
 }
 
 SW_EXPORT int sw_host_add_explain(sw_host* h, const char* state_dir, const char* container,

@@ -56,10 +56,7 @@ Status Host::Add(const std::string& state_dir, const std::string& name, const Op
   s = c->Start();
   if (!s.ok()) {
     stats_.events -= queue_.size() - before;
-    while (queue_.size() > before) {
-      queue_bytes_ -= queue_.back()->bytes();
-      queue_.pop_back();
-    }
+    queue_.TruncateTo(before);
     return s;
   }
   by_id_[c->id()] = c.get();
@@ -131,9 +128,7 @@ void Host::Emit(const EventView& ev) {
 }
 
 void Host::Push(const EventView& ev) {
-  PackedEventPtr packed(PackedEvent::Make(ev, &json_scratch_, &json_memo_, &arena_));
-  queue_bytes_ += packed->bytes();
-  queue_.push_back(std::move(packed));
+  queue_.Push(ev);
   ++stats_.events;
 }
 
@@ -157,7 +152,7 @@ Status Host::Poll(size_t* queued) {
   // the caller.
   size_t runnable = std::min(ready_.size(), kMaxRunsPerPoll);
   for (size_t runs = 0; runs < runnable && !ready_.empty() &&
-                        queue_.size() < kQueueHighWater && queue_bytes_ < kQueueHighWaterBytes;) {
+                        queue_.size() < kQueueHighWater && queue_.bytes() < kQueueHighWaterBytes;) {
     uint64_t id = ready_.front();
     ready_.pop_front();
     auto it = by_id_.find(id);
@@ -179,12 +174,15 @@ Status Host::Poll(size_t* queued) {
 }
 
 PackedEventPtr Host::Next() {
-  if (queue_.empty()) return nullptr;
-  PackedEventPtr ev = std::move(queue_.front());
-  queue_.pop_front();
-  queue_bytes_ -= ev->bytes();
-  if (queue_.empty()) UpdateReadiness();
+  PackedEventPtr ev = queue_.Next();
+  if (ev && queue_.empty()) UpdateReadiness();
   return ev;
+}
+
+size_t Host::ReadJson(char* buf, size_t len) {
+  size_t n = queue_.Read(buf, len);
+  if (n > 0 && queue_.empty()) UpdateReadiness();
+  return n;
 }
 
 int Host::SourceStatus(const std::string& name, unsigned source) const {

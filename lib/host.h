@@ -20,6 +20,7 @@
 #include "dir_follower.h"
 #include "dispatch.h"
 #include "event_sink.h"
+#include "event_queue.h"
 #include "nflog_registry.h"
 #include "options.h"
 #include "packed_event.h"
@@ -49,8 +50,12 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   Status Follow(const std::string& root);
 
   Status Poll(size_t* queued);
-  // The oldest queued event; null when the queue is empty.
+  // Whether events are queued as a JSON stream (Options::json_stream).
+  bool json_stream() const { return queue_.json_stream(); }
+  // The oldest queued event; null when the queue is empty or is a stream.
   PackedEventPtr Next();
+  // Up to `len` bytes of the JSON stream (see EventQueue::Read).
+  size_t ReadJson(char* buf, size_t len);
 
   // For `name`: 0 when the source runs, else a positive errno.
   int SourceStatus(const std::string& name, unsigned source) const;
@@ -71,9 +76,10 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   explicit Host(Options defaults)
       : defaults_(std::move(defaults)),
         dedup_(defaults_.dedup_once ? DedupMode::kOnce : DedupMode::kWindow,
-               defaults_.dedup_window_ms) {}
+               defaults_.dedup_window_ms),
+        queue_(defaults_.json_stream) {}
   void UpdateReadiness();
-  // Packs one event onto queue_; Release() does so for what dedup let go.
+  // Queues one event; Release() does so for what dedup let go.
   void Push(const EventView& ev);
   void Release();
   void Bury(Member m, const std::string& why);
@@ -101,14 +107,10 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   std::vector<std::unique_ptr<Container>> graveyard_;
   bool in_poll_ = false;
   std::vector<std::unique_ptr<DirFollower>> followers_;
-  RingQueue<PackedEventPtr> queue_;
-  size_t queue_bytes_ = 0;    // what queue_ holds
-  std::string json_scratch_;  // PackedEvent::Make's buffer, reused
-  JsonMemo json_memo_;        // and what its JSON writer keeps between events
-  EventArena arena_;          // and the slabs it packs them into
   std::deque<Event> released_;  // what dedup let go, on its way to queue_
   Dedup dedup_;               // one table for the stream; keys include the container
   DedupTimer dedup_timer_;    // opened only when dedup is enabled
+  EventQueue queue_;
   FdRef dedup_timer_ref_;
 };
 

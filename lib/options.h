@@ -31,6 +31,8 @@ struct Options {
   std::string dns_cursor;
   std::string audit_cursor;
   bool json_cursor = false;  // sw_event_json() includes the cursor
+  // The handle queues JSON lines for sw_read_json(), not sw_event objects.
+  bool json_stream = false;
 };
 
 }  // namespace sw

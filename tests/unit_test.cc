@@ -22,6 +22,7 @@
 #include "dns_line.h"
 #include "domain_map.h"
 #include "event.h"
+#include "event_queue.h"
 #include "function_ref.h"
 #include "json_object.h"
 #include "packed_event.h"
@@ -525,6 +526,71 @@ TEST(PackedEvent, CursorTextIsWrittenOnceForEveryThread) {
       ASSERT_EQ(seen[t][k], packed[i]->cursor()) << t << " " << i;
       ASSERT_EQ(std::string(seen[t][k]), want[i]) << t << " " << i;
     }
+}
+
+// The two forms of a host's queue hold the same JSON: the packed events'
+// lines and the stream's bytes, read back in pieces of every size (so the
+// stream's buffer moves its unread bytes down and grows between reads), are
+// equal; counts and bytes follow each push, read and truncation.
+TEST(EventQueue, StreamHoldsThePackedEventsLinesReadInAnyPieces) {
+  EventQueue packed(false), stream(true);
+  EXPECT_TRUE(stream.json_stream());
+  EXPECT_FALSE(packed.json_stream());
+  std::string want, got;
+  size_t pushed = 0, piece = 1;
+  std::vector<char> buf(70000);
+  for (int i = 0; i < 3000; ++i) {
+    Event ev;
+    ev.ts = "2026-12-07T00:00:00.000001+00:00";
+    ev.source = i % 3 ? "audit" : "nflog";
+    ev.action = "deny";
+    ev.container = "c" + std::to_string(i % 5);
+    // Sizes from a few bytes to past the stream's first buffer; escapes too.
+    ev.detail = std::string(static_cast<size_t>(i * 131 % (i % 97 == 0 ? 70000 : 300)), "a\\x\"\n"[i % 5]);
+    ev.port = i;
+    packed.Push(ev);
+    stream.Push(ev);
+    ++pushed;
+    PackedEventPtr p = packed.Next();
+    ASSERT_NE(p, nullptr);
+    want.append(p->view(PackedEvent::kJson)).push_back('\n');
+    ASSERT_EQ(stream.bytes(), want.size() - got.size());
+    if (i % 2 == 1) {
+      // Read a piece: lines wholly read leave the count, a split one stays.
+      // Small pieces for a while, then large ones: the unread bytes grow,
+      // shrink to a few at the buffer's end, and grow again from there.
+      size_t n = stream.Read(buf.data(), std::min(piece % (i % 300 < 150 ? 97 : 20000), buf.size()));
+      got.append(buf.data(), n);
+      piece = piece * 7 % 99991 + 1;
+      size_t whole = static_cast<size_t>(std::count(got.begin(), got.end(), '\n'));
+      ASSERT_EQ(stream.size(), pushed - whole) << i;
+    }
+  }
+  EXPECT_TRUE(packed.empty());
+  EXPECT_EQ(packed.Next(), nullptr);
+  for (size_t n; (n = stream.Read(buf.data(), 4096)) > 0;) got.append(buf.data(), n);
+  EXPECT_TRUE(stream.empty());
+  EXPECT_EQ(stream.bytes(), 0u);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want) << "the stream differs from the packed events' lines";
+
+  // Truncation drops the newest lines, whole, from both forms.
+  const Event added[] = {WatchEvent("a", "container_added", "/d"),
+                         WatchEvent("b", "container_added", "/e"),
+                         WatchEvent("c", "container_added", "/f")};
+  for (EventQueue* q : {&packed, &stream}) {
+    for (const Event& ev : added) q->Push(ev);
+    size_t before = q->bytes();
+    q->TruncateTo(1);
+    EXPECT_EQ(q->size(), 1u);
+    EXPECT_LT(q->bytes(), before);
+    q->Push(added[2]);  // after the line kept
+  }
+  std::string rest;
+  while (PackedEventPtr p = packed.Next()) rest.append(p->view(PackedEvent::kJson)).push_back('\n');
+  size_t n = stream.Read(buf.data(), buf.size());
+  EXPECT_EQ(std::string(buf.data(), n), rest);
+  EXPECT_EQ(stream.Read(buf.data(), buf.size()), 0u);
 }
 
 // A JSON memo kept across a stream gives each event the line it has without
