@@ -32,6 +32,7 @@ struct config {
   int sources_given;
   const char *netns;
   int json;
+  int json_stream; /* -o json and nothing done per event: the library's JSON-lines stream */
   int color;
   unsigned sources;
   long tail;
@@ -214,18 +215,24 @@ static int out_flush(void) {
   return r;
 }
 
+/* Room for `need` more bytes in the batch: OUT_OK or OUT_ERROR. */
+static int out_reserve(size_t need) {
+  if (g_out_len + need <= g_out_cap) return OUT_OK;
+  size_t cap = g_out_cap ? g_out_cap : OUT_BATCH;
+  while (cap < g_out_len + need) cap *= 2;
+  char *p = realloc(g_out, cap);
+  if (!p) { fputs("swcat: out of memory\n", stderr); return OUT_ERROR; }
+  g_out = p;
+  g_out_cap = cap;
+  return OUT_OK;
+}
+
 /* Appends s, then a newline when `newline` is set (a JSON line comes
  * without one): one call an event. */
 static int out_add(const char *s, size_t len, int newline) {
   size_t need = len + (newline ? 1 : 0);
-  if (g_out_len + need > g_out_cap) {
-    size_t cap = g_out_cap ? g_out_cap : OUT_BATCH;
-    while (cap < g_out_len + need) cap *= 2;
-    char *p = realloc(g_out, cap);
-    if (!p) { fputs("swcat: out of memory\n", stderr); return OUT_ERROR; }
-    g_out = p;
-    g_out_cap = cap;
-  }
+  int r = out_reserve(need);
+  if (r != OUT_OK) return r;
   memcpy(g_out + g_out_len, s, len);
   if (newline) g_out[g_out_len + len] = '\n';
   g_out_len += need;
@@ -363,6 +370,26 @@ static int stream_poll(struct stream *s) { return s->w ? sw_poll(s->w) : sw_host
 static int stream_next(struct stream *s, sw_event **ev) {
   return s->w ? sw_next_event(s->w, ev) : sw_host_next_event(s->h, ev);
 }
+static ssize_t stream_read(struct stream *s, char *buf, size_t len) {
+  return s->w ? sw_read_json(s->w, buf, len) : sw_host_read_json(s->h, buf, len);
+}
+
+/* Plain -o json (cfg->json_stream): the handle's JSON-lines stream read
+ * straight into the output batch, no event objects. An OUT_* value; *err
+ * receives a negative errno when the library failed. */
+static int copy_stream(struct stream *s, int *err) {
+  for (;;) {
+    int out = out_reserve(1);
+    if (out != OUT_OK) return out;
+    ssize_t n = stream_read(s, g_out + g_out_len, g_out_cap - g_out_len);
+    if (n <= 0) {
+      *err = (int)n;
+      return OUT_OK;
+    }
+    g_out_len += (size_t)n;
+    if (g_out_len >= OUT_BATCH && (out = out_flush()) != OUT_OK) return out;
+  }
+}
 
 /* An OUT_* value; OUT_ERROR after saying why. */
 static int print_tail(const struct config *cfg, const char *dir) {
@@ -400,12 +427,17 @@ static int run(const struct config *cfg, struct stream *w) {
     /* Fails only for the handle itself; a bad file is a watch event. */
     int r = stream_poll(w);
     if (r < 0) { status = die("poll", r); break; }
-    sw_event *ev;
-    while ((r = stream_next(w, &ev)) == 1) {
-      int out = print_event(cfg, ev);
-      if (out == OUT_OK && cfg->cursors) swcat_cursors_note(cfg->cursors, ev);
-      sw_event_free(ev);
+    if (cfg->json_stream) {
+      int out = copy_stream(w, &r);
       if (out != OUT_OK) { status = exit_status(out); goto out; }
+    } else {
+      sw_event *ev;
+      while ((r = stream_next(w, &ev)) == 1) {
+        int out = print_event(cfg, ev);
+        if (out == OUT_OK && cfg->cursors) swcat_cursors_note(cfg->cursors, ev);
+        sw_event_free(ev);
+        if (out != OUT_OK) { status = exit_status(out); goto out; }
+      }
     }
     if (r < 0) { status = die("next event", r); break; }
     int out = out_flush();
@@ -645,6 +677,9 @@ int main(int argc, char **argv) {
     swcat_cursors_apply(&cursors, opts);
     cfg.cursors = &cursors;
   }
+  cfg.json_stream = cfg.json && !cfg.summary && !cfg.export && !cfg.cursors && !cfg.filter.actions &&
+                    !cfg.filter.domain && !cfg.filter.container;
+  if (cfg.json_stream) sw_options_set_json_stream(opts, 1);
   int status = cfg.all || cfg.ncontainers > 1 ? run_host(&cfg, opts) : run_watcher(&cfg, opts);
   sw_options_free(opts);
   swcat_export_close(cfg.export);
