@@ -9,7 +9,10 @@ namespace {
 
 // A drained stream buffer larger than this is freed: a host that fell
 // behind once (up to the host's 16 MiB bound) does not keep it for life.
-constexpr size_t kKeptStreamBytes = 1 << 20;
+// Smaller ones are kept: a flood fills the queue to its 4096-event bound
+// (about 1 MiB of NFLOG lines) each poll, and growing the buffer again by
+// doubling would copy each line once more.
+constexpr size_t kKeptStreamBytes = 4 << 20;
 
 }  // namespace
 
