@@ -18,6 +18,14 @@
 // entered for non-blocking calls (sw_poll, sw_next_event), one goroutine at
 // a time, under the Watcher's mutex.
 //
+// # JSON stream
+//
+// A Watcher or Host opened with [WithJSONStream] delivers its events as one
+// byte stream of JSON lines ([Event.JSON] and '\n'), read with
+// [Watcher.ReadJSON] or as an io.Reader ([Watcher.JSONReader]), instead of
+// through Next: hosts that only pass the lines on skip building an event
+// object per event.
+//
 // # Errors
 //
 // Failures from the library are returned as *[Error], which wraps the

@@ -2,6 +2,7 @@ package shieldwatch
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -102,6 +103,32 @@ func expectNone(t testing.TB, w *Watcher, d time.Duration) {
 	} else if err != context.DeadlineExceeded {
 		t.Fatalf("Next: %v, want context.DeadlineExceeded", err)
 	}
+}
+
+// readLinesWithin reads n JSON lines with read (a ReadJSON) through a 7-byte
+// buffer, so that lines are split between calls, or fails the test after d.
+// The bytes read must end where the n-th line does.
+func readLinesWithin(t testing.TB, read func(context.Context, []byte) (int, error), n int, d time.Duration) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var got []byte
+	p := make([]byte, 7)
+	for bytes.Count(got, []byte("\n")) < n {
+		k, err := read(ctx, p)
+		if err != nil {
+			t.Fatalf("ReadJSON after %q: %v", got, err)
+		}
+		if k <= 0 || k > len(p) {
+			t.Fatalf("ReadJSON = %d into %d bytes", k, len(p))
+		}
+		got = append(got, p[:k]...)
+	}
+	lines, ok := strings.CutSuffix(string(got), "\n")
+	if !ok {
+		t.Fatalf("stream does not end with line %d: %q", n, got)
+	}
+	return strings.Split(lines, "\n")
 }
 
 // procThreads is the Threads: line of /proc/self/status.

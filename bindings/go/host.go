@@ -2,6 +2,7 @@ package shieldwatch
 
 import (
 	"context"
+	"io"
 	"iter"
 	"syscall"
 
@@ -23,7 +24,8 @@ type Host struct {
 }
 
 // NewHost creates a host with no members. opts are the defaults: the dedup
-// window of the whole stream and the options of containers Follow attaches.
+// window of the whole stream (and WithJSONStream, for the whole stream) and
+// the options of containers Follow attaches.
 func NewHost(opts ...Option) (*Host, error) {
 	o, err := newCOptions(opts)
 	if err != nil {
@@ -42,6 +44,7 @@ func NewHost(opts ...Option) (*Host, error) {
 	s, err := newStream(&cStream{
 		poll:  func() int { return swc.Sw_host_poll(h) },
 		next:  func(ev swc.Struct_SS_sw_event) int { return swc.Sw_host_next_event(h, ev) },
+		read:  func(p []byte) int { return int(swc.Sw_host_read_json(h, p)) },
 		close: func() { swc.Sw_host_close(h) },
 	}, swc.Sw_host_fd(h), "", "host")
 	if err != nil {
@@ -113,6 +116,14 @@ func (h *Host) call(fn func() int, op, path string) error {
 // goroutine on the Go netpoller until one arrives, ctx is done or the Host
 // is closed (ErrClosed).
 func (h *Host) Next(ctx context.Context) (Event, error) { return h.s.Next(ctx) }
+
+// ReadJSON reads the JSON-lines stream of every member of a Host created
+// WithJSONStream, as Watcher.ReadJSON.
+func (h *Host) ReadJSON(ctx context.Context, p []byte) (int, error) { return h.s.ReadJSON(ctx, p) }
+
+// JSONReader returns ReadJSON bound to ctx as an io.Reader, as
+// Watcher.JSONReader.
+func (h *Host) JSONReader(ctx context.Context) io.Reader { return h.s.JSONReader(ctx) }
 
 // All iterates over the events of every member, as Watcher.All.
 func (h *Host) All(ctx context.Context) iter.Seq2[Event, error] { return h.s.All(ctx) }

@@ -207,6 +207,20 @@ func WithCursor(source Source, cursor string) Option {
 	}
 }
 
+// WithJSONStream makes the Watcher or Host it opens (Open, NewHost; Host.Add
+// ignores it) queue its events as one stream of JSON lines, read with
+// ReadJSON or JSONReader, instead of as Events: Next then fails with an
+// error wrapping syscall.EOPNOTSUPP. For hosts that only pass the lines on,
+// it saves building an event object per event (about a third of the
+// library's CPU per NFLOG packet).
+func WithJSONStream() Option {
+	return func(s *settings) {
+		s.add("json_stream", func(o swc.Struct_SS_sw_options) int {
+			return swc.Sw_options_set_json_stream(o, 1)
+		})
+	}
+}
+
 // newCOptions builds a C sw_options from opts; the caller frees it.
 func newCOptions(opts []Option) (swc.Struct_SS_sw_options, error) {
 	var s settings

@@ -3,6 +3,7 @@ package shieldwatch
 import (
 	"context"
 	"errors"
+	"io"
 	"iter"
 	"os"
 	"runtime"
@@ -18,8 +19,8 @@ import (
 // Watcher follows one container's state directory and yields its events.
 //
 // A Watcher is safe for concurrent use: the C handle is entered under a
-// mutex, concurrent Next calls are served one at a time, and Close may be
-// called from any goroutine, also while another one waits in Next.
+// mutex, concurrent Next (or ReadJSON) calls are served one at a time, and
+// Close may be called from any goroutine, also while another one waits.
 type Watcher struct {
 	// mu guards the C handle: libshieldwatch handles are one-thread-at-a-time.
 	mu    sync.Mutex
@@ -33,7 +34,7 @@ type Watcher struct {
 	file *os.File
 	rc   syscall.RawConn
 
-	reader    chan struct{} // one-slot semaphore: one Next waits at a time
+	reader    chan struct{} // one-slot semaphore: one Next or ReadJSON waits at a time
 	done      chan struct{} // closed by Close
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -45,6 +46,7 @@ type Watcher struct {
 type cStream struct {
 	poll  func() int
 	next  func(swc.Struct_SS_sw_event) int
+	read  func([]byte) int // sw_read_json
 	close func()
 }
 
@@ -95,6 +97,7 @@ func Open(stateDir, container string, opts ...Option) (*Watcher, error) {
 	w, err := newStream(&cStream{
 		poll:  func() int { return swc.Sw_poll(h) },
 		next:  func(ev swc.Struct_SS_sw_event) int { return swc.Sw_next_event(h, ev) },
+		read:  func(p []byte) int { return int(swc.Sw_read_json(h, p)) },
 		close: func() { swc.Sw_close(h) },
 	}, swc.Sw_fd(h), stateDir, container)
 	if err != nil {
@@ -170,34 +173,85 @@ func (w *Watcher) Fd() int {
 }
 
 // Next returns the next event, waiting until one arrives, ctx is done
-// (it then returns ctx.Err()) or the Watcher is closed (ErrClosed).
+// (it then returns ctx.Err()) or the Watcher is closed (ErrClosed). On a
+// Watcher opened WithJSONStream it fails with an error wrapping
+// syscall.EOPNOTSUPP: use ReadJSON.
 //
 // Waiting parks the goroutine on the Go netpoller; it holds no OS thread.
 // Concurrent calls are served one at a time, each event to one caller.
 func (w *Watcher) Next(ctx context.Context) (Event, error) {
+	var ev Event
+	err := w.wait(ctx, func() (bool, error) {
+		n, err := w.take("next event", func() int { return w.nextEvent(&ev) })
+		return n > 0, err
+	})
+	return ev, err
+}
+
+// ReadJSON reads the JSON-lines stream of a Watcher opened WithJSONStream:
+// it waits as Next does until bytes are queued, ctx is done or the Watcher
+// is closed, then copies up to len(p) of them into p and returns how many
+// (n > 0, nil). Each event is its JSON line (Event.JSON) and '\n'; a line
+// may be split between calls, as with read(2) on a pipe, but no byte is
+// lost or repeated. Concurrent calls are served one at a time, so a line
+// may be split between callers: read from one goroutine to keep lines whole.
+// An empty p returns 0, nil at once. Without WithJSONStream it fails with
+// an error wrapping syscall.EOPNOTSUPP.
+func (w *Watcher) ReadJSON(ctx context.Context, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	err := w.wait(ctx, func() (bool, error) {
+		var err error
+		n, err = w.take("read json", func() int { return w.c.read(p) })
+		return n > 0, err
+	})
+	return n, err
+}
+
+// JSONReader returns ReadJSON bound to ctx as an io.Reader, e.g. for
+// io.Copy or a bufio.Scanner; its Read fails with ctx.Err() once ctx is
+// done and with ErrClosed after Close.
+func (w *Watcher) JSONReader(ctx context.Context) io.Reader {
+	return jsonReader{ctx, w}
+}
+
+// jsonReader is the io.Reader JSONReader returns.
+type jsonReader struct {
+	ctx context.Context
+	w   *Watcher
+}
+
+func (r jsonReader) Read(p []byte) (int, error) { return r.w.ReadJSON(r.ctx, p) }
+
+// wait calls try (which takes what is queued, under mu) until it reports
+// success or an error, parking on the netpoller while nothing is ready; it
+// returns try's error, ctx.Err() or ErrClosed.
+func (w *Watcher) wait(ctx context.Context, try func() (bool, error)) error {
 	if err := ctx.Err(); err != nil {
-		return Event{}, err
+		return err
 	}
 	select {
 	case w.reader <- struct{}{}:
 	case <-ctx.Done():
-		return Event{}, ctx.Err()
+		return ctx.Err()
 	case <-w.done:
-		return Event{}, ErrClosed
+		return ErrClosed
 	}
 	defer func() { <-w.reader }()
 
-	// Fast path: an event already queued or ready, without touching the
+	// Fast path: something already queued or ready, without touching the
 	// netpoller or arming a deadline.
-	if ev, ok, err := w.take(); ok || err != nil {
-		return ev, err
+	if ok, err := try(); ok || err != nil {
+		return err
 	}
 
 	// Cancellation: ctx being done moves the read deadline into the past,
 	// which wakes the parked RawConn.Read. The deadline belongs to the
 	// file, hence the one-reader semaphore above.
 	if err := w.file.SetReadDeadline(time.Time{}); err != nil {
-		return Event{}, w.waitErr(ctx, err)
+		return w.waitErr(ctx, err)
 	}
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
@@ -206,7 +260,6 @@ func (w *Watcher) Next(ctx context.Context) (Event, error) {
 	})
 
 	var (
-		ev    Event
 		got   bool
 		cbErr error
 	)
@@ -214,20 +267,20 @@ func (w *Watcher) Next(ctx context.Context) (Event, error) {
 	// until the netpoller reports the fd readable (or the deadline passes,
 	// or the file is closed), then calls it again.
 	rerr := w.rc.Read(func(uintptr) bool {
-		ev, got, cbErr = w.take()
+		got, cbErr = try()
 		return got || cbErr != nil
 	})
 	if !stop() {
-		<-fired // the deadline is set; the next Next clears it
+		<-fired // the deadline is set; the next wait clears it
 	}
 
 	switch {
 	case got:
-		return ev, nil
+		return nil
 	case cbErr != nil:
-		return Event{}, cbErr
+		return cbErr
 	default:
-		return Event{}, w.waitErr(ctx, rerr)
+		return w.waitErr(ctx, rerr)
 	}
 }
 
@@ -249,22 +302,23 @@ func (w *Watcher) waitErr(ctx context.Context, err error) error {
 	return err
 }
 
-// take returns a queued event, first running sw_poll when none is queued.
-// ok is false when there is nothing to hand out yet.
-func (w *Watcher) take() (ev Event, ok bool, err error) {
+// take calls fetch (sw_next_event or sw_read_json: > 0 when it took
+// something, 0 when nothing is queued, or a negative errno) under mu,
+// running sw_poll first when nothing is queued. It returns fetch's count.
+func (w *Watcher) take(op string, fetch func() int) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.c == nil {
-		return Event{}, false, ErrClosed
+		return 0, ErrClosed
 	}
-	rc := w.c.next(w.evOut)
+	rc := fetch()
 	for attempt := 0; rc == 0 && attempt < 3; attempt++ {
 		n := w.c.poll()
 		if n < 0 {
-			return Event{}, false, errorFromCode("poll", "", n)
+			return 0, errorFromCode("poll", "", n)
 		}
 		if n > 0 {
-			rc = w.c.next(w.evOut)
+			rc = fetch()
 			break
 		}
 		// Nothing queued. The library promises sw_poll drains all ready
@@ -275,15 +329,21 @@ func (w *Watcher) take() (ev Event, ok bool, err error) {
 		}
 	}
 	if rc < 0 {
-		return Event{}, false, errorFromCode("next event", "", rc)
+		return 0, errorFromCode(op, "", rc)
 	}
-	if rc == 0 {
-		return Event{}, false, nil
+	return rc, nil
+}
+
+// nextEvent is take's fetch for Next: sw_next_event, copying the event
+// into *ev and freeing it while mu still guards evOut.
+func (w *Watcher) nextEvent(ev *Event) int {
+	rc := w.c.next(w.evOut)
+	if rc > 0 {
+		cev := swc.Sw_event_out_value(w.evOut)
+		*ev = eventFromC(cev)
+		swc.Sw_event_free(cev)
 	}
-	cev := swc.Sw_event_out_value(w.evOut)
-	ev = eventFromC(cev)
-	swc.Sw_event_free(cev)
-	return ev, true, nil
+	return rc
 }
 
 // readableNow polls fd with a zero timeout.
@@ -350,8 +410,8 @@ func (w *Watcher) Stat(s Stat) uint64 {
 }
 
 // Close releases the Watcher: its descriptors, the C handle and queued
-// events. A Next waiting in another goroutine returns ErrClosed promptly.
-// Close is idempotent; later calls return nil.
+// events. A Next or ReadJSON waiting in another goroutine returns ErrClosed
+// promptly. Close is idempotent; later calls return nil.
 func (w *Watcher) Close() error {
 	w.closeOnce.Do(func() {
 		w.closed.Store(true)

@@ -31,6 +31,16 @@
 %typemap(gotype) size_t *len ""
 %typemap(in, numinputs=0) size_t *len %{ $1 = NULL; %}
 
+/* sw_read_json's (buf, len) pair is a Go []byte the library writes into in
+ * place: no C copy, and cgo allows it (the bytes hold no Go pointers and C
+ * keeps no reference past the call). ssize_t is long on every Linux ABI. */
+%typemap(gotype) (char *buf, size_t len) "[]byte"
+%typemap(in) (char *buf, size_t len) %{
+  $1 = (char *)$input.array;
+  $2 = (size_t)$input.len;
+%}
+%apply long { ssize_t };
+
 /* Strings the library returns are borrowed from its objects: copy them
  * into Go memory. SWIG's own copier (swigCopyString) slices through an
  * unsafe.Pointer made from a uintptr, which `go vet` flags; this one is

@@ -45,146 +45,153 @@ typedef _gostring_ swig_type_10;
 typedef _gostring_ swig_type_11;
 typedef _gostring_ swig_type_12;
 typedef long long swig_type_13;
-typedef _gostring_ swig_type_14;
-typedef _gostring_ swig_type_15;
-typedef _gostring_ swig_type_16;
-typedef _gostring_ swig_type_17;
+typedef _goslice_ swig_type_14;
+typedef long long swig_type_15;
+typedef long long swig_type_16;
+typedef _goslice_ swig_type_17;
 typedef _gostring_ swig_type_18;
-typedef long long swig_type_19;
+typedef _gostring_ swig_type_19;
 typedef _gostring_ swig_type_20;
 typedef _gostring_ swig_type_21;
-typedef long long swig_type_22;
-typedef _gostring_ swig_type_23;
-typedef long long swig_type_24;
+typedef _gostring_ swig_type_22;
+typedef long long swig_type_23;
+typedef _gostring_ swig_type_24;
 typedef _gostring_ swig_type_25;
-typedef _gostring_ swig_type_26;
+typedef long long swig_type_26;
 typedef _gostring_ swig_type_27;
-typedef _gostring_ swig_type_28;
+typedef long long swig_type_28;
 typedef _gostring_ swig_type_29;
 typedef _gostring_ swig_type_30;
 typedef _gostring_ swig_type_31;
 typedef _gostring_ swig_type_32;
 typedef _gostring_ swig_type_33;
 typedef _gostring_ swig_type_34;
-typedef long long swig_type_35;
-typedef long long swig_type_36;
-typedef long long swig_type_37;
+typedef _gostring_ swig_type_35;
+typedef _gostring_ swig_type_36;
+typedef _gostring_ swig_type_37;
 typedef _gostring_ swig_type_38;
 typedef long long swig_type_39;
 typedef long long swig_type_40;
-typedef _gostring_ swig_type_41;
+typedef long long swig_type_41;
 typedef _gostring_ swig_type_42;
-typedef _gostring_ swig_type_43;
-typedef _gostring_ swig_type_44;
+typedef long long swig_type_43;
+typedef long long swig_type_44;
 typedef _gostring_ swig_type_45;
 typedef _gostring_ swig_type_46;
-typedef long long swig_type_47;
-extern void _wrap_Swig_free_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_swc_83b7e386ff2809f5(swig_intgo arg1);
-extern swig_intgo _wrap_SW_ETIER_swc_83b7e386ff2809f5(void);
-extern uintptr_t _wrap_new_sw_watcher_out_swc_83b7e386ff2809f5(void);
-extern uintptr_t _wrap_copy_sw_watcher_out_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern void _wrap_delete_sw_watcher_out_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern void _wrap_sw_watcher_out_assign_swc_83b7e386ff2809f5(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_sw_watcher_out_value_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern uintptr_t _wrap_new_sw_event_out_swc_83b7e386ff2809f5(void);
-extern uintptr_t _wrap_copy_sw_event_out_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern void _wrap_delete_sw_event_out_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern void _wrap_sw_event_out_assign_swc_83b7e386ff2809f5(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_sw_event_out_value_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern uintptr_t _wrap_new_sw_event_list_out_swc_83b7e386ff2809f5(void);
-extern uintptr_t _wrap_copy_sw_event_list_out_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern void _wrap_delete_sw_event_list_out_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern void _wrap_sw_event_list_out_assign_swc_83b7e386ff2809f5(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_sw_event_list_out_value_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern uintptr_t _wrap_new_sw_audit_log_out_swc_83b7e386ff2809f5(void);
-extern uintptr_t _wrap_copy_sw_audit_log_out_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern void _wrap_delete_sw_audit_log_out_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern void _wrap_sw_audit_log_out_assign_swc_83b7e386ff2809f5(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_sw_audit_log_out_value_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern uintptr_t _wrap_new_sw_host_out_swc_83b7e386ff2809f5(void);
-extern uintptr_t _wrap_copy_sw_host_out_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern void _wrap_delete_sw_host_out_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern void _wrap_sw_host_out_assign_swc_83b7e386ff2809f5(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_sw_host_out_value_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_1 _wrap_swc_reason_text_get_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern uintptr_t _wrap_new_swc_reason_swc_83b7e386ff2809f5(void);
-extern void _wrap_delete_swc_reason_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_swc_open_explain_swc_83b7e386ff2809f5(swig_type_2 arg1, swig_type_3 arg2, uintptr_t arg3, uintptr_t arg4, uintptr_t arg5);
-extern swig_intgo _wrap_SW_SOURCE_DNS_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_SOURCE_AUDIT_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_SOURCE_NFLOG_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_SOURCE_ALL_swc_83b7e386ff2809f5(void);
-extern swig_type_4 _wrap_sw_version_swc_83b7e386ff2809f5(void);
-extern swig_type_5 _wrap_sw_strerror_swc_83b7e386ff2809f5(swig_intgo arg1);
-extern uintptr_t _wrap_sw_options_new_swc_83b7e386ff2809f5(void);
-extern void _wrap_sw_options_free_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_options_set_sources_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_options_set_dedup_window_ms_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_options_set_dedup_mode_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_options_set_nflog_group_swc_83b7e386ff2809f5(uintptr_t arg1, short arg2);
-extern swig_intgo _wrap_sw_options_set_netns_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_6 arg2);
-extern swig_intgo _wrap_sw_options_set_nflog_required_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_options_set_nflog_action_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_7 arg2, swig_type_8 arg3);
-extern swig_intgo _wrap_sw_options_set_max_line_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_options_set_domain_map_size_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_options_set_dns_seed_bytes_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_9 arg2);
-extern swig_intgo _wrap_sw_options_set_cursor_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2, swig_type_10 arg3);
-extern swig_intgo _wrap_sw_options_set_json_cursor_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_open_swc_83b7e386ff2809f5(swig_type_11 arg1, swig_type_12 arg2, uintptr_t arg3, uintptr_t arg4);
-extern void _wrap_sw_close_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_fd_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_poll_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_next_event_swc_83b7e386ff2809f5(uintptr_t arg1, uintptr_t arg2);
-extern swig_intgo _wrap_sw_source_status_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_SW_STAT_EVENTS_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_STAT_DNS_LINES_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_STAT_AUDIT_LINES_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_STAT_NFLOG_LOST_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_STAT_DEDUPED_swc_83b7e386ff2809f5(void);
-extern swig_intgo _wrap_SW_STAT_RESCANS_swc_83b7e386ff2809f5(void);
-extern swig_type_13 _wrap_sw_stat_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_host_new_swc_83b7e386ff2809f5(uintptr_t arg1, uintptr_t arg2);
-extern void _wrap_sw_host_close_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_host_fd_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_host_poll_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_host_next_event_swc_83b7e386ff2809f5(uintptr_t arg1, uintptr_t arg2);
-extern swig_intgo _wrap_sw_host_add_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_14 arg2, swig_type_15 arg3, uintptr_t arg4);
-extern swig_intgo _wrap_sw_host_add_explain_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_16 arg2, swig_type_17 arg3, uintptr_t arg4, swig_type_18 arg5, swig_type_19 arg6);
-extern swig_intgo _wrap_sw_host_remove_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_20 arg2);
-extern swig_intgo _wrap_sw_host_follow_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_21 arg2);
-extern swig_type_22 _wrap_sw_host_size_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_host_source_status_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_23 arg2, swig_intgo arg3);
-extern swig_type_24 _wrap_sw_host_stat_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern void _wrap_sw_event_free_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_25 _wrap_sw_event_ts_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_26 _wrap_sw_event_source_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_27 _wrap_sw_event_action_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_28 _wrap_sw_event_container_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_29 _wrap_sw_event_domain_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_30 _wrap_sw_event_query_type_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_31 _wrap_sw_event_dest_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_32 _wrap_sw_event_detail_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_33 _wrap_sw_event_cursor_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_34 _wrap_sw_event_member_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_event_port_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_event_proto_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_35 _wrap_sw_event_uid_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_36 _wrap_sw_event_gid_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_event_icmp_type_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_37 _wrap_sw_event_suppressed_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_38 _wrap_sw_event_json_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_type_39 _wrap_sw_event_list_size_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern uintptr_t _wrap_sw_event_list_get_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_40 arg2);
-extern void _wrap_sw_event_list_free_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_audit_open_swc_83b7e386ff2809f5(swig_type_41 arg1, uintptr_t arg2);
-extern void _wrap_sw_audit_close_swc_83b7e386ff2809f5(uintptr_t arg1);
-extern swig_intgo _wrap_sw_audit_set_enabled_swc_83b7e386ff2809f5(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_sw_audit_write_swc_83b7e386ff2809f5(uintptr_t arg1, swig_type_42 arg2, swig_type_43 arg3, swig_type_44 arg4, swig_type_45 arg5);
-extern swig_intgo _wrap_sw_audit_tail_swc_83b7e386ff2809f5(swig_type_46 arg1, swig_type_47 arg2, uintptr_t arg3);
+typedef _gostring_ swig_type_47;
+typedef _gostring_ swig_type_48;
+typedef _gostring_ swig_type_49;
+typedef _gostring_ swig_type_50;
+typedef long long swig_type_51;
+extern void _wrap_Swig_free_swc_8502770e2124cb2e(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_swc_8502770e2124cb2e(swig_intgo arg1);
+extern swig_intgo _wrap_SW_ETIER_swc_8502770e2124cb2e(void);
+extern uintptr_t _wrap_new_sw_watcher_out_swc_8502770e2124cb2e(void);
+extern uintptr_t _wrap_copy_sw_watcher_out_swc_8502770e2124cb2e(uintptr_t arg1);
+extern void _wrap_delete_sw_watcher_out_swc_8502770e2124cb2e(uintptr_t arg1);
+extern void _wrap_sw_watcher_out_assign_swc_8502770e2124cb2e(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_sw_watcher_out_value_swc_8502770e2124cb2e(uintptr_t arg1);
+extern uintptr_t _wrap_new_sw_event_out_swc_8502770e2124cb2e(void);
+extern uintptr_t _wrap_copy_sw_event_out_swc_8502770e2124cb2e(uintptr_t arg1);
+extern void _wrap_delete_sw_event_out_swc_8502770e2124cb2e(uintptr_t arg1);
+extern void _wrap_sw_event_out_assign_swc_8502770e2124cb2e(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_sw_event_out_value_swc_8502770e2124cb2e(uintptr_t arg1);
+extern uintptr_t _wrap_new_sw_event_list_out_swc_8502770e2124cb2e(void);
+extern uintptr_t _wrap_copy_sw_event_list_out_swc_8502770e2124cb2e(uintptr_t arg1);
+extern void _wrap_delete_sw_event_list_out_swc_8502770e2124cb2e(uintptr_t arg1);
+extern void _wrap_sw_event_list_out_assign_swc_8502770e2124cb2e(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_sw_event_list_out_value_swc_8502770e2124cb2e(uintptr_t arg1);
+extern uintptr_t _wrap_new_sw_audit_log_out_swc_8502770e2124cb2e(void);
+extern uintptr_t _wrap_copy_sw_audit_log_out_swc_8502770e2124cb2e(uintptr_t arg1);
+extern void _wrap_delete_sw_audit_log_out_swc_8502770e2124cb2e(uintptr_t arg1);
+extern void _wrap_sw_audit_log_out_assign_swc_8502770e2124cb2e(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_sw_audit_log_out_value_swc_8502770e2124cb2e(uintptr_t arg1);
+extern uintptr_t _wrap_new_sw_host_out_swc_8502770e2124cb2e(void);
+extern uintptr_t _wrap_copy_sw_host_out_swc_8502770e2124cb2e(uintptr_t arg1);
+extern void _wrap_delete_sw_host_out_swc_8502770e2124cb2e(uintptr_t arg1);
+extern void _wrap_sw_host_out_assign_swc_8502770e2124cb2e(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_sw_host_out_value_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_1 _wrap_swc_reason_text_get_swc_8502770e2124cb2e(uintptr_t arg1);
+extern uintptr_t _wrap_new_swc_reason_swc_8502770e2124cb2e(void);
+extern void _wrap_delete_swc_reason_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_swc_open_explain_swc_8502770e2124cb2e(swig_type_2 arg1, swig_type_3 arg2, uintptr_t arg3, uintptr_t arg4, uintptr_t arg5);
+extern swig_intgo _wrap_SW_SOURCE_DNS_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_SOURCE_AUDIT_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_SOURCE_NFLOG_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_SOURCE_ALL_swc_8502770e2124cb2e(void);
+extern swig_type_4 _wrap_sw_version_swc_8502770e2124cb2e(void);
+extern swig_type_5 _wrap_sw_strerror_swc_8502770e2124cb2e(swig_intgo arg1);
+extern uintptr_t _wrap_sw_options_new_swc_8502770e2124cb2e(void);
+extern void _wrap_sw_options_free_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_options_set_sources_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_options_set_dedup_window_ms_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_options_set_dedup_mode_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_options_set_nflog_group_swc_8502770e2124cb2e(uintptr_t arg1, short arg2);
+extern swig_intgo _wrap_sw_options_set_netns_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_6 arg2);
+extern swig_intgo _wrap_sw_options_set_nflog_required_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_options_set_nflog_action_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_7 arg2, swig_type_8 arg3);
+extern swig_intgo _wrap_sw_options_set_max_line_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_options_set_domain_map_size_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_options_set_dns_seed_bytes_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_9 arg2);
+extern swig_intgo _wrap_sw_options_set_cursor_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2, swig_type_10 arg3);
+extern swig_intgo _wrap_sw_options_set_json_cursor_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_options_set_json_stream_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_open_swc_8502770e2124cb2e(swig_type_11 arg1, swig_type_12 arg2, uintptr_t arg3, uintptr_t arg4);
+extern void _wrap_sw_close_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_fd_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_poll_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_next_event_swc_8502770e2124cb2e(uintptr_t arg1, uintptr_t arg2);
+extern swig_type_13 _wrap_sw_read_json_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_14 arg2);
+extern swig_intgo _wrap_sw_source_status_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_SW_STAT_EVENTS_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_STAT_DNS_LINES_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_STAT_AUDIT_LINES_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_STAT_NFLOG_LOST_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_STAT_DEDUPED_swc_8502770e2124cb2e(void);
+extern swig_intgo _wrap_SW_STAT_RESCANS_swc_8502770e2124cb2e(void);
+extern swig_type_15 _wrap_sw_stat_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_host_new_swc_8502770e2124cb2e(uintptr_t arg1, uintptr_t arg2);
+extern void _wrap_sw_host_close_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_host_fd_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_host_poll_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_host_next_event_swc_8502770e2124cb2e(uintptr_t arg1, uintptr_t arg2);
+extern swig_type_16 _wrap_sw_host_read_json_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_17 arg2);
+extern swig_intgo _wrap_sw_host_add_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_18 arg2, swig_type_19 arg3, uintptr_t arg4);
+extern swig_intgo _wrap_sw_host_add_explain_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, uintptr_t arg4, swig_type_22 arg5, swig_type_23 arg6);
+extern swig_intgo _wrap_sw_host_remove_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_24 arg2);
+extern swig_intgo _wrap_sw_host_follow_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_25 arg2);
+extern swig_type_26 _wrap_sw_host_size_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_host_source_status_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_27 arg2, swig_intgo arg3);
+extern swig_type_28 _wrap_sw_host_stat_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern void _wrap_sw_event_free_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_29 _wrap_sw_event_ts_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_30 _wrap_sw_event_source_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_31 _wrap_sw_event_action_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_32 _wrap_sw_event_container_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_33 _wrap_sw_event_domain_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_34 _wrap_sw_event_query_type_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_35 _wrap_sw_event_dest_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_36 _wrap_sw_event_detail_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_37 _wrap_sw_event_cursor_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_38 _wrap_sw_event_member_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_event_port_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_event_proto_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_39 _wrap_sw_event_uid_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_40 _wrap_sw_event_gid_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_event_icmp_type_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_41 _wrap_sw_event_suppressed_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_42 _wrap_sw_event_json_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_type_43 _wrap_sw_event_list_size_swc_8502770e2124cb2e(uintptr_t arg1);
+extern uintptr_t _wrap_sw_event_list_get_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_44 arg2);
+extern void _wrap_sw_event_list_free_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_audit_open_swc_8502770e2124cb2e(swig_type_45 arg1, uintptr_t arg2);
+extern void _wrap_sw_audit_close_swc_8502770e2124cb2e(uintptr_t arg1);
+extern swig_intgo _wrap_sw_audit_set_enabled_swc_8502770e2124cb2e(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_sw_audit_write_swc_8502770e2124cb2e(uintptr_t arg1, swig_type_46 arg2, swig_type_47 arg3, swig_type_48 arg4, swig_type_49 arg5);
+extern swig_intgo _wrap_sw_audit_tail_swc_8502770e2124cb2e(swig_type_50 arg1, swig_type_51 arg2, uintptr_t arg3);
 #undef intgo
 */
 import "C"
@@ -219,19 +226,19 @@ func swcCopyString(s string) string {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_swc_83b7e386ff2809f5(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_swc_8502770e2124cb2e(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
 func _swig_getSW_ETIER() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_SW_ETIER_swc_83b7e386ff2809f5())
+	swig_r = (int)(C._wrap_SW_ETIER_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -239,156 +246,156 @@ var SW_ETIER int = _swig_getSW_ETIER()
 
 func New_sw_watcher_out() (_swig_ret Struct_SS_sw_watcher) {
 	var swig_r Struct_SS_sw_watcher
-	swig_r = (Struct_SS_sw_watcher)(SwigcptrStruct_SS_sw_watcher(C._wrap_new_sw_watcher_out_swc_83b7e386ff2809f5()))
+	swig_r = (Struct_SS_sw_watcher)(SwigcptrStruct_SS_sw_watcher(C._wrap_new_sw_watcher_out_swc_8502770e2124cb2e()))
 	return swig_r
 }
 
 func Copy_sw_watcher_out(arg1 Struct_SS_sw_watcher) (_swig_ret Struct_SS_sw_watcher) {
 	var swig_r Struct_SS_sw_watcher
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_sw_watcher)(SwigcptrStruct_SS_sw_watcher(C._wrap_copy_sw_watcher_out_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_sw_watcher)(SwigcptrStruct_SS_sw_watcher(C._wrap_copy_sw_watcher_out_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_sw_watcher_out(arg1 Struct_SS_sw_watcher) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_sw_watcher_out_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_sw_watcher_out_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_watcher_out_assign(arg1 Struct_SS_sw_watcher, arg2 Struct_SS_sw_watcher) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_sw_watcher_out_assign_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_sw_watcher_out_assign_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Sw_watcher_out_value(arg1 Struct_SS_sw_watcher) (_swig_ret Struct_SS_sw_watcher) {
 	var swig_r Struct_SS_sw_watcher
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_sw_watcher)(SwigcptrStruct_SS_sw_watcher(C._wrap_sw_watcher_out_value_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_sw_watcher)(SwigcptrStruct_SS_sw_watcher(C._wrap_sw_watcher_out_value_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_sw_event_out() (_swig_ret Struct_SS_sw_event) {
 	var swig_r Struct_SS_sw_event
-	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_new_sw_event_out_swc_83b7e386ff2809f5()))
+	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_new_sw_event_out_swc_8502770e2124cb2e()))
 	return swig_r
 }
 
 func Copy_sw_event_out(arg1 Struct_SS_sw_event) (_swig_ret Struct_SS_sw_event) {
 	var swig_r Struct_SS_sw_event
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_copy_sw_event_out_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_copy_sw_event_out_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_sw_event_out(arg1 Struct_SS_sw_event) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_sw_event_out_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_sw_event_out_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_event_out_assign(arg1 Struct_SS_sw_event, arg2 Struct_SS_sw_event) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_sw_event_out_assign_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_sw_event_out_assign_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Sw_event_out_value(arg1 Struct_SS_sw_event) (_swig_ret Struct_SS_sw_event) {
 	var swig_r Struct_SS_sw_event
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_out_value_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_out_value_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_sw_event_list_out() (_swig_ret Struct_SS_sw_event_list) {
 	var swig_r Struct_SS_sw_event_list
-	swig_r = (Struct_SS_sw_event_list)(SwigcptrStruct_SS_sw_event_list(C._wrap_new_sw_event_list_out_swc_83b7e386ff2809f5()))
+	swig_r = (Struct_SS_sw_event_list)(SwigcptrStruct_SS_sw_event_list(C._wrap_new_sw_event_list_out_swc_8502770e2124cb2e()))
 	return swig_r
 }
 
 func Copy_sw_event_list_out(arg1 Struct_SS_sw_event_list) (_swig_ret Struct_SS_sw_event_list) {
 	var swig_r Struct_SS_sw_event_list
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_sw_event_list)(SwigcptrStruct_SS_sw_event_list(C._wrap_copy_sw_event_list_out_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_sw_event_list)(SwigcptrStruct_SS_sw_event_list(C._wrap_copy_sw_event_list_out_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_sw_event_list_out(arg1 Struct_SS_sw_event_list) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_sw_event_list_out_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_sw_event_list_out_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_event_list_out_assign(arg1 Struct_SS_sw_event_list, arg2 Struct_SS_sw_event_list) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_sw_event_list_out_assign_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_sw_event_list_out_assign_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Sw_event_list_out_value(arg1 Struct_SS_sw_event_list) (_swig_ret Struct_SS_sw_event_list) {
 	var swig_r Struct_SS_sw_event_list
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_sw_event_list)(SwigcptrStruct_SS_sw_event_list(C._wrap_sw_event_list_out_value_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_sw_event_list)(SwigcptrStruct_SS_sw_event_list(C._wrap_sw_event_list_out_value_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_sw_audit_log_out() (_swig_ret Struct_SS_sw_audit_log) {
 	var swig_r Struct_SS_sw_audit_log
-	swig_r = (Struct_SS_sw_audit_log)(SwigcptrStruct_SS_sw_audit_log(C._wrap_new_sw_audit_log_out_swc_83b7e386ff2809f5()))
+	swig_r = (Struct_SS_sw_audit_log)(SwigcptrStruct_SS_sw_audit_log(C._wrap_new_sw_audit_log_out_swc_8502770e2124cb2e()))
 	return swig_r
 }
 
 func Copy_sw_audit_log_out(arg1 Struct_SS_sw_audit_log) (_swig_ret Struct_SS_sw_audit_log) {
 	var swig_r Struct_SS_sw_audit_log
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_sw_audit_log)(SwigcptrStruct_SS_sw_audit_log(C._wrap_copy_sw_audit_log_out_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_sw_audit_log)(SwigcptrStruct_SS_sw_audit_log(C._wrap_copy_sw_audit_log_out_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_sw_audit_log_out(arg1 Struct_SS_sw_audit_log) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_sw_audit_log_out_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_sw_audit_log_out_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_audit_log_out_assign(arg1 Struct_SS_sw_audit_log, arg2 Struct_SS_sw_audit_log) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_sw_audit_log_out_assign_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_sw_audit_log_out_assign_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Sw_audit_log_out_value(arg1 Struct_SS_sw_audit_log) (_swig_ret Struct_SS_sw_audit_log) {
 	var swig_r Struct_SS_sw_audit_log
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_sw_audit_log)(SwigcptrStruct_SS_sw_audit_log(C._wrap_sw_audit_log_out_value_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_sw_audit_log)(SwigcptrStruct_SS_sw_audit_log(C._wrap_sw_audit_log_out_value_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_sw_host_out() (_swig_ret Struct_SS_sw_host) {
 	var swig_r Struct_SS_sw_host
-	swig_r = (Struct_SS_sw_host)(SwigcptrStruct_SS_sw_host(C._wrap_new_sw_host_out_swc_83b7e386ff2809f5()))
+	swig_r = (Struct_SS_sw_host)(SwigcptrStruct_SS_sw_host(C._wrap_new_sw_host_out_swc_8502770e2124cb2e()))
 	return swig_r
 }
 
 func Copy_sw_host_out(arg1 Struct_SS_sw_host) (_swig_ret Struct_SS_sw_host) {
 	var swig_r Struct_SS_sw_host
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_sw_host)(SwigcptrStruct_SS_sw_host(C._wrap_copy_sw_host_out_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_sw_host)(SwigcptrStruct_SS_sw_host(C._wrap_copy_sw_host_out_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_sw_host_out(arg1 Struct_SS_sw_host) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_sw_host_out_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_sw_host_out_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_host_out_assign(arg1 Struct_SS_sw_host, arg2 Struct_SS_sw_host) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_sw_host_out_assign_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_sw_host_out_assign_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Sw_host_out_value(arg1 Struct_SS_sw_host) (_swig_ret Struct_SS_sw_host) {
 	var swig_r Struct_SS_sw_host
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_sw_host)(SwigcptrStruct_SS_sw_host(C._wrap_sw_host_out_value_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_sw_host)(SwigcptrStruct_SS_sw_host(C._wrap_sw_host_out_value_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
@@ -404,7 +411,7 @@ func (p SwigcptrSwc_reason) SwigIsSwc_reason() {
 func (arg1 SwigcptrSwc_reason) GetText() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_swc_reason_text_get_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_swc_reason_text_get_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -415,13 +422,13 @@ func (arg1 SwigcptrSwc_reason) GetText() (_swig_ret string) {
 
 func NewSwc_reason() (_swig_ret Swc_reason) {
 	var swig_r Swc_reason
-	swig_r = (Swc_reason)(SwigcptrSwc_reason(C._wrap_new_swc_reason_swc_83b7e386ff2809f5()))
+	swig_r = (Swc_reason)(SwigcptrSwc_reason(C._wrap_new_swc_reason_swc_8502770e2124cb2e()))
 	return swig_r
 }
 
 func DeleteSwc_reason(arg1 Swc_reason) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_swc_reason_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_swc_reason_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 type Swc_reason interface {
@@ -437,7 +444,7 @@ func Swc_open_explain(arg1 string, arg2 string, arg3 Struct_SS_sw_options, arg4 
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_swc_open_explain_swc_83b7e386ff2809f5(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_3)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_swc_open_explain_swc_8502770e2124cb2e(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_3)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -448,12 +455,12 @@ func Swc_open_explain(arg1 string, arg2 string, arg3 Struct_SS_sw_options, arg4 
 }
 
 const SW_VERSION_MAJOR int = 1
-const SW_VERSION_MINOR int = 1
+const SW_VERSION_MINOR int = 2
 const SW_VERSION_PATCH int = 0
 
 func _swig_getSW_SOURCE_DNS() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SW_SOURCE_DNS_swc_83b7e386ff2809f5())
+	swig_r = (uint)(C._wrap_SW_SOURCE_DNS_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -461,7 +468,7 @@ var SW_SOURCE_DNS uint = _swig_getSW_SOURCE_DNS()
 
 func _swig_getSW_SOURCE_AUDIT() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SW_SOURCE_AUDIT_swc_83b7e386ff2809f5())
+	swig_r = (uint)(C._wrap_SW_SOURCE_AUDIT_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -469,7 +476,7 @@ var SW_SOURCE_AUDIT uint = _swig_getSW_SOURCE_AUDIT()
 
 func _swig_getSW_SOURCE_NFLOG() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SW_SOURCE_NFLOG_swc_83b7e386ff2809f5())
+	swig_r = (uint)(C._wrap_SW_SOURCE_NFLOG_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -477,7 +484,7 @@ var SW_SOURCE_NFLOG uint = _swig_getSW_SOURCE_NFLOG()
 
 func _swig_getSW_SOURCE_ALL() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SW_SOURCE_ALL_swc_83b7e386ff2809f5())
+	swig_r = (uint)(C._wrap_SW_SOURCE_ALL_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -513,7 +520,7 @@ const SW_ACTION_DENY string = "deny"
 
 func Sw_version() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_sw_version_swc_83b7e386ff2809f5()
+	swig_r_p := C._wrap_sw_version_swc_8502770e2124cb2e()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -525,7 +532,7 @@ func Sw_version() (_swig_ret string) {
 func Sw_strerror(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_sw_strerror_swc_83b7e386ff2809f5(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_sw_strerror_swc_8502770e2124cb2e(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -536,20 +543,20 @@ func Sw_strerror(arg1 int) (_swig_ret string) {
 
 func Sw_options_new() (_swig_ret Struct_SS_sw_options) {
 	var swig_r Struct_SS_sw_options
-	swig_r = (Struct_SS_sw_options)(SwigcptrStruct_SS_sw_options(C._wrap_sw_options_new_swc_83b7e386ff2809f5()))
+	swig_r = (Struct_SS_sw_options)(SwigcptrStruct_SS_sw_options(C._wrap_sw_options_new_swc_8502770e2124cb2e()))
 	return swig_r
 }
 
 func Sw_options_free(arg1 Struct_SS_sw_options) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_sw_options_free_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_sw_options_free_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_options_set_sources(arg1 Struct_SS_sw_options, arg2 uint) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_options_set_sources_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_options_set_sources_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -557,7 +564,7 @@ func Sw_options_set_dedup_window_ms(arg1 Struct_SS_sw_options, arg2 uint) (_swig
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_options_set_dedup_window_ms_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_options_set_dedup_window_ms_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -568,7 +575,7 @@ func Sw_options_set_dedup_mode(arg1 Struct_SS_sw_options, arg2 int) (_swig_ret i
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_options_set_dedup_mode_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_options_set_dedup_mode_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -576,7 +583,7 @@ func Sw_options_set_nflog_group(arg1 Struct_SS_sw_options, arg2 uint16) (_swig_r
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_options_set_nflog_group_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.short(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_options_set_nflog_group_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.short(_swig_i_1)))
 	return swig_r
 }
 
@@ -584,7 +591,7 @@ func Sw_options_set_netns(arg1 Struct_SS_sw_options, arg2 string) (_swig_ret int
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_options_set_netns_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_sw_options_set_netns_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -595,7 +602,7 @@ func Sw_options_set_nflog_required(arg1 Struct_SS_sw_options, arg2 int) (_swig_r
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_options_set_nflog_required_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_options_set_nflog_required_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -604,7 +611,7 @@ func Sw_options_set_nflog_action(arg1 Struct_SS_sw_options, arg2 string, arg3 st
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_sw_options_set_nflog_action_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_7)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_sw_options_set_nflog_action_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), *(*C.swig_type_7)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -618,7 +625,7 @@ func Sw_options_set_max_line(arg1 Struct_SS_sw_options, arg2 uint) (_swig_ret in
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_options_set_max_line_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_options_set_max_line_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -626,7 +633,7 @@ func Sw_options_set_domain_map_size(arg1 Struct_SS_sw_options, arg2 uint) (_swig
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_options_set_domain_map_size_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_options_set_domain_map_size_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -634,7 +641,7 @@ func Sw_options_set_dns_seed_bytes(arg1 Struct_SS_sw_options, arg2 uint64) (_swi
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_options_set_dns_seed_bytes_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_type_9(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_options_set_dns_seed_bytes_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_type_9(_swig_i_1)))
 	return swig_r
 }
 
@@ -643,7 +650,7 @@ func Sw_options_set_cursor(arg1 Struct_SS_sw_options, arg2 uint, arg3 string) (_
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_sw_options_set_cursor_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_sw_options_set_cursor_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -654,7 +661,15 @@ func Sw_options_set_json_cursor(arg1 Struct_SS_sw_options, arg2 int) (_swig_ret 
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_options_set_json_cursor_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_options_set_json_cursor_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	return swig_r
+}
+
+func Sw_options_set_json_stream(arg1 Struct_SS_sw_options, arg2 int) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_sw_options_set_json_stream_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -664,7 +679,7 @@ func Sw_open(arg1 string, arg2 string, arg3 Struct_SS_sw_options, arg4 Struct_SS
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_sw_open_swc_83b7e386ff2809f5(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_sw_open_swc_8502770e2124cb2e(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -676,20 +691,20 @@ func Sw_open(arg1 string, arg2 string, arg3 Struct_SS_sw_options, arg4 Struct_SS
 
 func Sw_close(arg1 Struct_SS_sw_watcher) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_sw_close_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_sw_close_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_fd(arg1 Struct_SS_sw_watcher) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_sw_fd_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sw_fd_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sw_poll(arg1 Struct_SS_sw_watcher) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_sw_poll_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sw_poll_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -697,7 +712,18 @@ func Sw_next_event(arg1 Struct_SS_sw_watcher, arg2 Struct_SS_sw_event) (_swig_re
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_sw_next_event_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_next_event_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	return swig_r
+}
+
+func Sw_read_json(arg1 Struct_SS_sw_watcher, arg2 []byte) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int64)(C._wrap_sw_read_json_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_1))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
 	return swig_r
 }
 
@@ -705,7 +731,7 @@ func Sw_source_status(arg1 Struct_SS_sw_watcher, arg2 uint) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_source_status_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_source_status_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -713,7 +739,7 @@ type Enum_SS_sw_stat_id int
 
 func _swig_getSW_STAT_EVENTS() (_swig_ret Enum_SS_sw_stat_id) {
 	var swig_r Enum_SS_sw_stat_id
-	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_EVENTS_swc_83b7e386ff2809f5())
+	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_EVENTS_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -721,7 +747,7 @@ var SW_STAT_EVENTS Enum_SS_sw_stat_id = _swig_getSW_STAT_EVENTS()
 
 func _swig_getSW_STAT_DNS_LINES() (_swig_ret Enum_SS_sw_stat_id) {
 	var swig_r Enum_SS_sw_stat_id
-	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_DNS_LINES_swc_83b7e386ff2809f5())
+	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_DNS_LINES_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -729,7 +755,7 @@ var SW_STAT_DNS_LINES Enum_SS_sw_stat_id = _swig_getSW_STAT_DNS_LINES()
 
 func _swig_getSW_STAT_AUDIT_LINES() (_swig_ret Enum_SS_sw_stat_id) {
 	var swig_r Enum_SS_sw_stat_id
-	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_AUDIT_LINES_swc_83b7e386ff2809f5())
+	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_AUDIT_LINES_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -737,7 +763,7 @@ var SW_STAT_AUDIT_LINES Enum_SS_sw_stat_id = _swig_getSW_STAT_AUDIT_LINES()
 
 func _swig_getSW_STAT_AUDIT_SKIPPED() (_swig_ret Enum_SS_sw_stat_id) {
 	var swig_r Enum_SS_sw_stat_id
-	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_AUDIT_SKIPPED_swc_83b7e386ff2809f5())
+	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_AUDIT_SKIPPED_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -745,7 +771,7 @@ var SW_STAT_AUDIT_SKIPPED Enum_SS_sw_stat_id = _swig_getSW_STAT_AUDIT_SKIPPED()
 
 func _swig_getSW_STAT_LINES_TOO_LONG() (_swig_ret Enum_SS_sw_stat_id) {
 	var swig_r Enum_SS_sw_stat_id
-	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_LINES_TOO_LONG_swc_83b7e386ff2809f5())
+	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_LINES_TOO_LONG_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -753,7 +779,7 @@ var SW_STAT_LINES_TOO_LONG Enum_SS_sw_stat_id = _swig_getSW_STAT_LINES_TOO_LONG(
 
 func _swig_getSW_STAT_NFLOG_PACKETS() (_swig_ret Enum_SS_sw_stat_id) {
 	var swig_r Enum_SS_sw_stat_id
-	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_NFLOG_PACKETS_swc_83b7e386ff2809f5())
+	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_NFLOG_PACKETS_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -761,7 +787,7 @@ var SW_STAT_NFLOG_PACKETS Enum_SS_sw_stat_id = _swig_getSW_STAT_NFLOG_PACKETS()
 
 func _swig_getSW_STAT_NFLOG_LOST() (_swig_ret Enum_SS_sw_stat_id) {
 	var swig_r Enum_SS_sw_stat_id
-	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_NFLOG_LOST_swc_83b7e386ff2809f5())
+	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_NFLOG_LOST_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -769,7 +795,7 @@ var SW_STAT_NFLOG_LOST Enum_SS_sw_stat_id = _swig_getSW_STAT_NFLOG_LOST()
 
 func _swig_getSW_STAT_DEDUPED() (_swig_ret Enum_SS_sw_stat_id) {
 	var swig_r Enum_SS_sw_stat_id
-	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_DEDUPED_swc_83b7e386ff2809f5())
+	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_DEDUPED_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -777,7 +803,7 @@ var SW_STAT_DEDUPED Enum_SS_sw_stat_id = _swig_getSW_STAT_DEDUPED()
 
 func _swig_getSW_STAT_RESCANS() (_swig_ret Enum_SS_sw_stat_id) {
 	var swig_r Enum_SS_sw_stat_id
-	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_RESCANS_swc_83b7e386ff2809f5())
+	swig_r = (Enum_SS_sw_stat_id)(C._wrap_SW_STAT_RESCANS_swc_8502770e2124cb2e())
 	return swig_r
 }
 
@@ -787,7 +813,7 @@ func Sw_stat(arg1 Struct_SS_sw_watcher, arg2 Enum_SS_sw_stat_id) (_swig_ret uint
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (uint64)(C._wrap_sw_stat_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (uint64)(C._wrap_sw_stat_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -795,26 +821,26 @@ func Sw_host_new(arg1 Struct_SS_sw_options, arg2 Struct_SS_sw_host) (_swig_ret i
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_sw_host_new_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_host_new_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
 func Sw_host_close(arg1 Struct_SS_sw_host) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_sw_host_close_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_sw_host_close_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_host_fd(arg1 Struct_SS_sw_host) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_sw_host_fd_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sw_host_fd_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sw_host_poll(arg1 Struct_SS_sw_host) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_sw_host_poll_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sw_host_poll_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -822,7 +848,18 @@ func Sw_host_next_event(arg1 Struct_SS_sw_host, arg2 Struct_SS_sw_event) (_swig_
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_sw_host_next_event_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_host_next_event_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	return swig_r
+}
+
+func Sw_host_read_json(arg1 Struct_SS_sw_host, arg2 []byte) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int64)(C._wrap_sw_host_read_json_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
 	return swig_r
 }
 
@@ -832,7 +869,7 @@ func Sw_host_add(arg1 Struct_SS_sw_host, arg2 string, arg3 string, arg4 Struct_S
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_sw_host_add_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_15)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_sw_host_add_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), *(*C.swig_type_18)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -850,7 +887,7 @@ func Sw_host_add_explain(arg1 Struct_SS_sw_host, arg2 string, arg3 string, arg4 
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (int)(C._wrap_sw_host_add_explain_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_16)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3), *(*C.swig_type_18)(unsafe.Pointer(&_swig_i_4)), C.swig_type_19(_swig_i_5)))
+	swig_r = (int)(C._wrap_sw_host_add_explain_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_21)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3), *(*C.swig_type_22)(unsafe.Pointer(&_swig_i_4)), C.swig_type_23(_swig_i_5)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -867,7 +904,7 @@ func Sw_host_remove(arg1 Struct_SS_sw_host, arg2 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_host_remove_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_sw_host_remove_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -878,7 +915,7 @@ func Sw_host_follow(arg1 Struct_SS_sw_host, arg2 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_host_follow_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_21)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_sw_host_follow_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -888,7 +925,7 @@ func Sw_host_follow(arg1 Struct_SS_sw_host, arg2 string) (_swig_ret int) {
 func Sw_host_size(arg1 Struct_SS_sw_host) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_sw_host_size_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sw_host_size_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -897,7 +934,7 @@ func Sw_host_source_status(arg1 Struct_SS_sw_host, arg2 string, arg3 uint) (_swi
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_sw_host_source_status_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
+	swig_r = (int)(C._wrap_sw_host_source_status_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -908,19 +945,19 @@ func Sw_host_stat(arg1 Struct_SS_sw_host, arg2 Enum_SS_sw_stat_id) (_swig_ret ui
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (uint64)(C._wrap_sw_host_stat_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (uint64)(C._wrap_sw_host_stat_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
 func Sw_event_free(arg1 Struct_SS_sw_event) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_sw_event_free_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_sw_event_free_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_event_ts(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_ts_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_ts_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -932,7 +969,7 @@ func Sw_event_ts(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_source(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_source_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_source_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -944,7 +981,7 @@ func Sw_event_source(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_action(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_action_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_action_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -956,7 +993,7 @@ func Sw_event_action(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_container(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_container_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_container_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -968,7 +1005,7 @@ func Sw_event_container(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_domain(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_domain_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_domain_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -980,7 +1017,7 @@ func Sw_event_domain(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_query_type(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_query_type_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_query_type_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -992,7 +1029,7 @@ func Sw_event_query_type(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_dest(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_dest_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_dest_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1004,7 +1041,7 @@ func Sw_event_dest(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_detail(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_detail_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_detail_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1016,7 +1053,7 @@ func Sw_event_detail(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_cursor(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_cursor_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_cursor_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1028,7 +1065,7 @@ func Sw_event_cursor(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_member(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_member_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_member_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1040,49 +1077,49 @@ func Sw_event_member(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_port(arg1 Struct_SS_sw_event) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_sw_event_port_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sw_event_port_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sw_event_proto(arg1 Struct_SS_sw_event) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_sw_event_proto_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sw_event_proto_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sw_event_uid(arg1 Struct_SS_sw_event) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_sw_event_uid_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sw_event_uid_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sw_event_gid(arg1 Struct_SS_sw_event) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_sw_event_gid_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sw_event_gid_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sw_event_icmp_type(arg1 Struct_SS_sw_event) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_sw_event_icmp_type_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sw_event_icmp_type_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sw_event_suppressed(arg1 Struct_SS_sw_event) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (uint64)(C._wrap_sw_event_suppressed_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_sw_event_suppressed_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sw_event_json(arg1 Struct_SS_sw_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_sw_event_json_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_sw_event_json_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1094,7 +1131,7 @@ func Sw_event_json(arg1 Struct_SS_sw_event) (_swig_ret string) {
 func Sw_event_list_size(arg1 Struct_SS_sw_event_list) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_sw_event_list_size_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sw_event_list_size_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1102,20 +1139,20 @@ func Sw_event_list_get(arg1 Struct_SS_sw_event_list, arg2 int64) (_swig_ret Stru
 	var swig_r Struct_SS_sw_event
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_list_get_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_type_40(_swig_i_1))))
+	swig_r = (Struct_SS_sw_event)(SwigcptrStruct_SS_sw_event(C._wrap_sw_event_list_get_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_type_44(_swig_i_1))))
 	return swig_r
 }
 
 func Sw_event_list_free(arg1 Struct_SS_sw_event_list) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_sw_event_list_free_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_sw_event_list_free_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_audit_open(arg1 string, arg2 Struct_SS_sw_audit_log) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_sw_audit_open_swc_83b7e386ff2809f5(*(*C.swig_type_41)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_audit_open_swc_8502770e2124cb2e(*(*C.swig_type_45)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1124,14 +1161,14 @@ func Sw_audit_open(arg1 string, arg2 Struct_SS_sw_audit_log) (_swig_ret int) {
 
 func Sw_audit_close(arg1 Struct_SS_sw_audit_log) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_sw_audit_close_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0))
+	C._wrap_sw_audit_close_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0))
 }
 
 func Sw_audit_set_enabled(arg1 Struct_SS_sw_audit_log, arg2 int) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_sw_audit_set_enabled_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
+	swig_r = (int)(C._wrap_sw_audit_set_enabled_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1)))
 	return swig_r
 }
 
@@ -1142,7 +1179,7 @@ func Sw_audit_write(arg1 Struct_SS_sw_audit_log, arg2 string, arg3 string, arg4 
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_sw_audit_write_swc_83b7e386ff2809f5(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_45)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_sw_audit_write_swc_8502770e2124cb2e(C.uintptr_t(_swig_i_0), *(*C.swig_type_46)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_47)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_48)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_49)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1163,7 +1200,7 @@ func Sw_audit_tail(arg1 string, arg2 int64, arg3 Struct_SS_sw_event_list) (_swig
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_sw_audit_tail_swc_83b7e386ff2809f5(*(*C.swig_type_46)(unsafe.Pointer(&_swig_i_0)), C.swig_type_47(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_sw_audit_tail_swc_8502770e2124cb2e(*(*C.swig_type_50)(unsafe.Pointer(&_swig_i_0)), C.swig_type_51(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}

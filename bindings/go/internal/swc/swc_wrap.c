@@ -325,7 +325,7 @@ static int swc_open_explain(const char *state_dir, const char *container,
 extern "C" {
 #endif
 
-void _wrap_Swig_free_swc_83b7e386ff2809f5(void *_swig_go_0) {
+void _wrap_Swig_free_swc_8502770e2124cb2e(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -335,7 +335,7 @@ void _wrap_Swig_free_swc_83b7e386ff2809f5(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_swc_83b7e386ff2809f5(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_swc_8502770e2124cb2e(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -348,7 +348,7 @@ void *_wrap_Swig_malloc_swc_83b7e386ff2809f5(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_SW_ETIER_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_ETIER_swc_8502770e2124cb2e() {
   int result;
   intgo _swig_go_result;
   
@@ -359,7 +359,7 @@ intgo _wrap_SW_ETIER_swc_83b7e386ff2809f5() {
 }
 
 
-struct sw_watcher **_wrap_new_sw_watcher_out_swc_83b7e386ff2809f5() {
+struct sw_watcher **_wrap_new_sw_watcher_out_swc_8502770e2124cb2e() {
   sw_watcher **result = 0 ;
   struct sw_watcher **_swig_go_result;
   
@@ -370,7 +370,7 @@ struct sw_watcher **_wrap_new_sw_watcher_out_swc_83b7e386ff2809f5() {
 }
 
 
-struct sw_watcher **_wrap_copy_sw_watcher_out_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
+struct sw_watcher **_wrap_copy_sw_watcher_out_swc_8502770e2124cb2e(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   sw_watcher **result = 0 ;
   struct sw_watcher **_swig_go_result;
@@ -383,7 +383,7 @@ struct sw_watcher **_wrap_copy_sw_watcher_out_swc_83b7e386ff2809f5(struct sw_wat
 }
 
 
-void _wrap_delete_sw_watcher_out_swc_83b7e386ff2809f5(struct sw_watcher **_swig_go_0) {
+void _wrap_delete_sw_watcher_out_swc_8502770e2124cb2e(struct sw_watcher **_swig_go_0) {
   sw_watcher **arg1 = (sw_watcher **) 0 ;
   
   arg1 = *(sw_watcher ***)&_swig_go_0; 
@@ -393,7 +393,7 @@ void _wrap_delete_sw_watcher_out_swc_83b7e386ff2809f5(struct sw_watcher **_swig_
 }
 
 
-void _wrap_sw_watcher_out_assign_swc_83b7e386ff2809f5(struct sw_watcher **_swig_go_0, struct sw_watcher *_swig_go_1) {
+void _wrap_sw_watcher_out_assign_swc_8502770e2124cb2e(struct sw_watcher **_swig_go_0, struct sw_watcher *_swig_go_1) {
   sw_watcher **arg1 = (sw_watcher **) 0 ;
   sw_watcher *arg2 = (sw_watcher *) 0 ;
   
@@ -405,7 +405,7 @@ void _wrap_sw_watcher_out_assign_swc_83b7e386ff2809f5(struct sw_watcher **_swig_
 }
 
 
-struct sw_watcher *_wrap_sw_watcher_out_value_swc_83b7e386ff2809f5(struct sw_watcher **_swig_go_0) {
+struct sw_watcher *_wrap_sw_watcher_out_value_swc_8502770e2124cb2e(struct sw_watcher **_swig_go_0) {
   sw_watcher **arg1 = (sw_watcher **) 0 ;
   sw_watcher *result = 0 ;
   struct sw_watcher *_swig_go_result;
@@ -418,7 +418,7 @@ struct sw_watcher *_wrap_sw_watcher_out_value_swc_83b7e386ff2809f5(struct sw_wat
 }
 
 
-struct sw_event **_wrap_new_sw_event_out_swc_83b7e386ff2809f5() {
+struct sw_event **_wrap_new_sw_event_out_swc_8502770e2124cb2e() {
   sw_event **result = 0 ;
   struct sw_event **_swig_go_result;
   
@@ -429,7 +429,7 @@ struct sw_event **_wrap_new_sw_event_out_swc_83b7e386ff2809f5() {
 }
 
 
-struct sw_event **_wrap_copy_sw_event_out_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+struct sw_event **_wrap_copy_sw_event_out_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   sw_event **result = 0 ;
   struct sw_event **_swig_go_result;
@@ -442,7 +442,7 @@ struct sw_event **_wrap_copy_sw_event_out_swc_83b7e386ff2809f5(struct sw_event *
 }
 
 
-void _wrap_delete_sw_event_out_swc_83b7e386ff2809f5(struct sw_event **_swig_go_0) {
+void _wrap_delete_sw_event_out_swc_8502770e2124cb2e(struct sw_event **_swig_go_0) {
   sw_event **arg1 = (sw_event **) 0 ;
   
   arg1 = *(sw_event ***)&_swig_go_0; 
@@ -452,7 +452,7 @@ void _wrap_delete_sw_event_out_swc_83b7e386ff2809f5(struct sw_event **_swig_go_0
 }
 
 
-void _wrap_sw_event_out_assign_swc_83b7e386ff2809f5(struct sw_event **_swig_go_0, struct sw_event *_swig_go_1) {
+void _wrap_sw_event_out_assign_swc_8502770e2124cb2e(struct sw_event **_swig_go_0, struct sw_event *_swig_go_1) {
   sw_event **arg1 = (sw_event **) 0 ;
   sw_event *arg2 = (sw_event *) 0 ;
   
@@ -464,7 +464,7 @@ void _wrap_sw_event_out_assign_swc_83b7e386ff2809f5(struct sw_event **_swig_go_0
 }
 
 
-struct sw_event *_wrap_sw_event_out_value_swc_83b7e386ff2809f5(struct sw_event **_swig_go_0) {
+struct sw_event *_wrap_sw_event_out_value_swc_8502770e2124cb2e(struct sw_event **_swig_go_0) {
   sw_event **arg1 = (sw_event **) 0 ;
   sw_event *result = 0 ;
   struct sw_event *_swig_go_result;
@@ -477,7 +477,7 @@ struct sw_event *_wrap_sw_event_out_value_swc_83b7e386ff2809f5(struct sw_event *
 }
 
 
-struct sw_event_list **_wrap_new_sw_event_list_out_swc_83b7e386ff2809f5() {
+struct sw_event_list **_wrap_new_sw_event_list_out_swc_8502770e2124cb2e() {
   sw_event_list **result = 0 ;
   struct sw_event_list **_swig_go_result;
   
@@ -488,7 +488,7 @@ struct sw_event_list **_wrap_new_sw_event_list_out_swc_83b7e386ff2809f5() {
 }
 
 
-struct sw_event_list **_wrap_copy_sw_event_list_out_swc_83b7e386ff2809f5(struct sw_event_list *_swig_go_0) {
+struct sw_event_list **_wrap_copy_sw_event_list_out_swc_8502770e2124cb2e(struct sw_event_list *_swig_go_0) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   sw_event_list **result = 0 ;
   struct sw_event_list **_swig_go_result;
@@ -501,7 +501,7 @@ struct sw_event_list **_wrap_copy_sw_event_list_out_swc_83b7e386ff2809f5(struct 
 }
 
 
-void _wrap_delete_sw_event_list_out_swc_83b7e386ff2809f5(struct sw_event_list **_swig_go_0) {
+void _wrap_delete_sw_event_list_out_swc_8502770e2124cb2e(struct sw_event_list **_swig_go_0) {
   sw_event_list **arg1 = (sw_event_list **) 0 ;
   
   arg1 = *(sw_event_list ***)&_swig_go_0; 
@@ -511,7 +511,7 @@ void _wrap_delete_sw_event_list_out_swc_83b7e386ff2809f5(struct sw_event_list **
 }
 
 
-void _wrap_sw_event_list_out_assign_swc_83b7e386ff2809f5(struct sw_event_list **_swig_go_0, struct sw_event_list *_swig_go_1) {
+void _wrap_sw_event_list_out_assign_swc_8502770e2124cb2e(struct sw_event_list **_swig_go_0, struct sw_event_list *_swig_go_1) {
   sw_event_list **arg1 = (sw_event_list **) 0 ;
   sw_event_list *arg2 = (sw_event_list *) 0 ;
   
@@ -523,7 +523,7 @@ void _wrap_sw_event_list_out_assign_swc_83b7e386ff2809f5(struct sw_event_list **
 }
 
 
-struct sw_event_list *_wrap_sw_event_list_out_value_swc_83b7e386ff2809f5(struct sw_event_list **_swig_go_0) {
+struct sw_event_list *_wrap_sw_event_list_out_value_swc_8502770e2124cb2e(struct sw_event_list **_swig_go_0) {
   sw_event_list **arg1 = (sw_event_list **) 0 ;
   sw_event_list *result = 0 ;
   struct sw_event_list *_swig_go_result;
@@ -536,7 +536,7 @@ struct sw_event_list *_wrap_sw_event_list_out_value_swc_83b7e386ff2809f5(struct 
 }
 
 
-struct sw_audit_log **_wrap_new_sw_audit_log_out_swc_83b7e386ff2809f5() {
+struct sw_audit_log **_wrap_new_sw_audit_log_out_swc_8502770e2124cb2e() {
   sw_audit_log **result = 0 ;
   struct sw_audit_log **_swig_go_result;
   
@@ -547,7 +547,7 @@ struct sw_audit_log **_wrap_new_sw_audit_log_out_swc_83b7e386ff2809f5() {
 }
 
 
-struct sw_audit_log **_wrap_copy_sw_audit_log_out_swc_83b7e386ff2809f5(struct sw_audit_log *_swig_go_0) {
+struct sw_audit_log **_wrap_copy_sw_audit_log_out_swc_8502770e2124cb2e(struct sw_audit_log *_swig_go_0) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   sw_audit_log **result = 0 ;
   struct sw_audit_log **_swig_go_result;
@@ -560,7 +560,7 @@ struct sw_audit_log **_wrap_copy_sw_audit_log_out_swc_83b7e386ff2809f5(struct sw
 }
 
 
-void _wrap_delete_sw_audit_log_out_swc_83b7e386ff2809f5(struct sw_audit_log **_swig_go_0) {
+void _wrap_delete_sw_audit_log_out_swc_8502770e2124cb2e(struct sw_audit_log **_swig_go_0) {
   sw_audit_log **arg1 = (sw_audit_log **) 0 ;
   
   arg1 = *(sw_audit_log ***)&_swig_go_0; 
@@ -570,7 +570,7 @@ void _wrap_delete_sw_audit_log_out_swc_83b7e386ff2809f5(struct sw_audit_log **_s
 }
 
 
-void _wrap_sw_audit_log_out_assign_swc_83b7e386ff2809f5(struct sw_audit_log **_swig_go_0, struct sw_audit_log *_swig_go_1) {
+void _wrap_sw_audit_log_out_assign_swc_8502770e2124cb2e(struct sw_audit_log **_swig_go_0, struct sw_audit_log *_swig_go_1) {
   sw_audit_log **arg1 = (sw_audit_log **) 0 ;
   sw_audit_log *arg2 = (sw_audit_log *) 0 ;
   
@@ -582,7 +582,7 @@ void _wrap_sw_audit_log_out_assign_swc_83b7e386ff2809f5(struct sw_audit_log **_s
 }
 
 
-struct sw_audit_log *_wrap_sw_audit_log_out_value_swc_83b7e386ff2809f5(struct sw_audit_log **_swig_go_0) {
+struct sw_audit_log *_wrap_sw_audit_log_out_value_swc_8502770e2124cb2e(struct sw_audit_log **_swig_go_0) {
   sw_audit_log **arg1 = (sw_audit_log **) 0 ;
   sw_audit_log *result = 0 ;
   struct sw_audit_log *_swig_go_result;
@@ -595,7 +595,7 @@ struct sw_audit_log *_wrap_sw_audit_log_out_value_swc_83b7e386ff2809f5(struct sw
 }
 
 
-struct sw_host **_wrap_new_sw_host_out_swc_83b7e386ff2809f5() {
+struct sw_host **_wrap_new_sw_host_out_swc_8502770e2124cb2e() {
   sw_host **result = 0 ;
   struct sw_host **_swig_go_result;
   
@@ -606,7 +606,7 @@ struct sw_host **_wrap_new_sw_host_out_swc_83b7e386ff2809f5() {
 }
 
 
-struct sw_host **_wrap_copy_sw_host_out_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
+struct sw_host **_wrap_copy_sw_host_out_swc_8502770e2124cb2e(struct sw_host *_swig_go_0) {
   sw_host *arg1 = (sw_host *) 0 ;
   sw_host **result = 0 ;
   struct sw_host **_swig_go_result;
@@ -619,7 +619,7 @@ struct sw_host **_wrap_copy_sw_host_out_swc_83b7e386ff2809f5(struct sw_host *_sw
 }
 
 
-void _wrap_delete_sw_host_out_swc_83b7e386ff2809f5(struct sw_host **_swig_go_0) {
+void _wrap_delete_sw_host_out_swc_8502770e2124cb2e(struct sw_host **_swig_go_0) {
   sw_host **arg1 = (sw_host **) 0 ;
   
   arg1 = *(sw_host ***)&_swig_go_0; 
@@ -629,7 +629,7 @@ void _wrap_delete_sw_host_out_swc_83b7e386ff2809f5(struct sw_host **_swig_go_0) 
 }
 
 
-void _wrap_sw_host_out_assign_swc_83b7e386ff2809f5(struct sw_host **_swig_go_0, struct sw_host *_swig_go_1) {
+void _wrap_sw_host_out_assign_swc_8502770e2124cb2e(struct sw_host **_swig_go_0, struct sw_host *_swig_go_1) {
   sw_host **arg1 = (sw_host **) 0 ;
   sw_host *arg2 = (sw_host *) 0 ;
   
@@ -641,7 +641,7 @@ void _wrap_sw_host_out_assign_swc_83b7e386ff2809f5(struct sw_host **_swig_go_0, 
 }
 
 
-struct sw_host *_wrap_sw_host_out_value_swc_83b7e386ff2809f5(struct sw_host **_swig_go_0) {
+struct sw_host *_wrap_sw_host_out_value_swc_8502770e2124cb2e(struct sw_host **_swig_go_0) {
   sw_host **arg1 = (sw_host **) 0 ;
   sw_host *result = 0 ;
   struct sw_host *_swig_go_result;
@@ -654,7 +654,7 @@ struct sw_host *_wrap_sw_host_out_value_swc_83b7e386ff2809f5(struct sw_host **_s
 }
 
 
-_gostring_ _wrap_swc_reason_text_get_swc_83b7e386ff2809f5(struct swc_reason *_swig_go_0) {
+_gostring_ _wrap_swc_reason_text_get_swc_8502770e2124cb2e(struct swc_reason *_swig_go_0) {
   struct swc_reason *arg1 = (struct swc_reason *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -667,7 +667,7 @@ _gostring_ _wrap_swc_reason_text_get_swc_83b7e386ff2809f5(struct swc_reason *_sw
 }
 
 
-struct swc_reason *_wrap_new_swc_reason_swc_83b7e386ff2809f5() {
+struct swc_reason *_wrap_new_swc_reason_swc_8502770e2124cb2e() {
   struct swc_reason *result = 0 ;
   struct swc_reason *_swig_go_result;
   
@@ -678,7 +678,7 @@ struct swc_reason *_wrap_new_swc_reason_swc_83b7e386ff2809f5() {
 }
 
 
-void _wrap_delete_swc_reason_swc_83b7e386ff2809f5(struct swc_reason *_swig_go_0) {
+void _wrap_delete_swc_reason_swc_8502770e2124cb2e(struct swc_reason *_swig_go_0) {
   struct swc_reason *arg1 = (struct swc_reason *) 0 ;
   
   arg1 = *(struct swc_reason **)&_swig_go_0; 
@@ -688,7 +688,7 @@ void _wrap_delete_swc_reason_swc_83b7e386ff2809f5(struct swc_reason *_swig_go_0)
 }
 
 
-intgo _wrap_swc_open_explain_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3, struct swc_reason *_swig_go_4) {
+intgo _wrap_swc_open_explain_swc_8502770e2124cb2e(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3, struct swc_reason *_swig_go_4) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   sw_options *arg3 = (sw_options *) 0 ;
@@ -719,7 +719,7 @@ intgo _wrap_swc_open_explain_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, _gostri
 }
 
 
-intgo _wrap_SW_SOURCE_DNS_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_SOURCE_DNS_swc_8502770e2124cb2e() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -730,7 +730,7 @@ intgo _wrap_SW_SOURCE_DNS_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_SOURCE_AUDIT_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_SOURCE_AUDIT_swc_8502770e2124cb2e() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -741,7 +741,7 @@ intgo _wrap_SW_SOURCE_AUDIT_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_SOURCE_NFLOG_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_SOURCE_NFLOG_swc_8502770e2124cb2e() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -752,7 +752,7 @@ intgo _wrap_SW_SOURCE_NFLOG_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_SOURCE_ALL_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_SOURCE_ALL_swc_8502770e2124cb2e() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -763,7 +763,7 @@ intgo _wrap_SW_SOURCE_ALL_swc_83b7e386ff2809f5() {
 }
 
 
-_gostring_ _wrap_sw_version_swc_83b7e386ff2809f5() {
+_gostring_ _wrap_sw_version_swc_8502770e2124cb2e() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -774,7 +774,7 @@ _gostring_ _wrap_sw_version_swc_83b7e386ff2809f5() {
 }
 
 
-_gostring_ _wrap_sw_strerror_swc_83b7e386ff2809f5(intgo _swig_go_0) {
+_gostring_ _wrap_sw_strerror_swc_8502770e2124cb2e(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -787,7 +787,7 @@ _gostring_ _wrap_sw_strerror_swc_83b7e386ff2809f5(intgo _swig_go_0) {
 }
 
 
-struct sw_options *_wrap_sw_options_new_swc_83b7e386ff2809f5() {
+struct sw_options *_wrap_sw_options_new_swc_8502770e2124cb2e() {
   sw_options *result = 0 ;
   struct sw_options *_swig_go_result;
   
@@ -798,7 +798,7 @@ struct sw_options *_wrap_sw_options_new_swc_83b7e386ff2809f5() {
 }
 
 
-void _wrap_sw_options_free_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0) {
+void _wrap_sw_options_free_swc_8502770e2124cb2e(struct sw_options *_swig_go_0) {
   sw_options *arg1 = (sw_options *) 0 ;
   
   arg1 = *(sw_options **)&_swig_go_0; 
@@ -808,7 +808,7 @@ void _wrap_sw_options_free_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_options_set_sources_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_sources_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   unsigned int arg2 ;
   int result;
@@ -823,7 +823,7 @@ intgo _wrap_sw_options_set_sources_swc_83b7e386ff2809f5(struct sw_options *_swig
 }
 
 
-intgo _wrap_sw_options_set_dedup_window_ms_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_dedup_window_ms_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint32_t arg2 ;
   int result;
@@ -838,7 +838,7 @@ intgo _wrap_sw_options_set_dedup_window_ms_swc_83b7e386ff2809f5(struct sw_option
 }
 
 
-intgo _wrap_sw_options_set_dedup_mode_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_dedup_mode_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   int arg2 ;
   int result;
@@ -853,7 +853,7 @@ intgo _wrap_sw_options_set_dedup_mode_swc_83b7e386ff2809f5(struct sw_options *_s
 }
 
 
-intgo _wrap_sw_options_set_nflog_group_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, short _swig_go_1) {
+intgo _wrap_sw_options_set_nflog_group_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, short _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint16_t arg2 ;
   int result;
@@ -868,7 +868,7 @@ intgo _wrap_sw_options_set_nflog_group_swc_83b7e386ff2809f5(struct sw_options *_
 }
 
 
-intgo _wrap_sw_options_set_netns_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_sw_options_set_netns_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, _gostring_ _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -888,7 +888,7 @@ intgo _wrap_sw_options_set_netns_swc_83b7e386ff2809f5(struct sw_options *_swig_g
 }
 
 
-intgo _wrap_sw_options_set_nflog_required_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_nflog_required_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   int arg2 ;
   int result;
@@ -903,7 +903,7 @@ intgo _wrap_sw_options_set_nflog_required_swc_83b7e386ff2809f5(struct sw_options
 }
 
 
-intgo _wrap_sw_options_set_nflog_action_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+intgo _wrap_sw_options_set_nflog_action_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sw_options *arg1 = (sw_options *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -930,7 +930,7 @@ intgo _wrap_sw_options_set_nflog_action_swc_83b7e386ff2809f5(struct sw_options *
 }
 
 
-intgo _wrap_sw_options_set_max_line_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_max_line_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint32_t arg2 ;
   int result;
@@ -945,7 +945,7 @@ intgo _wrap_sw_options_set_max_line_swc_83b7e386ff2809f5(struct sw_options *_swi
 }
 
 
-intgo _wrap_sw_options_set_domain_map_size_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_domain_map_size_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint32_t arg2 ;
   int result;
@@ -960,7 +960,7 @@ intgo _wrap_sw_options_set_domain_map_size_swc_83b7e386ff2809f5(struct sw_option
 }
 
 
-intgo _wrap_sw_options_set_dns_seed_bytes_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_sw_options_set_dns_seed_bytes_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, long long _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   uint64_t arg2 ;
   int result;
@@ -975,7 +975,7 @@ intgo _wrap_sw_options_set_dns_seed_bytes_swc_83b7e386ff2809f5(struct sw_options
 }
 
 
-intgo _wrap_sw_options_set_cursor_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
+intgo _wrap_sw_options_set_cursor_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
   sw_options *arg1 = (sw_options *) 0 ;
   unsigned int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -997,7 +997,7 @@ intgo _wrap_sw_options_set_cursor_swc_83b7e386ff2809f5(struct sw_options *_swig_
 }
 
 
-intgo _wrap_sw_options_set_json_cursor_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_options_set_json_cursor_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, intgo _swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   int arg2 ;
   int result;
@@ -1012,7 +1012,22 @@ intgo _wrap_sw_options_set_json_cursor_swc_83b7e386ff2809f5(struct sw_options *_
 }
 
 
-intgo _wrap_sw_open_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3) {
+intgo _wrap_sw_options_set_json_stream_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, intgo _swig_go_1) {
+  sw_options *arg1 = (sw_options *) 0 ;
+  int arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(sw_options **)&_swig_go_0; 
+  arg2 = (int)_swig_go_1; 
+  
+  result = (int)sw_options_set_json_stream(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_open_swc_8502770e2124cb2e(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct sw_options *_swig_go_2, struct sw_watcher **_swig_go_3) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   sw_options *arg3 = (sw_options *) 0 ;
@@ -1041,7 +1056,7 @@ intgo _wrap_sw_open_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, _gostring_ _swig
 }
 
 
-void _wrap_sw_close_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
+void _wrap_sw_close_swc_8502770e2124cb2e(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   
   arg1 = *(sw_watcher **)&_swig_go_0; 
@@ -1051,7 +1066,7 @@ void _wrap_sw_close_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_fd_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
+intgo _wrap_sw_fd_swc_8502770e2124cb2e(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1064,7 +1079,7 @@ intgo _wrap_sw_fd_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_poll_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
+intgo _wrap_sw_poll_swc_8502770e2124cb2e(struct sw_watcher *_swig_go_0) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1077,7 +1092,7 @@ intgo _wrap_sw_poll_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_next_event_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0, struct sw_event **_swig_go_1) {
+intgo _wrap_sw_next_event_swc_8502770e2124cb2e(struct sw_watcher *_swig_go_0, struct sw_event **_swig_go_1) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   sw_event **arg2 = (sw_event **) 0 ;
   int result;
@@ -1092,7 +1107,26 @@ intgo _wrap_sw_next_event_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0, st
 }
 
 
-intgo _wrap_sw_source_status_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
+long long _wrap_sw_read_json_swc_8502770e2124cb2e(struct sw_watcher *_swig_go_0, _goslice_ _swig_go_1) {
+  sw_watcher *arg1 = (sw_watcher *) 0 ;
+  char *arg2 = (char *) 0 ;
+  size_t arg3 ;
+  ssize_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(sw_watcher **)&_swig_go_0; 
+  
+  arg2 = (char *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  result = sw_read_json(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_source_status_swc_8502770e2124cb2e(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   unsigned int arg2 ;
   int result;
@@ -1107,7 +1141,7 @@ intgo _wrap_sw_source_status_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0,
 }
 
 
-intgo _wrap_SW_STAT_EVENTS_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_STAT_EVENTS_swc_8502770e2124cb2e() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1119,7 +1153,7 @@ intgo _wrap_SW_STAT_EVENTS_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_STAT_DNS_LINES_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_STAT_DNS_LINES_swc_8502770e2124cb2e() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1131,7 +1165,7 @@ intgo _wrap_SW_STAT_DNS_LINES_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_STAT_AUDIT_LINES_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_STAT_AUDIT_LINES_swc_8502770e2124cb2e() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1143,7 +1177,7 @@ intgo _wrap_SW_STAT_AUDIT_LINES_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_8502770e2124cb2e() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1155,7 +1189,7 @@ intgo _wrap_SW_STAT_AUDIT_SKIPPED_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_8502770e2124cb2e() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1167,7 +1201,7 @@ intgo _wrap_SW_STAT_LINES_TOO_LONG_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_8502770e2124cb2e() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1179,7 +1213,7 @@ intgo _wrap_SW_STAT_NFLOG_PACKETS_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_STAT_NFLOG_LOST_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_STAT_NFLOG_LOST_swc_8502770e2124cb2e() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1191,7 +1225,7 @@ intgo _wrap_SW_STAT_NFLOG_LOST_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_STAT_DEDUPED_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_STAT_DEDUPED_swc_8502770e2124cb2e() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1203,7 +1237,7 @@ intgo _wrap_SW_STAT_DEDUPED_swc_83b7e386ff2809f5() {
 }
 
 
-intgo _wrap_SW_STAT_RESCANS_swc_83b7e386ff2809f5() {
+intgo _wrap_SW_STAT_RESCANS_swc_8502770e2124cb2e() {
   enum sw_stat_id result;
   intgo _swig_go_result;
   
@@ -1215,7 +1249,7 @@ intgo _wrap_SW_STAT_RESCANS_swc_83b7e386ff2809f5() {
 }
 
 
-long long _wrap_sw_stat_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
+long long _wrap_sw_stat_swc_8502770e2124cb2e(struct sw_watcher *_swig_go_0, intgo _swig_go_1) {
   sw_watcher *arg1 = (sw_watcher *) 0 ;
   sw_stat_id arg2 ;
   uint64_t result;
@@ -1230,7 +1264,7 @@ long long _wrap_sw_stat_swc_83b7e386ff2809f5(struct sw_watcher *_swig_go_0, intg
 }
 
 
-intgo _wrap_sw_host_new_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, struct sw_host **_swig_go_1) {
+intgo _wrap_sw_host_new_swc_8502770e2124cb2e(struct sw_options *_swig_go_0, struct sw_host **_swig_go_1) {
   sw_options *arg1 = (sw_options *) 0 ;
   sw_host **arg2 = (sw_host **) 0 ;
   int result;
@@ -1245,7 +1279,7 @@ intgo _wrap_sw_host_new_swc_83b7e386ff2809f5(struct sw_options *_swig_go_0, stru
 }
 
 
-void _wrap_sw_host_close_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
+void _wrap_sw_host_close_swc_8502770e2124cb2e(struct sw_host *_swig_go_0) {
   sw_host *arg1 = (sw_host *) 0 ;
   
   arg1 = *(sw_host **)&_swig_go_0; 
@@ -1255,7 +1289,7 @@ void _wrap_sw_host_close_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_host_fd_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
+intgo _wrap_sw_host_fd_swc_8502770e2124cb2e(struct sw_host *_swig_go_0) {
   sw_host *arg1 = (sw_host *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1268,7 +1302,7 @@ intgo _wrap_sw_host_fd_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_host_poll_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
+intgo _wrap_sw_host_poll_swc_8502770e2124cb2e(struct sw_host *_swig_go_0) {
   sw_host *arg1 = (sw_host *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1281,7 +1315,7 @@ intgo _wrap_sw_host_poll_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_host_next_event_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, struct sw_event **_swig_go_1) {
+intgo _wrap_sw_host_next_event_swc_8502770e2124cb2e(struct sw_host *_swig_go_0, struct sw_event **_swig_go_1) {
   sw_host *arg1 = (sw_host *) 0 ;
   sw_event **arg2 = (sw_event **) 0 ;
   int result;
@@ -1296,7 +1330,26 @@ intgo _wrap_sw_host_next_event_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, 
 }
 
 
-intgo _wrap_sw_host_add_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct sw_options *_swig_go_3) {
+long long _wrap_sw_host_read_json_swc_8502770e2124cb2e(struct sw_host *_swig_go_0, _goslice_ _swig_go_1) {
+  sw_host *arg1 = (sw_host *) 0 ;
+  char *arg2 = (char *) 0 ;
+  size_t arg3 ;
+  ssize_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(sw_host **)&_swig_go_0; 
+  
+  arg2 = (char *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  result = sw_host_read_json(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sw_host_add_swc_8502770e2124cb2e(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct sw_options *_swig_go_3) {
   sw_host *arg1 = (sw_host *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1325,7 +1378,7 @@ intgo _wrap_sw_host_add_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostri
 }
 
 
-intgo _wrap_sw_host_add_explain_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct sw_options *_swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5) {
+intgo _wrap_sw_host_add_explain_swc_8502770e2124cb2e(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct sw_options *_swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5) {
   sw_host *arg1 = (sw_host *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1363,7 +1416,7 @@ intgo _wrap_sw_host_add_explain_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0,
 }
 
 
-intgo _wrap_sw_host_remove_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_sw_host_remove_swc_8502770e2124cb2e(struct sw_host *_swig_go_0, _gostring_ _swig_go_1) {
   sw_host *arg1 = (sw_host *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -1383,7 +1436,7 @@ intgo _wrap_sw_host_remove_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gos
 }
 
 
-intgo _wrap_sw_host_follow_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_sw_host_follow_swc_8502770e2124cb2e(struct sw_host *_swig_go_0, _gostring_ _swig_go_1) {
   sw_host *arg1 = (sw_host *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -1403,7 +1456,7 @@ intgo _wrap_sw_host_follow_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gos
 }
 
 
-long long _wrap_sw_host_size_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
+long long _wrap_sw_host_size_swc_8502770e2124cb2e(struct sw_host *_swig_go_0) {
   sw_host *arg1 = (sw_host *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1416,7 +1469,7 @@ long long _wrap_sw_host_size_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_host_source_status_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
+intgo _wrap_sw_host_source_status_swc_8502770e2124cb2e(struct sw_host *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
   sw_host *arg1 = (sw_host *) 0 ;
   char *arg2 = (char *) 0 ;
   unsigned int arg3 ;
@@ -1438,7 +1491,7 @@ intgo _wrap_sw_host_source_status_swc_83b7e386ff2809f5(struct sw_host *_swig_go_
 }
 
 
-long long _wrap_sw_host_stat_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, intgo _swig_go_1) {
+long long _wrap_sw_host_stat_swc_8502770e2124cb2e(struct sw_host *_swig_go_0, intgo _swig_go_1) {
   sw_host *arg1 = (sw_host *) 0 ;
   sw_stat_id arg2 ;
   uint64_t result;
@@ -1453,7 +1506,7 @@ long long _wrap_sw_host_stat_swc_83b7e386ff2809f5(struct sw_host *_swig_go_0, in
 }
 
 
-void _wrap_sw_event_free_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+void _wrap_sw_event_free_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   
   arg1 = *(sw_event **)&_swig_go_0; 
@@ -1463,7 +1516,7 @@ void _wrap_sw_event_free_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_sw_event_ts_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_ts_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1476,7 +1529,7 @@ _gostring_ _wrap_sw_event_ts_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_sw_event_source_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_source_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1489,7 +1542,7 @@ _gostring_ _wrap_sw_event_source_swc_83b7e386ff2809f5(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_action_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_action_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1502,7 +1555,7 @@ _gostring_ _wrap_sw_event_action_swc_83b7e386ff2809f5(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_container_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_container_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1515,7 +1568,7 @@ _gostring_ _wrap_sw_event_container_swc_83b7e386ff2809f5(struct sw_event *_swig_
 }
 
 
-_gostring_ _wrap_sw_event_domain_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_domain_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1528,7 +1581,7 @@ _gostring_ _wrap_sw_event_domain_swc_83b7e386ff2809f5(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_query_type_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_query_type_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1541,7 +1594,7 @@ _gostring_ _wrap_sw_event_query_type_swc_83b7e386ff2809f5(struct sw_event *_swig
 }
 
 
-_gostring_ _wrap_sw_event_dest_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_dest_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1554,7 +1607,7 @@ _gostring_ _wrap_sw_event_dest_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0)
 }
 
 
-_gostring_ _wrap_sw_event_detail_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_detail_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1567,7 +1620,7 @@ _gostring_ _wrap_sw_event_detail_swc_83b7e386ff2809f5(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_cursor_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_cursor_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1580,7 +1633,7 @@ _gostring_ _wrap_sw_event_cursor_swc_83b7e386ff2809f5(struct sw_event *_swig_go_
 }
 
 
-_gostring_ _wrap_sw_event_member_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_member_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1593,7 +1646,7 @@ _gostring_ _wrap_sw_event_member_swc_83b7e386ff2809f5(struct sw_event *_swig_go_
 }
 
 
-intgo _wrap_sw_event_port_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+intgo _wrap_sw_event_port_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1606,7 +1659,7 @@ intgo _wrap_sw_event_port_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_event_proto_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+intgo _wrap_sw_event_proto_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1619,7 +1672,7 @@ intgo _wrap_sw_event_proto_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
 }
 
 
-long long _wrap_sw_event_uid_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+long long _wrap_sw_event_uid_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1632,7 +1685,7 @@ long long _wrap_sw_event_uid_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
 }
 
 
-long long _wrap_sw_event_gid_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+long long _wrap_sw_event_gid_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1645,7 +1698,7 @@ long long _wrap_sw_event_gid_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
 }
 
 
-intgo _wrap_sw_event_icmp_type_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+intgo _wrap_sw_event_icmp_type_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1658,7 +1711,7 @@ intgo _wrap_sw_event_icmp_type_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0)
 }
 
 
-long long _wrap_sw_event_suppressed_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+long long _wrap_sw_event_suppressed_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1671,7 +1724,7 @@ long long _wrap_sw_event_suppressed_swc_83b7e386ff2809f5(struct sw_event *_swig_
 }
 
 
-_gostring_ _wrap_sw_event_json_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0) {
+_gostring_ _wrap_sw_event_json_swc_8502770e2124cb2e(struct sw_event *_swig_go_0) {
   sw_event *arg1 = (sw_event *) 0 ;
   size_t *arg2 = (size_t *) 0 ;
   char *result = 0 ;
@@ -1686,7 +1739,7 @@ _gostring_ _wrap_sw_event_json_swc_83b7e386ff2809f5(struct sw_event *_swig_go_0)
 }
 
 
-long long _wrap_sw_event_list_size_swc_83b7e386ff2809f5(struct sw_event_list *_swig_go_0) {
+long long _wrap_sw_event_list_size_swc_8502770e2124cb2e(struct sw_event_list *_swig_go_0) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1699,7 +1752,7 @@ long long _wrap_sw_event_list_size_swc_83b7e386ff2809f5(struct sw_event_list *_s
 }
 
 
-struct sw_event *_wrap_sw_event_list_get_swc_83b7e386ff2809f5(struct sw_event_list *_swig_go_0, long long _swig_go_1) {
+struct sw_event *_wrap_sw_event_list_get_swc_8502770e2124cb2e(struct sw_event_list *_swig_go_0, long long _swig_go_1) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   size_t arg2 ;
   sw_event *result = 0 ;
@@ -1714,7 +1767,7 @@ struct sw_event *_wrap_sw_event_list_get_swc_83b7e386ff2809f5(struct sw_event_li
 }
 
 
-void _wrap_sw_event_list_free_swc_83b7e386ff2809f5(struct sw_event_list *_swig_go_0) {
+void _wrap_sw_event_list_free_swc_8502770e2124cb2e(struct sw_event_list *_swig_go_0) {
   sw_event_list *arg1 = (sw_event_list *) 0 ;
   
   arg1 = *(sw_event_list **)&_swig_go_0; 
@@ -1724,7 +1777,7 @@ void _wrap_sw_event_list_free_swc_83b7e386ff2809f5(struct sw_event_list *_swig_g
 }
 
 
-intgo _wrap_sw_audit_open_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, struct sw_audit_log **_swig_go_1) {
+intgo _wrap_sw_audit_open_swc_8502770e2124cb2e(_gostring_ _swig_go_0, struct sw_audit_log **_swig_go_1) {
   char *arg1 = (char *) 0 ;
   sw_audit_log **arg2 = (sw_audit_log **) 0 ;
   int result;
@@ -1744,7 +1797,7 @@ intgo _wrap_sw_audit_open_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, struct sw_
 }
 
 
-void _wrap_sw_audit_close_swc_83b7e386ff2809f5(struct sw_audit_log *_swig_go_0) {
+void _wrap_sw_audit_close_swc_8502770e2124cb2e(struct sw_audit_log *_swig_go_0) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   
   arg1 = *(sw_audit_log **)&_swig_go_0; 
@@ -1754,7 +1807,7 @@ void _wrap_sw_audit_close_swc_83b7e386ff2809f5(struct sw_audit_log *_swig_go_0) 
 }
 
 
-intgo _wrap_sw_audit_set_enabled_swc_83b7e386ff2809f5(struct sw_audit_log *_swig_go_0, intgo _swig_go_1) {
+intgo _wrap_sw_audit_set_enabled_swc_8502770e2124cb2e(struct sw_audit_log *_swig_go_0, intgo _swig_go_1) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   int arg2 ;
   int result;
@@ -1769,7 +1822,7 @@ intgo _wrap_sw_audit_set_enabled_swc_83b7e386ff2809f5(struct sw_audit_log *_swig
 }
 
 
-intgo _wrap_sw_audit_write_swc_83b7e386ff2809f5(struct sw_audit_log *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+intgo _wrap_sw_audit_write_swc_8502770e2124cb2e(struct sw_audit_log *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   sw_audit_log *arg1 = (sw_audit_log *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1810,7 +1863,7 @@ intgo _wrap_sw_audit_write_swc_83b7e386ff2809f5(struct sw_audit_log *_swig_go_0,
 }
 
 
-intgo _wrap_sw_audit_tail_swc_83b7e386ff2809f5(_gostring_ _swig_go_0, long long _swig_go_1, struct sw_event_list **_swig_go_2) {
+intgo _wrap_sw_audit_tail_swc_8502770e2124cb2e(_gostring_ _swig_go_0, long long _swig_go_1, struct sw_event_list **_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sw_event_list **arg3 = (sw_event_list **) 0 ;
