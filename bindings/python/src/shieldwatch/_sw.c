@@ -302,19 +302,20 @@ static int options_fail(int rc, const char *name) {
 static sw_options *options_from_kwargs(PyObject *kwds) {
   static char *kwlist[] = {"sources", "dedup_ms", "dedup_once", "nflog_group", "netns",
                            "nflog_required", "nflog_actions", "max_line", "domain_map_size",
-                           "dns_seed_bytes", "dns_cursor", "audit_cursor", "json_cursor", NULL};
+                           "dns_seed_bytes", "dns_cursor", "audit_cursor", "json_cursor",
+                           "json_stream", NULL};
   unsigned sources = SW_SOURCE_ALL;
   PyObject *dedup_ms = NULL, *nflog_actions = NULL, *max_line = NULL, *domain_map_size = NULL;
   PyObject *dns_seed_bytes = NULL, *netns = NULL;
   const char *dns_cursor = NULL, *audit_cursor = NULL;
-  int nflog_group = 100, nflog_required = 0, dedup_once = 0, json_cursor = 0;
+  int nflog_group = 100, nflog_required = 0, dedup_once = 0, json_cursor = 0, json_stream = 0;
   PyObject *empty = PyTuple_New(0);
   if (empty == NULL) return NULL;
-  int ok = PyArg_ParseTupleAndKeywords(empty, kwds, "|$IOpiO&pOOOOzzp:options", kwlist, &sources,
+  int ok = PyArg_ParseTupleAndKeywords(empty, kwds, "|$IOpiO&pOOOOzzpp:options", kwlist, &sources,
                                        &dedup_ms, &dedup_once, &nflog_group, fs_or_none, &netns,
                                        &nflog_required, &nflog_actions, &max_line,
                                        &domain_map_size, &dns_seed_bytes, &dns_cursor,
-                                       &audit_cursor, &json_cursor);
+                                       &audit_cursor, &json_cursor, &json_stream);
   Py_DECREF(empty);
   if (!ok) return NULL;
   sw_options *o = sw_options_new();
@@ -373,6 +374,7 @@ static sw_options *options_from_kwargs(PyObject *kwds) {
   FAIL((rc = sw_options_set_cursor(o, SW_SOURCE_AUDIT, audit_cursor)) < 0 &&
        options_fail(rc, "audit_cursor"));
   FAIL((rc = sw_options_set_json_cursor(o, json_cursor)) < 0 && options_fail(rc, "json_cursor"));
+  FAIL((rc = sw_options_set_json_stream(o, json_stream)) < 0 && options_fail(rc, "json_stream"));
 #undef FAIL
   Py_XDECREF(netns);
   return o;
@@ -395,10 +397,12 @@ static PyTypeObject *take_event_type(PyObject *kwds, PyObject **rest) {
 /* ----------------------------------------------------------------- Handle */
 
 /* What differs between an sw_watcher and an sw_host; the rest (waiting,
- * closing while another thread waits, taking events) is shared. */
+ * closing while another thread waits, taking events, reading the JSON
+ * stream) is shared. */
 struct handle_ops {
   int (*poll)(void *h);
   int (*next)(void *h, sw_event **ev);
+  ssize_t (*read_json)(void *h, char *buf, size_t len);
   uint64_t (*stat)(const void *h, sw_stat_id id);
   void (*close)(void *h);
 };
@@ -539,6 +543,55 @@ static PyObject *handle_take(HandleObject *self, PyObject *unused) {
   return event_wrap(self->event_type, ev, NULL);
 }
 
+/* Up to len bytes of the handle's JSON stream into buf, polling when none
+ * are queued (as take()); 0 when there are none now, -1 with an exception. */
+static Py_ssize_t handle_read(HandleObject *self, char *buf, size_t len) {
+  void *h = handle_get(self);
+  if (h == NULL) return -1;
+  ssize_t n = self->ops->read_json(h, buf, len);
+  if (n == 0) {
+    int queued = self->ops->poll(h);
+    if (queued < 0) n = queued;
+    else if (queued > 0) n = self->ops->read_json(h, buf, len);
+  }
+  if (n < 0) {
+    raise_code((int)n, NULL, NULL);
+    return -1;
+  }
+  return n;
+}
+
+static PyObject *handle_read_json(HandleObject *self, PyObject *arg) {
+  Py_ssize_t size = PyLong_AsSsize_t(arg);
+  if (size == -1 && PyErr_Occurred()) return NULL;
+  if (size <= 0) { /* as an empty buffer in readinto() */
+    PyErr_SetString(PyExc_ValueError, "size must be positive");
+    return NULL;
+  }
+  PyObject *out = PyBytes_FromStringAndSize(NULL, size);
+  if (out == NULL) return NULL;
+  Py_ssize_t n = handle_read(self, PyBytes_AS_STRING(out), (size_t)size);
+  if (n < 0) {
+    Py_DECREF(out);
+    return NULL;
+  }
+  _PyBytes_Resize(&out, n); /* on failure: out NULL, MemoryError set */
+  return out;
+}
+
+static PyObject *handle_readinto(HandleObject *self, PyObject *arg) {
+  Py_buffer view;
+  if (PyObject_GetBuffer(arg, &view, PyBUF_WRITABLE) < 0) return NULL;
+  if (view.len == 0) { /* 0 would read as "nothing now": a waiting caller would spin */
+    PyBuffer_Release(&view);
+    PyErr_SetString(PyExc_ValueError, "buffer is empty");
+    return NULL;
+  }
+  Py_ssize_t n = handle_read(self, view.buf, (size_t)view.len);
+  PyBuffer_Release(&view);
+  return n < 0 ? NULL : PyLong_FromSsize_t(n);
+}
+
 static PyObject *handle_wait(HandleObject *self, PyObject *arg) {
   int timeout_ms;
   if (int_arg(arg, &timeout_ms) < 0) return NULL;
@@ -599,6 +652,11 @@ static PyMethodDef handle_methods[] = {
      "Polls once, then returns every queued event as a list. Never blocks."},
     {"take", (PyCFunction)handle_take, METH_NOARGS,
      "The next queued event (polling when none is queued), or None."},
+    {"read_json", (PyCFunction)handle_read_json, METH_O,
+     "read_json(size) -> bytes: up to size bytes of the JSON-lines stream (polling when none "
+     "are queued), b\"\" when none are now. sw_read_json() / sw_host_read_json()."},
+    {"readinto", (PyCFunction)handle_readinto, METH_O,
+     "readinto(buffer) -> int: read_json() into a writable buffer; the bytes stored."},
     {"wait", (PyCFunction)handle_wait, METH_O,
      "wait(timeout_ms) -> bool: poll(2) on the fd without the GIL; False on timeout or "
      "once closing. -1 waits forever."},
@@ -629,9 +687,10 @@ static PyTypeObject HandleType = {
 
 static int w_poll(void *h) { return sw_poll(h); }
 static int w_next(void *h, sw_event **ev) { return sw_next_event(h, ev); }
+static ssize_t w_read_json(void *h, char *buf, size_t len) { return sw_read_json(h, buf, len); }
 static uint64_t w_stat(const void *h, sw_stat_id id) { return sw_stat(h, id); }
 static void w_close(void *h) { sw_close(h); }
-static const struct handle_ops watcher_ops = {w_poll, w_next, w_stat, w_close};
+static const struct handle_ops watcher_ops = {w_poll, w_next, w_read_json, w_stat, w_close};
 
 static PyObject *watcher_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
   PyObject *state_dir = NULL, *rest = NULL, *result = NULL;
@@ -689,9 +748,12 @@ static PyTypeObject WatcherType = {
 
 static int h_poll(void *h) { return sw_host_poll(h); }
 static int h_next(void *h, sw_event **ev) { return sw_host_next_event(h, ev); }
+static ssize_t h_read_json(void *h, char *buf, size_t len) {
+  return sw_host_read_json(h, buf, len);
+}
 static uint64_t h_stat(const void *h, sw_stat_id id) { return sw_host_stat(h, id); }
 static void h_close(void *h) { sw_host_close(h); }
-static const struct handle_ops host_ops = {h_poll, h_next, h_stat, h_close};
+static const struct handle_ops host_ops = {h_poll, h_next, h_read_json, h_stat, h_close};
 
 static PyObject *host_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
   PyObject *rest = NULL, *result = NULL;

@@ -6,15 +6,20 @@ import errno
 import math
 import os
 import time
-from typing import Any, AsyncIterator, Dict, Iterable, Iterator, List, Mapping, Optional, TypeVar, Union
+from typing import (TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Iterable, Iterator, List,
+                    Mapping, Optional, TypeVar, Union)
 
 from . import _sw
 from ._event import Event
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["Host", "Source", "Stat", "Watcher"]
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 _S = TypeVar("_S", bound="_Stream")
+_T = TypeVar("_T")
 
 
 class Source(enum.IntFlag):
@@ -123,11 +128,32 @@ class _Stream:
         """Processes everything ready and returns the queued events. Never blocks.
 
         Reading stops after about 4096 events so memory stays bounded; the
-        fd then stays readable and the next ``poll()`` continues.
+        fd then stays readable and the next ``poll()`` continues. With
+        ``json_stream`` it raises ``Error`` (errno EOPNOTSUPP), as the other
+        event calls do: use ``read_json``.
         """
         return self._h.poll()
 
     # -- blocking ----------------------------------------------------------
+
+    def _wait(self, take: Callable[[], _T], timeout: Optional[float]) -> _T:
+        """take()'s first non-empty result, waiting up to ``timeout`` seconds
+        (None: forever) between tries; its empty one once the time is up."""
+        h = self._h
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            got = take()
+            if got:
+                return got
+            if deadline is None:
+                ms = -1
+            else:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return got
+                ms = math.ceil(left * 1000)
+            if not h.wait(ms) and h.closed:
+                raise _sw.ClosedError(errno.EBADF, "handle is closed")
 
     def next_event(self, timeout: Optional[float] = None) -> Optional[Event]:
         """The next event, waiting up to ``timeout`` seconds (None: forever).
@@ -135,21 +161,29 @@ class _Stream:
         Returns None when the timeout passes. Raises ``ClosedError`` when the
         handle is closed, also while waiting. The wait releases the GIL.
         """
+        return self._wait(self._h.take, timeout)
+
+    def read_json(self, size: int = 65536, timeout: Optional[float] = 0) -> bytes:
+        """Up to ``size`` bytes of the JSON-lines stream of a ``json_stream`` handle.
+
+        The stream is each event's ``to_json()`` bytes and a newline; a line
+        may be split between two reads (as ``read(2)`` on a pipe), also
+        between two threads (read from one to keep lines whole); no byte
+        is lost or repeated. Returns b"" when nothing came within
+        ``timeout`` seconds: 0 (the default) never blocks, None waits
+        forever, as ``next_event`` does. Raises ``Error`` (errno EOPNOTSUPP)
+        on a handle without ``json_stream``, ``ClosedError`` as
+        ``next_event`` does, ``ValueError`` for a ``size`` below 1.
+        """
         h = self._h
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            ev = h.take()
-            if ev is not None:
-                return ev
-            if deadline is None:
-                ms = -1
-            else:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                ms = math.ceil(left * 1000)
-            if not h.wait(ms) and h.closed:
-                raise _sw.ClosedError(errno.EBADF, "handle is closed")
+        return self._wait(lambda: h.read_json(size), timeout)
+
+    def readinto(self, buffer: "WriteableBuffer", timeout: Optional[float] = 0) -> int:
+        """As ``read_json``, into a writable buffer (``bytearray``,
+        ``memoryview``, ...) without allocating; returns the bytes stored
+        (0: none within ``timeout``)."""
+        h = self._h
+        return self._wait(lambda: h.readinto(buffer), timeout)
 
     def __iter__(self) -> Iterator[Event]:
         return self
@@ -244,6 +278,11 @@ class Watcher(_Stream):
             ``Event.cursor`` (see the README's Cursors section); None: start
             at the end of the file.
         json_cursor: ``to_json()`` ends with the event's cursor.
+        json_stream: deliver the events as one byte stream of JSON lines,
+            read with ``read_json``/``readinto``, instead of ``Event``s
+            (``next_event``, iteration and ``poll`` then raise ``Error``
+            with errno EOPNOTSUPP). For a host that passes the lines on: the
+            library then builds no event object per event.
         max_line: longest log line kept, in bytes (None: library default).
         domain_map_size: entries of the IP -> domain map (None: library default).
         dns_seed_bytes: bytes at the end of an existing dnsmasq.log read at
@@ -277,6 +316,7 @@ class Watcher(_Stream):
         dns_cursor: Optional[str] = None,
         audit_cursor: Optional[str] = None,
         json_cursor: bool = False,
+        json_stream: bool = False,
     ) -> None:
         self._h = _sw.Watcher(
             os.fspath(state_dir),
@@ -296,6 +336,7 @@ class Watcher(_Stream):
                 dns_cursor=dns_cursor,
                 audit_cursor=audit_cursor,
                 json_cursor=json_cursor,
+                json_stream=json_stream,
             ),
         )
         self._container = container
@@ -329,8 +370,9 @@ class Host(_Stream):
     ``fileno()`` + ``poll()``.
 
     The keyword options are the defaults of the whole stream (the dedup
-    window is the stream's) and the options of followed containers; ``add``
-    takes the same keywords per container.
+    window and ``json_stream`` are the stream's) and the options of followed
+    containers; ``add`` takes the same keywords per container (and ignores
+    ``json_stream``).
     """
 
     def __init__(
