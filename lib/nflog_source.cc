@@ -403,7 +403,7 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
   events_.StartBatch(ts_cache_.Now(), container);
   malformed_ += ForEachNflogPacket(data, len, [&](const NflogPacket& p) {
     CheckSequence(p.seq, container, emit);
-    EventView ev = events_.Make(p, lookup);
+    const EventView& ev = events_.Make(p, lookup);
     ++packets_;
     if (emit) emit(ev);
   });
@@ -422,12 +422,19 @@ bool KeepIfSame(std::string* kept, std::string_view text) {
 
 }  // namespace
 
+NflogEventMaker::NflogEventMaker(NflogActionTable actions) : actions_(std::move(actions)) {
+  ev_.source = "nflog";
+  ev_.run = &run_;
+}
+
 void NflogEventMaker::StartBatch(std::string_view ts, std::string_view container) {
   const bool same_ts = KeepIfSame(&ts_, ts);
   if (!KeepIfSame(&container_, container) || !same_ts) run_.valid = false;
+  ev_.ts = ts_;
+  ev_.container = container_;
 }
 
-EventView NflogEventMaker::Make(const NflogPacket& p, NflogDomainLookup lookup) {
+const EventView& NflogEventMaker::Make(const NflogPacket& p, NflogDomainLookup lookup) {
   // Whether every string field is the previous event's: then the event
   // continues its run (see JsonRunCache).
   bool same = true;
@@ -436,39 +443,32 @@ EventView NflogEventMaker::Make(const NflogPacket& p, NflogDomainLookup lookup) 
     std::string detail;
     prefix_action_ = &NflogAction(actions_, p.prefix, &detail);
     SanitizeUtf8(detail, &prefix_detail_);  // the prefix is arbitrary bytes
-    prefix_detail_plain_ = NeedsNoJsonEscape(prefix_detail_);
+    ev_.action = *prefix_action_;
+    ev_.detail = prefix_detail_;
+    ev_.plain = EventView::kPlainTs | EventView::kPlainDest |
+                (NeedsNoJsonEscape(prefix_detail_) ? EventView::kPlainDetail : 0);
     same = false;
   }
-  EventView ev;
-  ev.ts = ts_;
-  ev.source = "nflog";
-  ev.action = *prefix_action_;
-  ev.detail = prefix_detail_;
-  ev.container = container_;
-  ev.plain = EventView::kPlainTs | EventView::kPlainDest |
-             (prefix_detail_plain_ ? EventView::kPlainDetail : 0);
   // Packets in a run mostly share their destination: its text is kept.
   if (!(p.dest == dest_)) {
     dest_ = p.dest;
     if (dest_.family != 0) dest_.Format(&dest_text_);
+    ev_.dest = dest_.family != 0 ? std::string_view(dest_text_) : std::string_view();
     same = false;
   }
-  if (p.dest.family != 0) {
-    ev.dest = dest_text_;
-    if (lookup) {
-      if (const std::string* domain = lookup(p.dest)) ev.domain = *domain;
-    }
+  ev_.domain = {};
+  if (p.dest.family != 0 && lookup) {
+    if (const std::string* domain = lookup(p.dest)) ev_.domain = *domain;
   }
   // The domain is the map's text, which a refresh may change behind the
   // same pointer: compared by its bytes.
-  if (!KeepIfSame(&run_domain_, ev.domain) || !same) run_.valid = false;
-  ev.run = &run_;
-  ev.proto = p.proto;
-  ev.port = p.port;
-  ev.icmp_type = p.icmp_type;
-  ev.uid = p.uid;
-  ev.gid = p.gid;
-  return ev;
+  if (!KeepIfSame(&run_domain_, ev_.domain) || !same) run_.valid = false;
+  ev_.proto = p.proto;
+  ev_.port = p.port;
+  ev_.icmp_type = p.icmp_type;
+  ev_.uid = p.uid;
+  ev_.gid = p.gid;
+  return ev_;
 }
 
 // NFULA_SEQ counts every message the instance built, so a jump is exactly
