@@ -25,7 +25,7 @@ use std::env;
 use std::path::PathBuf;
 
 const PKG_NAMES: &[&str] = &["libshieldwatch", "shieldwatch"];
-const MIN_VERSION: &str = "1.1";
+const MIN_VERSION: &str = "1.2";
 
 fn env_var(name: &str) -> Option<String> {
     println!("cargo:rerun-if-env-changed={name}");

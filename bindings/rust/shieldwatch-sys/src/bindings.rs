@@ -32,7 +32,7 @@ pub struct sw_host {
     _unused: [u8; 0],
 }
 pub const SW_VERSION_MAJOR: u32 = 1;
-pub const SW_VERSION_MINOR: u32 = 1;
+pub const SW_VERSION_MINOR: u32 = 2;
 pub const SW_VERSION_PATCH: u32 = 0;
 pub const SW_SOURCE_DNS: u32 = 1;
 pub const SW_SOURCE_AUDIT: u32 = 2;
@@ -152,6 +152,11 @@ extern "C" {
         opts: *mut sw_options,
         enabled: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
+    #[doc = " Nonzero: the handle opened with these options (sw_open, sw_host_new;\n sw_host_add ignores it) queues its events as one byte stream of JSON lines,\n read with sw_read_json(), not as sw_event objects; sw_next_event() then\n returns -EOPNOTSUPP. Each line is what sw_event_json() gives, then '\\n'.\n For hosts that pass the lines on: it skips building an object per event,\n about a third of the library's work for an NFLOG packet. Default 0. Since 1.2."]
+    pub fn sw_options_set_json_stream(
+        opts: *mut sw_options,
+        enabled: ::std::os::raw::c_int,
+    ) -> ::std::os::raw::c_int;
     #[doc = " Watches state_dir for `container`. opts may be NULL for defaults. On success\n stores a new handle in *out and returns 0. Returns -SW_ETIER when dns.tier is\n absent, not a regular file (a symlink is refused) or not \"dnsmasq\",\n -ENOENT / -ENOTDIR for a bad state_dir. Never blocks (FIFOs are refused).\n A log or list file that cannot be used is no error here: it is reported\n as a \"source_error\" watch event. Only lines appended after this call are\n reported, unless opts carry cursors."]
     pub fn sw_open(
         state_dir: *const ::std::os::raw::c_char,
@@ -176,6 +181,8 @@ extern "C" {
     pub fn sw_poll(w: *mut sw_watcher) -> ::std::os::raw::c_int;
     #[doc = " Takes the oldest queued event: returns 1 and stores it in *ev (free it with\n sw_event_free), 0 when the queue is empty, or a negative errno."]
     pub fn sw_next_event(w: *mut sw_watcher, ev: *mut *mut sw_event) -> ::std::os::raw::c_int;
+    #[doc = " For a handle opened with sw_options_set_json_stream(): moves up to len of\n the oldest queued bytes of its JSON-lines stream into buf and returns how\n many, 0 when none are queued (call it until then, as sw_next_event()), or\n -EOPNOTSUPP for a handle of sw_event objects, -EINVAL for a NULL handle or\n buf. A line may be split between two calls, like read(2) on a pipe; no byte\n is lost or repeated. sw_poll() returns the lines not wholly read. Since 1.2."]
+    pub fn sw_read_json(w: *mut sw_watcher, buf: *mut ::std::os::raw::c_char, len: usize) -> isize;
     #[doc = " 0 when the source runs, a negative errno giving why it does not (-ENOTCONN\n when it was not requested), -EINVAL for a bad argument. One source bit."]
     pub fn sw_source_status(
         w: *const sw_watcher,
@@ -196,6 +203,12 @@ extern "C" {
     pub fn sw_host_poll(h: *mut sw_host) -> ::std::os::raw::c_int;
     #[doc = " As sw_next_event()."]
     pub fn sw_host_next_event(h: *mut sw_host, ev: *mut *mut sw_event) -> ::std::os::raw::c_int;
+    #[doc = " As sw_read_json(), for a host whose `defaults` asked for a JSON stream.\n Since 1.2."]
+    pub fn sw_host_read_json(
+        h: *mut sw_host,
+        buf: *mut ::std::os::raw::c_char,
+        len: usize,
+    ) -> isize;
     #[doc = " Follows state_dir as `container` (unique in the host) with `opts` (NULL:\n the host's defaults): sources, NFLOG group and netns, max line, map size.\n O(1) in the number of members. Errors as sw_open(), plus -EEXIST for a\n name already followed and -EBUSY when another member reads the same NFLOG\n group in the same network namespace and nflog is required (otherwise an\n \"nflog_unavailable\" event names that container, and \"nflog_recovered\"\n follows when it is removed)."]
     pub fn sw_host_add(
         h: *mut sw_host,

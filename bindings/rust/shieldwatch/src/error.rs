@@ -112,6 +112,11 @@ pub(crate) fn check(ret: c_int) -> io::Result<c_int> {
     }
 }
 
+/// [`check`] for the `ssize_t` byte counts of `sw_read_json`.
+pub(crate) fn check_len(ret: isize) -> io::Result<usize> {
+    usize::try_from(ret).map_err(|_| from_ret(c_int::try_from(ret).unwrap_or(-libc::EINVAL)))
+}
+
 pub(crate) fn nul_error(what: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,

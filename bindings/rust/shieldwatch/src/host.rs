@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use shieldwatch_sys as sys;
 
-use crate::error::{check, from_ret_explained, nul_error};
+use crate::error::{check, check_len, from_ret_explained, nul_error};
 use crate::options::path_cstring;
-use crate::watcher::{next_event_timeout, take_queued, wait_readable};
-use crate::{Event, EventSource, Events, Options, Stat};
+use crate::watcher::{next_event_timeout, read_json_timeout, take_queued, wait_readable};
+use crate::{Event, EventSource, Events, JsonReader, Options, Stat};
 
 /// Follows many containers with one epoll fd and one inotify instance (so
 /// Linux's default `fs.inotify.max_user_instances` of 128 is no limit).
@@ -26,6 +26,9 @@ use crate::{Event, EventSource, Events, Options, Stat};
 /// Consumed like a [`Watcher`](crate::Watcher): [`Host::events`] (blocking
 /// iterator), [`Host::next_event`] in an event loop on [`AsFd::as_fd`], or
 /// with the `tokio` feature `AsyncHost`, a `Stream`. `Send`, not `Sync`.
+/// A host whose defaults set
+/// [`Options::json_stream`](crate::Options::json_stream) delivers JSON lines
+/// instead: [`Host::read_json`] and its neighbours.
 pub struct Host {
     raw: NonNull<sys::sw_host>,
     _not_sync: PhantomData<Cell<()>>,
@@ -150,6 +153,41 @@ impl Host {
         Events { source: self }
     }
 
+    /// Queued bytes of the JSON-lines stream without processing new input
+    /// (as [`Watcher::read_queued_json`](crate::Watcher::read_queued_json));
+    /// `EOPNOTSUPP` unless the host's defaults set
+    /// [`Options::json_stream`](crate::Options::json_stream).
+    pub fn read_queued_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: live handle, exclusive access; `buf` is writable for its
+        // length.
+        check_len(unsafe {
+            sys::sw_host_read_json(self.raw.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
+        })
+    }
+
+    /// The next bytes of the JSON-lines stream, never blocking (as
+    /// [`Watcher::read_json`](crate::Watcher::read_json)); `Ok(0)` when
+    /// nothing is ready.
+    pub fn read_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        EventSource::read_json(self, buf)
+    }
+
+    /// [`read_json`](Self::read_json), waiting up to `timeout` (`None`: no
+    /// limit); `Ok(0)` when the time ran out or `buf` is empty.
+    pub fn read_json_timeout(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        read_json_timeout(self, buf, timeout)
+    }
+
+    /// The JSON-lines stream of every member as a blocking [`io::Read`]
+    /// that never reaches end of file.
+    pub fn json_reader(&mut self) -> JsonReader<'_, Host> {
+        JsonReader { source: self }
+    }
+
     /// A counter, summed over every member the host has had.
     pub fn stat(&self, stat: Stat) -> u64 {
         // SAFETY: live handle.
@@ -163,6 +201,9 @@ impl EventSource for Host {
     }
     fn next_queued(&mut self) -> io::Result<Option<Event>> {
         Host::next_queued(self)
+    }
+    fn read_queued_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Host::read_queued_json(self, buf)
     }
 }
 

@@ -31,6 +31,9 @@
 //! * For event loops, [`Watcher`] implements [`AsFd`](std::os::fd::AsFd):
 //!   wait for readability, then call [`Watcher::next_event`] until it
 //!   returns `Ok(None)`.
+//! * With [`Options::json_stream`], a watcher or host hands out the events'
+//!   JSON lines as one byte stream instead ([`Watcher::read_json`],
+//!   [`Watcher::json_reader`]).
 //! * With the `tokio` feature, `AsyncWatcher` is a `futures_core::Stream`.
 //! * [`AuditLog`] writes (and tails) the audit log.
 #![warn(missing_docs)]
@@ -55,7 +58,7 @@ pub use options::{Options, Sources};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use stream::{AsyncHost, AsyncWatcher};
-pub use watcher::{EventSource, Events, Stat, Watcher};
+pub use watcher::{EventSource, Events, JsonReader, Stat, Watcher};
 
 /// The raw FFI bindings this crate is built on.
 pub use shieldwatch_sys as sys;

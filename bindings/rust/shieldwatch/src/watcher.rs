@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use shieldwatch_sys as sys;
 
-use crate::error::{check, from_ret_explained, nul_error};
+use crate::error::{check, check_len, from_ret_explained, nul_error};
 use crate::options::path_cstring;
 use crate::{Event, Options, Sources};
 
@@ -71,6 +71,11 @@ impl Stat {
 ///   [`Watcher::next_event`] until it returns `Ok(None)`;
 /// * with the `tokio` feature, `AsyncWatcher`, a
 ///   `Stream`.
+///
+/// Opened with [`Options::json_stream`](crate::Options::json_stream), it
+/// delivers JSON lines instead: [`Watcher::read_json`] (never blocking),
+/// [`Watcher::read_json_timeout`], or [`Watcher::json_reader`] (blocking
+/// [`io::Read`]).
 ///
 /// It can move to another thread but not be shared between threads:
 ///
@@ -186,6 +191,48 @@ impl Watcher {
         Events { source: self }
     }
 
+    /// Moves up to `buf.len()` of the oldest queued bytes of the JSON-lines
+    /// stream (a watcher opened with
+    /// [`Options::json_stream`](crate::Options::json_stream)) into `buf`
+    /// without processing new input; `Ok(0)` when none are queued. A line
+    /// may be split between two reads, like read(2) on a pipe; no byte is
+    /// lost or repeated. `EOPNOTSUPP` for a watcher of [`Event`]s.
+    pub fn read_queued_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: live handle, exclusive access; `buf` is writable for its
+        // length.
+        check_len(unsafe {
+            sys::sw_read_json(self.raw.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
+        })
+    }
+
+    /// The next bytes of the JSON-lines stream, never blocking (as
+    /// [`next_event`](Self::next_event)): queued ones, or else whatever
+    /// [`poll`](Self::poll) queues. `Ok(0)` means nothing is ready now (or
+    /// `buf` is empty); wait for the fd to become readable and call again.
+    /// `EOPNOTSUPP` for a watcher of [`Event`]s.
+    pub fn read_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        EventSource::read_json(self, buf)
+    }
+
+    /// [`read_json`](Self::read_json), waiting up to `timeout` (`None`: no
+    /// limit) for a first byte. `Ok(0)` when the time ran out or `buf` is
+    /// empty.
+    pub fn read_json_timeout(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        read_json_timeout(self, buf, timeout)
+    }
+
+    /// The JSON-lines stream as a blocking [`io::Read`], for example
+    /// `io::copy(&mut watcher.json_reader(), &mut io::stdout())` or
+    /// `BufReader::new(watcher.json_reader()).lines()`. It never reaches end
+    /// of file.
+    pub fn json_reader(&mut self) -> JsonReader<'_> {
+        JsonReader { source: self }
+    }
+
     /// `Ok(())` when `source` runs, otherwise the reason it does not
     /// (`ENOTCONN` when it was not requested). `source` must be exactly one
     /// of [`Sources::DNS`], [`Sources::AUDIT`], [`Sources::NFLOG`].
@@ -258,6 +305,22 @@ pub trait EventSource: AsRawFd {
         }
         self.next_queued()
     }
+    /// Moves queued bytes of the JSON-lines stream into `buf` without
+    /// processing new input; `Ok(0)` when none are queued. `EOPNOTSUPP` for a
+    /// source of [`Event`]s, which is also the default, so that sources
+    /// written before this method still compile.
+    fn read_queued_json(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+        Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
+    }
+    /// The next bytes of the JSON-lines stream, never blocking; `Ok(0)` when
+    /// nothing is ready.
+    fn read_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.read_queued_json(buf)?;
+        if n > 0 || self.poll()? == 0 {
+            return Ok(n);
+        }
+        self.read_queued_json(buf)
+    }
 }
 
 impl EventSource for Watcher {
@@ -266,6 +329,9 @@ impl EventSource for Watcher {
     }
     fn next_queued(&mut self) -> io::Result<Option<Event>> {
         Watcher::next_queued(self)
+    }
+    fn read_queued_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Watcher::read_queued_json(self, buf)
     }
 }
 
@@ -327,10 +393,37 @@ pub(crate) fn next_event_timeout<S: EventSource + ?Sized>(
     source: &mut S,
     timeout: Option<Duration>,
 ) -> io::Result<Option<Event>> {
+    retry_until_ready(source, timeout, S::next_event)
+}
+
+/// The next bytes of `source`'s JSON stream, waiting up to `timeout`
+/// (`None`: no limit); 0 when the time ran out.
+pub(crate) fn read_json_timeout<S: EventSource + ?Sized>(
+    source: &mut S,
+    buf: &mut [u8],
+    timeout: Option<Duration>,
+) -> io::Result<usize> {
+    // No byte ever fits: waiting would never end.
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let got = retry_until_ready(source, timeout, |s| {
+        s.read_json(buf).map(|n| (n > 0).then_some(n))
+    })?;
+    Ok(got.unwrap_or(0))
+}
+
+/// Calls `attempt` (never blocking) until it gives something, waiting for
+/// `source`'s fd in between, up to `timeout` (`None`: no limit).
+fn retry_until_ready<S: EventSource + ?Sized, T>(
+    source: &mut S,
+    timeout: Option<Duration>,
+    mut attempt: impl FnMut(&mut S) -> io::Result<Option<T>>,
+) -> io::Result<Option<T>> {
     let deadline = timeout.map(|t| Instant::now() + t);
     loop {
-        if let Some(ev) = source.next_event()? {
-            return Ok(Some(ev));
+        if let Some(got) = attempt(source)? {
+            return Ok(Some(got));
         }
         let left = match deadline {
             None => None,
@@ -360,5 +453,19 @@ impl<S: EventSource> Iterator for Events<'_, S> {
         Some(next_event_timeout(self.source, None).and_then(|ev| {
             ev.ok_or_else(|| io::Error::other("wait without timeout returned no event"))
         }))
+    }
+}
+
+/// Blocking [`io::Read`] over a JSON-lines stream, returned by
+/// [`Watcher::json_reader`] and [`Host::json_reader`](crate::Host::json_reader).
+/// A read waits for at least one byte: it never reports end of file.
+#[derive(Debug)]
+pub struct JsonReader<'a, S: EventSource = Watcher> {
+    pub(crate) source: &'a mut S,
+}
+
+impl<S: EventSource> io::Read for JsonReader<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        read_json_timeout(self.source, buf, None)
     }
 }
