@@ -248,10 +248,13 @@ int sw_poll(sw_watcher *w);
 int sw_next_event(sw_watcher *w, sw_event **ev);
 /* For a handle opened with sw_options_set_json_stream(): moves up to len of
  * the oldest queued bytes of its JSON-lines stream into buf and returns how
- * many, 0 when none are queued (call it until then, as sw_next_event()), or
- * -EOPNOTSUPP for a handle of sw_event objects, -EINVAL for a NULL handle or
- * buf. A line may be split between two calls, like read(2) on a pipe; no byte
- * is lost or repeated. sw_poll() returns the lines not wholly read. Since 1.2. */
+ * many. When none are queued it first does what sw_poll() does, so a host
+ * needs no sw_poll(): wait for sw_fd(), then call sw_read_json() until it
+ * returns 0 (nothing queued or ready). Fails as sw_poll() does (the bytes
+ * stay queued), or with -EOPNOTSUPP for a handle of sw_event objects, -EINVAL
+ * for a NULL handle or buf. A line may be split between two calls, like
+ * read(2) on a pipe; no byte is lost or repeated. sw_poll() may still be
+ * used; it returns the lines not wholly read. Since 1.2. */
 ssize_t sw_read_json(sw_watcher *w, char *buf, size_t len);
 
 /* 0 when the source runs, a negative errno giving why it does not (-ENOTCONN

@@ -44,7 +44,7 @@ int ToCode(const sw::Status& s) { return s.ok() ? 0 : -s.code(); }
 
 // Runs fn, mapping allocation failure to -ENOMEM: no exception leaves here.
 template <typename Fn>
-int Guard(Fn fn) noexcept {
+auto Guard(Fn fn) noexcept -> decltype(fn()) {
   try {
     return fn();
   } catch (const std::bad_alloc&) {
@@ -78,8 +78,10 @@ int NextEvent(Rep& rep, sw_event** ev) {
 template <typename Rep>
 ssize_t ReadJson(Rep& rep, char* buf, size_t len) {
   if (!rep.json_stream()) return -EOPNOTSUPP;
+  size_t n = 0;
   // A count must fit the return type.
-  return static_cast<ssize_t>(rep.ReadJson(buf, std::min<size_t>(len, SSIZE_MAX)));
+  sw::Status s = rep.ReadJson(buf, std::min<size_t>(len, SSIZE_MAX), &n);
+  return s.ok() ? static_cast<ssize_t>(n) : ToCode(s);
 }
 
 uint64_t StatValue(const sw::Stats& s, sw_stat_id id) {
@@ -269,7 +271,7 @@ SW_EXPORT int sw_next_event(sw_watcher* w, sw_event** ev) {
 
 SW_EXPORT ssize_t sw_read_json(sw_watcher* w, char* buf, size_t len) {
   if (!w || (!buf && len > 0)) return -EINVAL;
-  return ReadJson(*w->rep, buf, len);
+  return Guard([&] { return ReadJson(*w->rep, buf, len); });
 }
 
 SW_EXPORT int sw_source_status(const sw_watcher* w, unsigned source) {
@@ -314,7 +316,7 @@ SW_EXPORT int sw_host_next_event(sw_host* h, sw_event** ev) {
 
 SW_EXPORT ssize_t sw_host_read_json(sw_host* h, char* buf, size_t len) {
   if (!h || (!buf && len > 0)) return -EINVAL;
-  return ReadJson(*h->rep, buf, len);
+  return Guard([&] { return ReadJson(*h->rep, buf, len); });
 }
 
 SW_EXPORT int sw_host_add_explain(sw_host* h, const char* state_dir, const char* container,

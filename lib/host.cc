@@ -138,6 +138,30 @@ void Host::Release() {
 }
 
 Status Host::Poll(size_t* queued) {
+  Status s = Run();
+  UpdateReadiness();
+  *queued = queue_.size();
+  return s;
+}
+
+Status Host::ReadJson(char* buf, size_t len, size_t* n) {
+  *n = queue_.Read(buf, len);
+  Status s = Status::Ok();
+  if (*n == 0 && len > 0) {
+    // Nothing queued: process what is ready and hand it out in the same
+    // call. Readiness is settled once, after: when the caller's buffer
+    // takes it all, the fd's pending signal is neither raised nor cleared
+    // (two system calls a wakeup, ~11 ns an NFLOG event in a flood).
+    s = Run();
+    if (s.ok()) *n = queue_.Read(buf, len);  // else they wait for the next call
+    UpdateReadiness();
+  } else if (*n > 0 && queue_.empty()) {
+    UpdateReadiness();
+  }
+  return s;
+}
+
+Status Host::Run() {
   in_poll_ = true;
   bool overflowed = false;
   Status s = loop_.Run(&overflowed, &fds_left_);
@@ -168,8 +192,6 @@ Status Host::Poll(size_t* queued) {
   Release();
   graveyard_.clear();
   in_poll_ = false;
-  UpdateReadiness();
-  *queued = queue_.size();
   return s;
 }
 
@@ -179,11 +201,6 @@ PackedEventPtr Host::Next() {
   return ev;
 }
 
-size_t Host::ReadJson(char* buf, size_t len) {
-  size_t n = queue_.Read(buf, len);
-  if (n > 0 && queue_.empty()) UpdateReadiness();
-  return n;
-}
 
 int Host::SourceStatus(const std::string& name, unsigned source) const {
   auto it = members_.find(name);

@@ -54,8 +54,10 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
   bool json_stream() const { return queue_.json_stream(); }
   // The oldest queued event; null when the queue is empty or is a stream.
   PackedEventPtr Next();
-  // Up to `len` bytes of the JSON stream (see EventQueue::Read).
-  size_t ReadJson(char* buf, size_t len);
+  // Up to `len` bytes of the JSON stream into *n (see EventQueue::Read);
+  // when none are queued, runs what Poll() runs first, and fails (*n 0,
+  // the bytes kept queued) as Poll() does.
+  Status ReadJson(char* buf, size_t len, size_t* n);
 
   // For `name`: 0 when the source runs, else a positive errno.
   int SourceStatus(const std::string& name, unsigned source) const;
@@ -78,6 +80,8 @@ class Host : public EventSink, private ContainerHost, private FollowerHost {
         dedup_(defaults_.dedup_once ? DedupMode::kOnce : DedupMode::kWindow,
                defaults_.dedup_window_ms),
         queue_(defaults_.json_stream) {}
+  // Poll() but for the readiness update, which its callers do.
+  Status Run();
   void UpdateReadiness();
   // Queues one event; Release() does so for what dedup let go.
   void Push(const EventView& ev);

@@ -21,8 +21,9 @@ class Watcher {
   // The oldest queued event; null when there is none.
   PackedEventPtr Next() { return host_->Next(); }
   bool json_stream() const { return host_->json_stream(); }
-  // Up to `len` bytes of the JSON stream (Options::json_stream).
-  size_t ReadJson(char* buf, size_t len) { return host_->ReadJson(buf, len); }
+  // Up to `len` bytes of the JSON stream (Options::json_stream; see
+  // Host::ReadJson).
+  Status ReadJson(char* buf, size_t len, size_t* n) { return host_->ReadJson(buf, len, n); }
   // 0 when the source (one SW_SOURCE_* bit) runs, else a positive errno.
   int SourceStatus(unsigned source) const { return host_->SourceStatus(container_, source); }
   const Stats& stats() const { return host_->stats(); }

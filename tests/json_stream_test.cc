@@ -164,6 +164,39 @@ TEST(JsonStream, FdReadableUntilTheLastByteIsRead) {
   sw_close(w);
 }
 
+// sw_read_json() does sw_poll()'s work when nothing is queued: a host that
+// never calls sw_poll() gets every line, split or not, and once it read to
+// the 0 the fd is quiet, also for a level-triggered host.
+TEST(JsonStream, ReadingAloneNeedsNoPoll) {
+  StateDir dir;
+  sw_watcher* w = OpenStream(dir);
+  ASSERT_NE(w, nullptr);
+  int level = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event reg = {};
+  reg.events = EPOLLIN;
+  epoll_ctl(level, EPOLL_CTL_ADD, sw_fd(w), &reg);
+  struct epoll_event got;
+  const int kLines = 300;
+  dir.Append("audit.jsonl", AuditLines(kLines));
+  std::string all;
+  char buf[1000];  // a few lines a read: most are split
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::count(all.begin(), all.end(), '\n') < kLines && std::chrono::steady_clock::now() < deadline) {
+    if (epoll_wait(level, &got, 1, 1000) != 1) continue;
+    ssize_t n;
+    while ((n = sw_read_json(w, buf, sizeof buf)) > 0) all.append(buf, static_cast<size_t>(n));
+    ASSERT_EQ(n, 0);
+  }
+  EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), kLines);
+  size_t at = 0;  // each line once, in order
+  for (int i = 0; i < kLines && at != std::string::npos; ++i)
+    at = all.find(" n" + std::to_string(i) + "\"", at);
+  EXPECT_NE(at, std::string::npos);
+  EXPECT_EQ(epoll_wait(level, &got, 1, 0), 0);
+  close(level);
+  sw_close(w);
+}
+
 // A host's stream carries its membership events like its event queue does.
 TEST(JsonStream, HostStreamCarriesMembership) {
   StateDir dir;
