@@ -375,19 +375,25 @@ static ssize_t stream_read(struct stream *s, char *buf, size_t len) {
 }
 
 /* Plain -o json (cfg->json_stream): the handle's JSON-lines stream read
- * straight into the output batch, no event objects. An OUT_* value; *err
- * receives a negative errno when the library failed. */
+ * straight into the output batch, no event objects (sw_read_json() does
+ * sw_poll()'s work too). Stops at a short read: the library's queue is
+ * empty then, and its fd says when there is more (reading on to a 0 would
+ * cost another look at every source). An OUT_* value; *err receives a
+ * negative errno when the library failed, else 0. */
 static int copy_stream(struct stream *s, int *err) {
+  *err = 0;
   for (;;) {
     int out = out_reserve(1);
     if (out != OUT_OK) return out;
-    ssize_t n = stream_read(s, g_out + g_out_len, g_out_cap - g_out_len);
-    if (n <= 0) {
+    size_t room = g_out_cap - g_out_len;
+    ssize_t n = stream_read(s, g_out + g_out_len, room);
+    if (n < 0) {
       *err = (int)n;
       return OUT_OK;
     }
     g_out_len += (size_t)n;
     if (g_out_len >= OUT_BATCH && (out = out_flush()) != OUT_OK) return out;
+    if ((size_t)n < room) return OUT_OK;
   }
 }
 
@@ -425,12 +431,13 @@ static int run(const struct config *cfg, struct stream *w) {
   int status = 0;
   for (;;) {
     /* Fails only for the handle itself; a bad file is a watch event. */
-    int r = stream_poll(w);
-    if (r < 0) { status = die("poll", r); break; }
+    int r;
     if (cfg->json_stream) {
       int out = copy_stream(w, &r);
       if (out != OUT_OK) { status = exit_status(out); goto out; }
+      if (r < 0) { status = die("read", r); break; }
     } else {
+      if ((r = stream_poll(w)) < 0) { status = die("poll", r); break; }
       sw_event *ev;
       while ((r = stream_next(w, &ev)) == 1) {
         int out = print_event(cfg, ev);
