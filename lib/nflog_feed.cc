@@ -91,12 +91,20 @@ Status NflogFeed::Drain(size_t budget, bool* more) {
   bool refreshed = false;
   const uint64_t first_datagram = socket_listed_ ? nflog_->datagrams() + 1 : UINT64_MAX;
   socket_listed_ = false;
+  // The last lookup, for a run of packets to one address: the map changes
+  // only by a refresh, which only a lookup makes, so its answer holds for
+  // the same address until a lookup that may refresh finds none.
+  IpAddr last_ip;
+  const std::string* last_domain = nullptr;
   Status s = nflog_->Drain(
       container_,
-      [this, &refreshed, first_datagram](const IpAddr& ip) {
+      [&](const IpAddr& ip) {
         const bool may_be_new = !refreshed && nflog_->datagrams() != first_datagram;
+        if (ip == last_ip && (last_domain != nullptr || !may_be_new)) return last_domain;
         const std::string* domain = host_.LookupDomain(ip, may_be_new);
         refreshed = refreshed || (may_be_new && domain == nullptr);
+        last_ip = ip;
+        last_domain = domain;
         return domain;
       },
       [&sink](const EventView& ev) { sink.Emit(ev); }, budget, more);
