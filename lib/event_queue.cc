@@ -23,17 +23,17 @@ void EventQueue::Push(const EventView& ev) {
     packed_.push_back(std::move(packed));
     return;
   }
-  Reserve(JsonBound(ev) + 1);
+  const size_t bound = JsonBound(ev) + 1;
+  if (capacity_ - tail_ < bound) Reserve(bound);
   char* end = WriteJson(stream_.get() + tail_, ev, &memo_);
   *end++ = '\n';
   size_t line = static_cast<size_t>(end - (stream_.get() + tail_));
-  line_ends_.push_back((line_ends_.empty() ? read_ + bytes_ : line_ends_.back()) + line);
   tail_ += line;
   bytes_ += line;
+  ++lines_;
 }
 
 void EventQueue::Reserve(size_t more) {
-  if (capacity_ - tail_ >= more) return;
   const size_t unread = tail_ - head_;
   if (capacity_ - unread >= more && unread <= capacity_ / 2) {
     // Moving the unread half down is cheaper than a larger buffer.
@@ -58,10 +58,13 @@ void EventQueue::TruncateTo(size_t events) {
     }
     return;
   }
-  while (line_ends_.size() > events) line_ends_.pop_back();
-  const uint64_t end = line_ends_.empty() ? read_ : line_ends_.back();
-  bytes_ = static_cast<size_t>(end - read_);
-  tail_ = head_ + bytes_;
+  // Rare (a failed sw_host_add): found by their newlines, from the end.
+  for (; lines_ > events; --lines_) {
+    const char* unread = stream_.get() + head_;
+    const void* nl = lines_ > 1 ? memrchr(unread, '\n', tail_ - head_ - 1) : nullptr;
+    tail_ = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) + 1 - stream_.get()) : head_;
+  }
+  bytes_ = tail_ - head_;
 }
 
 PackedEventPtr EventQueue::Next() {
@@ -78,14 +81,19 @@ size_t EventQueue::Read(char* buf, size_t len) {
   std::memcpy(buf, stream_.get() + head_, n);
   head_ += n;
   bytes_ -= n;
-  read_ += n;
-  while (!line_ends_.empty() && line_ends_.front() <= read_) line_ends_.pop_front();
   if (bytes_ == 0) {
+    lines_ = 0;
     head_ = tail_ = 0;
     if (capacity_ > kKeptStreamBytes) {
       stream_.reset();
       capacity_ = 0;
     }
+  } else {
+    // Most reads take all: only a partial one counts the lines it ended
+    // (memchr: a line is some 200 bytes, found in a few vector steps).
+    for (const char *at = buf, *end = buf + n;
+         (at = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)))); ++at)
+      --lines_;
   }
   return n;
 }

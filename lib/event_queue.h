@@ -26,7 +26,7 @@ class EventQueue {
   // Throws std::bad_alloc.
   void Push(const EventView& ev);
   // Events queued: in a JSON stream, lines not wholly read yet.
-  size_t size() const { return json_stream_ ? line_ends_.size() : packed_.size(); }
+  size_t size() const { return json_stream_ ? lines_ : packed_.size(); }
   bool empty() const { return size() == 0; }
   // Bytes queued, for the host's bound.
   size_t bytes() const { return bytes_; }
@@ -53,13 +53,11 @@ class EventQueue {
   std::string json_scratch_;  // PackedEvent::Make's buffer, reused
   EventArena arena_;          // and the slabs it packs events into
 
-  // JSON stream: unread bytes are stream_[head_, tail_). Positions count
-  // every byte the stream ever held: line_ends_ holds the position after
-  // each unread line's newline, read_ the position of stream_[head_].
+  // JSON stream: unread bytes are stream_[head_, tail_), lines_ lines
+  // (the first maybe partly read already).
   std::unique_ptr<char[]> stream_;
   size_t capacity_ = 0, head_ = 0, tail_ = 0;
-  uint64_t read_ = 0;
-  RingQueue<uint64_t> line_ends_;
+  size_t lines_ = 0;
 };
 
 }  // namespace sw
