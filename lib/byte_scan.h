@@ -31,11 +31,14 @@ inline uint64_t LoadWord(const char* p) {
 // Stores the 8 bytes of w at p, in any alignment.
 inline void StoreWord(char* p, uint64_t w) { std::memcpy(p, &w, sizeof w); }
 
-// Whether the n bytes at a and b are equal; short texts (up to 16 bytes,
-// such as JSON member names) are compared as two overlapping words or
-// halves, without a call.
+// Whether the n bytes at a and b are equal; short texts (up to 32 bytes,
+// such as JSON member names and NFLOG prefixes) are compared as overlapping
+// words or halves, without a call.
 inline bool SameBytes(const char* a, const char* b, size_t n) {
-  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n > 32) return std::memcmp(a, b, n) == 0;
+  if (n > 16)
+    return LoadWord(a) == LoadWord(b) && LoadWord(a + 8) == LoadWord(b + 8) &&
+           LoadWord(a + n - 16) == LoadWord(b + n - 16) && LoadWord(a + n - 8) == LoadWord(b + n - 8);
   if (n >= 8) return LoadWord(a) == LoadWord(b) && LoadWord(a + n - 8) == LoadWord(b + n - 8);
   if (n >= 4) {
     uint32_t a0, a1, b0, b1;

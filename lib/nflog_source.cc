@@ -411,11 +411,15 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
 
 namespace {
 
-// Whether *kept holds text; else it takes it. Short texts (a domain) are
-// compared inline.
+// Whether a holds b's bytes (short texts without a call).
+bool Same(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && SameBytes(a.data(), b.data(), a.size());
+}
+
+// Whether *kept holds text; else it takes it. Small enough to inline the
+// usual case, a packet like the one before.
 bool KeepIfSame(std::string* kept, std::string_view text) {
-  if (kept->size() == text.size() && SameBytes(kept->data(), text.data(), text.size()))
-    return true;
+  if (Same(*kept, text)) return true;
   kept->assign(text);
   return false;
 }
@@ -438,7 +442,7 @@ const EventView& NflogEventMaker::Make(const NflogPacket& p, NflogDomainLookup l
   // Whether every string field is the previous event's: then the event
   // continues its run (see JsonRunCache).
   bool same = true;
-  if (prefix_action_ == nullptr || p.prefix != prefix_) {
+  if (prefix_action_ == nullptr || !Same(p.prefix, prefix_)) {
     prefix_ = p.prefix;
     std::string detail;
     prefix_action_ = &NflogAction(actions_, p.prefix, &detail);
@@ -473,8 +477,7 @@ const EventView& NflogEventMaker::Make(const NflogPacket& p, NflogDomainLookup l
 
 // NFULA_SEQ counts every message the instance built, so a jump is exactly
 // the number of messages the kernel dropped (ENOBUFS, or a truncated batch).
-void NflogSource::CheckSequence(int64_t seq, const std::string& container,
-                                Emit emit) {
+void NflogSource::SequenceJump(int64_t seq, const std::string& container, Emit emit) {
   if (seq < 0) return;  // kernel sent no sequence number
   if (next_seq_ >= 0) {
     uint32_t gap = static_cast<uint32_t>(seq) - static_cast<uint32_t>(next_seq_);

@@ -136,8 +136,17 @@ class NflogSource {
   void HandleDatagram(const uint8_t* data, size_t len,
                       const std::string& container, DomainLookup lookup,
                       Emit emit);
-  void CheckSequence(int64_t seq, const std::string& container,
-                     Emit emit);
+  // Accounts for a packet's NFULA_SEQ: the next number, the usual case,
+  // without a call; anything else (a gap, a restart, none) in SequenceJump.
+  void CheckSequence(int64_t seq, const std::string& container, Emit emit) {
+    if (seq >= 0 && seq == next_seq_) {
+      gap_credit_ = 0;  // as SequenceJump does for a gap of 0
+      next_seq_ = static_cast<uint32_t>(seq) + 1u;
+      return;
+    }
+    SequenceJump(seq, container, emit);
+  }
+  void SequenceJump(int64_t seq, const std::string& container, Emit emit);
   void ReportOverflow();
   void SettleFromDropCounter(const std::string& container, Emit emit);
   void DisarmTimer();
