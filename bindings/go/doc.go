@@ -15,8 +15,8 @@
 // epoll fd through the Go runtime's netpoller, the way a net.Conn read does:
 // an idle Next parks its goroutine and holds no OS thread, so thousands of
 // idle watchers cost goroutines, not threads. The C handle is only ever
-// entered for non-blocking calls (sw_poll, sw_next_event), one goroutine at
-// a time, under the Watcher's mutex.
+// entered for non-blocking calls (sw_poll, sw_next_event, sw_read_json),
+// one goroutine at a time, under the Watcher's mutex.
 //
 // # JSON stream
 //
@@ -24,7 +24,9 @@
 // byte stream of JSON lines ([Event.JSON] and '\n'), read with
 // [Watcher.ReadJSON] or as an io.Reader ([Watcher.JSONReader]), instead of
 // through Next: hosts that only pass the lines on skip building an event
-// object per event.
+// object per event. The read also processes what is ready when nothing is
+// queued (sw_read_json does sw_poll's work), which saves the library an
+// eventfd write and read per wakeup.
 //
 // # Errors
 //

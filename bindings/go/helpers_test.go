@@ -131,6 +131,17 @@ func readLinesWithin(t testing.TB, read func(context.Context, []byte) (int, erro
 	return strings.Split(lines, "\n")
 }
 
+// forbidPoll fails the test when w's handle is sw_poll'ed: a JSON stream
+// must be read with sw_read_json alone, which does sw_poll's work itself.
+func forbidPoll(t testing.TB, w *Watcher) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.c.poll = func() int {
+		t.Error("sw_poll called on a JSON stream")
+		return 0
+	}
+}
+
 // procThreads is the Threads: line of /proc/self/status.
 func procThreads(t testing.TB) int {
 	t.Helper()

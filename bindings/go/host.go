@@ -118,7 +118,8 @@ func (h *Host) call(fn func() int, op, path string) error {
 func (h *Host) Next(ctx context.Context) (Event, error) { return h.s.Next(ctx) }
 
 // ReadJSON reads the JSON-lines stream of every member of a Host created
-// WithJSONStream, as Watcher.ReadJSON.
+// WithJSONStream, as Watcher.ReadJSON: when nothing is queued the read
+// itself processes what is ready (sw_host_read_json), with no separate poll.
 func (h *Host) ReadJSON(ctx context.Context, p []byte) (int, error) { return h.s.ReadJSON(ctx, p) }
 
 // JSONReader returns ReadJSON bound to ctx as an io.Reader, as

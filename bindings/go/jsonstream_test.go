@@ -12,10 +12,12 @@ import (
 )
 
 // The stream's lines are, byte for byte, the JSON of the events an ordinary
-// watcher on the same directory gives, also when a read splits them.
+// watcher on the same directory gives, also when a read splits them, and
+// ReadJSON alone delivers them: the stream handle is never sw_poll'ed.
 func TestReadJSONMatchesEventJSON(t *testing.T) {
 	s := newStateDir(t)
 	stream := openWatcher(t, s, "c1", WithJSONStream())
+	forbidPoll(t, stream)
 	plain := openWatcher(t, s, "c1")
 
 	const n = 25
@@ -82,6 +84,7 @@ func TestHostJSONStream(t *testing.T) {
 		t.Fatalf("NewHost: %v", err)
 	}
 	t.Cleanup(func() { h.Close() })
+	forbidPoll(t, h.s)
 	a := newStateDir(t)
 	if err := h.Add(a.dir, "alpha"); err != nil {
 		t.Fatal(err)
@@ -118,6 +121,7 @@ func TestHostJSONStream(t *testing.T) {
 func TestReadJSONCancel(t *testing.T) {
 	s := newStateDir(t)
 	w := openWatcher(t, s, "c1", WithJSONStream())
+	forbidPoll(t, w)
 
 	if k, err := w.ReadJSON(context.Background(), nil); k != 0 || err != nil {
 		t.Fatalf("ReadJSON(empty) = %d, %v", k, err)

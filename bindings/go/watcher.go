@@ -46,7 +46,7 @@ type Watcher struct {
 type cStream struct {
 	poll  func() int
 	next  func(swc.Struct_SS_sw_event) int
-	read  func([]byte) int // sw_read_json
+	read  func([]byte) int // sw_read_json: polls itself when nothing is queued
 	close func()
 }
 
@@ -182,7 +182,7 @@ func (w *Watcher) Fd() int {
 func (w *Watcher) Next(ctx context.Context) (Event, error) {
 	var ev Event
 	err := w.wait(ctx, func() (bool, error) {
-		n, err := w.take("next event", func() int { return w.nextEvent(&ev) })
+		n, err := w.take(func() (int, error) { return w.pollNext(&ev) })
 		return n > 0, err
 	})
 	return ev, err
@@ -191,10 +191,12 @@ func (w *Watcher) Next(ctx context.Context) (Event, error) {
 // ReadJSON reads the JSON-lines stream of a Watcher opened WithJSONStream:
 // it waits as Next does until bytes are queued, ctx is done or the Watcher
 // is closed, then copies up to len(p) of them into p and returns how many
-// (n > 0, nil). Each event is its JSON line (Event.JSON) and '\n'; a line
-// may be split between calls, as with read(2) on a pipe, but no byte is
-// lost or repeated. Concurrent calls are served one at a time, so a line
-// may be split between callers: read from one goroutine to keep lines whole.
+// (n > 0, nil). When none are queued, the read itself processes what is
+// ready (sw_read_json does sw_poll's work); no separate poll runs. Each
+// event is its JSON line (Event.JSON) and '\n'; a line may be split
+// between calls, as with read(2) on a pipe, but no byte is lost or
+// repeated. Concurrent calls are served one at a time, so a line may be
+// split between callers: read from one goroutine to keep lines whole.
 // An empty p returns 0, nil at once. Without WithJSONStream it fails with
 // an error wrapping syscall.EOPNOTSUPP.
 func (w *Watcher) ReadJSON(ctx context.Context, p []byte) (int, error) {
@@ -204,7 +206,10 @@ func (w *Watcher) ReadJSON(ctx context.Context, p []byte) (int, error) {
 	var n int
 	err := w.wait(ctx, func() (bool, error) {
 		var err error
-		n, err = w.take("read json", func() int { return w.c.read(p) })
+		// One sw_read_json per attempt and no sw_poll: reading what it
+		// processed in the same call saves the library an eventfd write
+		// and read per wakeup.
+		n, err = w.take(func() (int, error) { return count("read json", w.c.read(p)) })
 		return n > 0, err
 	})
 	return n, err
@@ -302,23 +307,36 @@ func (w *Watcher) waitErr(ctx context.Context, err error) error {
 	return err
 }
 
-// take calls fetch (sw_next_event or sw_read_json: > 0 when it took
-// something, 0 when nothing is queued, or a negative errno) under mu,
-// running sw_poll first when nothing is queued. It returns fetch's count.
-func (w *Watcher) take(op string, fetch func() int) (int, error) {
+// take calls fetch (Next's or ReadJSON's: the count it took, 0 when
+// nothing is queued, or an error) under mu.
+func (w *Watcher) take(fetch func() (int, error)) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.c == nil {
 		return 0, ErrClosed
 	}
-	rc := fetch()
+	return fetch()
+}
+
+// count maps a library call's result (a count or a negative errno) for op.
+func count(op string, rc int) (int, error) {
+	if rc < 0 {
+		return 0, errorFromCode(op, "", rc)
+	}
+	return rc, nil
+}
+
+// pollNext is Next's fetch, under mu: sw_next_event, running sw_poll first
+// when nothing is queued.
+func (w *Watcher) pollNext(ev *Event) (int, error) {
+	rc := w.nextEvent(ev)
 	for attempt := 0; rc == 0 && attempt < 3; attempt++ {
 		n := w.c.poll()
 		if n < 0 {
 			return 0, errorFromCode("poll", "", n)
 		}
 		if n > 0 {
-			rc = fetch()
+			rc = w.nextEvent(ev)
 			break
 		}
 		// Nothing queued. The library promises sw_poll drains all ready
@@ -328,14 +346,11 @@ func (w *Watcher) take(op string, fetch func() int) (int, error) {
 			break
 		}
 	}
-	if rc < 0 {
-		return 0, errorFromCode(op, "", rc)
-	}
-	return rc, nil
+	return count("next event", rc)
 }
 
-// nextEvent is take's fetch for Next: sw_next_event, copying the event
-// into *ev and freeing it while mu still guards evOut.
+// nextEvent is sw_next_event, copying the event into *ev and freeing it
+// while mu still guards evOut.
 func (w *Watcher) nextEvent(ev *Event) int {
 	rc := w.c.next(w.evOut)
 	if rc > 0 {
