@@ -9,7 +9,10 @@ directory's DNS tier is not dnsmasq or it cannot be watched.
 Where the original slept in select() for up to a second and re-read its
 files, this blocks on the library's one fd, so an event is printed as soon
 as it is written; NFLOG events carry the domain the library learnt from the
-DNS log, and lost NFLOG messages are reported as events.
+DNS log, and lost NFLOG messages are reported as events. The lines are the
+library's JSON-lines stream copied to stdout (each event's ``to_json()`` and
+a newline): no event object is built, and no poll() is made (the library's
+read does that work).
 """
 
 import argparse
@@ -29,18 +32,25 @@ def main() -> int:
 
     try:
         watcher = shieldwatch.Watcher(
-            args.state_dir, args.container, netns=args.netns, nflog_group=args.nflog_group
+            args.state_dir, args.container, netns=args.netns, nflog_group=args.nflog_group,
+            json_stream=True,
         )
     except shieldwatch.Error as e:  # TierError included: the reason names dns.tier
         print("Error: %s" % e.strerror, file=sys.stderr)
         return 1
 
-    # close() ends the blocked iteration below; it is safe in a signal handler.
+    # close() ends the blocked read below (ClosedError); it is safe in a signal handler.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _signum, _frame: watcher.close())
+    out = sys.stdout.buffer  # the library's UTF-8 bytes as they are
     with watcher:
-        for event in watcher:
-            print(event.to_json(), flush=True)
+        while True:
+            try:
+                chunk = watcher.read_json(timeout=None)
+            except shieldwatch.ClosedError:
+                break
+            out.write(chunk)
+            out.flush()
     return 0
 
 

@@ -64,6 +64,7 @@ def test_same_lines_as_the_events_in_small_pieces(state: StateDir, how: str):
 
 
 def test_fd_readable_while_bytes_are_queued(state: StateDir):
+    # No poll() on this handle: read_json alone reads the line appended after open.
     with Watcher(state.dir, "c1", sources=FILE_SOURCES, json_stream=True) as w:
         state.query("A", "evil.example.com")
         assert select.select([w], [], [], 5)[0] == [w]

@@ -543,17 +543,14 @@ static PyObject *handle_take(HandleObject *self, PyObject *unused) {
   return event_wrap(self->event_type, ev, NULL);
 }
 
-/* Up to len bytes of the handle's JSON stream into buf, polling when none
- * are queued (as take()); 0 when there are none now, -1 with an exception. */
+/* Up to len bytes of the handle's JSON stream into buf; 0 when there are
+ * none now, -1 with an exception. One call: when none are queued, the
+ * library's read does sw_poll()'s work itself, and a poll here would be
+ * wasted. */
 static Py_ssize_t handle_read(HandleObject *self, char *buf, size_t len) {
   void *h = handle_get(self);
   if (h == NULL) return -1;
   ssize_t n = self->ops->read_json(h, buf, len);
-  if (n == 0) {
-    int queued = self->ops->poll(h);
-    if (queued < 0) n = queued;
-    else if (queued > 0) n = self->ops->read_json(h, buf, len);
-  }
   if (n < 0) {
     raise_code((int)n, NULL, NULL);
     return -1;
@@ -653,8 +650,9 @@ static PyMethodDef handle_methods[] = {
     {"take", (PyCFunction)handle_take, METH_NOARGS,
      "The next queued event (polling when none is queued), or None."},
     {"read_json", (PyCFunction)handle_read_json, METH_O,
-     "read_json(size) -> bytes: up to size bytes of the JSON-lines stream (polling when none "
-     "are queued), b\"\" when none are now. sw_read_json() / sw_host_read_json()."},
+     "read_json(size) -> bytes: up to size bytes of the JSON-lines stream, processing what is "
+     "ready when none are queued (no poll() needed), b\"\" when none are now. Never blocks. "
+     "sw_read_json() / sw_host_read_json()."},
     {"readinto", (PyCFunction)handle_readinto, METH_O,
      "readinto(buffer) -> int: read_json() into a writable buffer; the bytes stored."},
     {"wait", (PyCFunction)handle_wait, METH_O,

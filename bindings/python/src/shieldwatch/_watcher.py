@@ -171,7 +171,11 @@ class _Stream:
         between two threads (read from one to keep lines whole); no byte
         is lost or repeated. Returns b"" when nothing came within
         ``timeout`` seconds: 0 (the default) never blocks, None waits
-        forever, as ``next_event`` does. Raises ``Error`` (errno EOPNOTSUPP)
+        forever, as ``next_event`` does. Each try is one library read
+        (sw_read_json), which processes what is ready when nothing is
+        queued, so no ``poll()`` is needed: in your own loop, wait until
+        ``fileno()`` is readable, then call ``read_json()`` until it
+        returns b"". Raises ``Error`` (errno EOPNOTSUPP)
         on a handle without ``json_stream``, ``ClosedError`` as
         ``next_event`` does, ``ValueError`` for a ``size`` below 1.
         """
@@ -257,7 +261,8 @@ class Watcher(_Stream):
       thread or a signal handler while it waits.
     * ``async for ev in watcher.events():`` waits with ``loop.add_reader``.
     * your own loop: wait until ``fileno()`` is readable (``select``,
-      ``selectors``, ``loop.add_reader``), then call ``poll()``.
+      ``selectors``, ``loop.add_reader``), then call ``poll()`` (with
+      ``json_stream``: ``read_json()`` until it returns b"").
 
     Args:
         state_dir: the container's shield state directory.
