@@ -6,7 +6,8 @@ blocked query into its JSON line, in the main thread, while a writer thread
 appends query lines (one write(2) per batch, O_APPEND):
 
   binding      `for ev in shieldwatch.Watcher(dir, c, sources=["dns"])` +
-               `ev.to_json()` (bindings/python/examples/shield_watch.py's loop):
+               `ev.to_json()` (the event-object loop; the shield_watch.py
+               example now copies the JSON stream with read_json instead):
                blocks in poll(2) on the library's fd.
   select_loop  a stdlib reimplementation of the original's loop: with no NFLOG
                socket, `select.select([], [], [], 1.0)` (sleeps 1 s), then
