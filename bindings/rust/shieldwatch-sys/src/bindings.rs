@@ -181,7 +181,7 @@ extern "C" {
     pub fn sw_poll(w: *mut sw_watcher) -> ::std::os::raw::c_int;
     #[doc = " Takes the oldest queued event: returns 1 and stores it in *ev (free it with\n sw_event_free), 0 when the queue is empty, or a negative errno."]
     pub fn sw_next_event(w: *mut sw_watcher, ev: *mut *mut sw_event) -> ::std::os::raw::c_int;
-    #[doc = " For a handle opened with sw_options_set_json_stream(): moves up to len of\n the oldest queued bytes of its JSON-lines stream into buf and returns how\n many, 0 when none are queued (call it until then, as sw_next_event()), or\n -EOPNOTSUPP for a handle of sw_event objects, -EINVAL for a NULL handle or\n buf. A line may be split between two calls, like read(2) on a pipe; no byte\n is lost or repeated. sw_poll() returns the lines not wholly read. Since 1.2."]
+    #[doc = " For a handle opened with sw_options_set_json_stream(): moves up to len of\n the oldest queued bytes of its JSON-lines stream into buf and returns how\n many. When none are queued it first does what sw_poll() does, so a host\n needs no sw_poll(): wait for sw_fd(), then call sw_read_json() until it\n returns 0 (nothing queued or ready). Fails as sw_poll() does (the bytes\n stay queued), or with -EOPNOTSUPP for a handle of sw_event objects, -EINVAL\n for a NULL handle or buf. A line may be split between two calls, like\n read(2) on a pipe; no byte is lost or repeated. sw_poll() may still be\n used; it returns the lines not wholly read. Since 1.2."]
     pub fn sw_read_json(w: *mut sw_watcher, buf: *mut ::std::os::raw::c_char, len: usize) -> isize;
     #[doc = " 0 when the source runs, a negative errno giving why it does not (-ENOTCONN\n when it was not requested), -EINVAL for a bad argument. One source bit."]
     pub fn sw_source_status(

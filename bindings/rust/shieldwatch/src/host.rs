@@ -28,7 +28,8 @@ use crate::{Event, EventSource, Events, JsonReader, Options, Stat};
 /// with the `tokio` feature `AsyncHost`, a `Stream`. `Send`, not `Sync`.
 /// A host whose defaults set
 /// [`Options::json_stream`](crate::Options::json_stream) delivers JSON lines
-/// instead: [`Host::read_json`] and its neighbours.
+/// instead: [`Host::read_json`] (which also processes what is ready) and its
+/// neighbours.
 pub struct Host {
     raw: NonNull<sys::sw_host>,
     _not_sync: PhantomData<Cell<()>>,
@@ -121,6 +122,8 @@ impl Host {
     }
 
     /// Processes everything ready without blocking; the events now queued.
+    /// A JSON stream needs none: [`read_json`](Self::read_json) does this
+    /// itself.
     pub fn poll(&mut self) -> io::Result<usize> {
         // SAFETY: live handle, exclusive access.
         Ok(check(unsafe { sys::sw_host_poll(self.raw.as_ptr()) })? as usize)
@@ -153,23 +156,18 @@ impl Host {
         Events { source: self }
     }
 
-    /// Queued bytes of the JSON-lines stream without processing new input
-    /// (as [`Watcher::read_queued_json`](crate::Watcher::read_queued_json));
-    /// `EOPNOTSUPP` unless the host's defaults set
+    /// The next bytes of the JSON-lines stream, never blocking; when none
+    /// are queued it first processes what is ready, so no
+    /// [`poll`](Self::poll) is needed (as
+    /// [`Watcher::read_json`](crate::Watcher::read_json)). `Ok(0)` when
+    /// nothing is ready. `EOPNOTSUPP` unless the host's defaults set
     /// [`Options::json_stream`](crate::Options::json_stream).
-    pub fn read_queued_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub fn read_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         // SAFETY: live handle, exclusive access; `buf` is writable for its
         // length.
         check_len(unsafe {
             sys::sw_host_read_json(self.raw.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
         })
-    }
-
-    /// The next bytes of the JSON-lines stream, never blocking (as
-    /// [`Watcher::read_json`](crate::Watcher::read_json)); `Ok(0)` when
-    /// nothing is ready.
-    pub fn read_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        EventSource::read_json(self, buf)
     }
 
     /// [`read_json`](Self::read_json), waiting up to `timeout` (`None`: no
@@ -202,8 +200,8 @@ impl EventSource for Host {
     fn next_queued(&mut self) -> io::Result<Option<Event>> {
         Host::next_queued(self)
     }
-    fn read_queued_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Host::read_queued_json(self, buf)
+    fn read_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Host::read_json(self, buf)
     }
 }
 

@@ -33,7 +33,8 @@
 //!   returns `Ok(None)`.
 //! * With [`Options::json_stream`], a watcher or host hands out the events'
 //!   JSON lines as one byte stream instead ([`Watcher::read_json`],
-//!   [`Watcher::json_reader`]).
+//!   [`Watcher::json_reader`]); a read also processes what is ready, so
+//!   no `poll` is needed.
 //! * With the `tokio` feature, `AsyncWatcher` is a `futures_core::Stream`.
 //! * [`AuditLog`] writes (and tails) the audit log.
 #![warn(missing_docs)]

@@ -73,7 +73,8 @@ impl Stat {
 ///   `Stream`.
 ///
 /// Opened with [`Options::json_stream`](crate::Options::json_stream), it
-/// delivers JSON lines instead: [`Watcher::read_json`] (never blocking),
+/// delivers JSON lines instead: [`Watcher::read_json`] (never blocking; it
+/// processes what is ready itself, so no [`Watcher::poll`] is needed),
 /// [`Watcher::read_json_timeout`], or [`Watcher::json_reader`] (blocking
 /// [`io::Read`]).
 ///
@@ -150,7 +151,8 @@ impl Watcher {
     }
 
     /// Processes everything that is ready, without blocking, and returns the
-    /// number of events now queued.
+    /// number of events now queued. A JSON stream needs none:
+    /// [`read_json`](Self::read_json) does this itself.
     pub fn poll(&mut self) -> io::Result<usize> {
         // SAFETY: live handle, exclusive access.
         let n = check(unsafe { sys::sw_poll(self.raw.as_ptr()) })?;
@@ -191,27 +193,22 @@ impl Watcher {
         Events { source: self }
     }
 
-    /// Moves up to `buf.len()` of the oldest queued bytes of the JSON-lines
-    /// stream (a watcher opened with
-    /// [`Options::json_stream`](crate::Options::json_stream)) into `buf`
-    /// without processing new input; `Ok(0)` when none are queued. A line
-    /// may be split between two reads, like read(2) on a pipe; no byte is
-    /// lost or repeated. `EOPNOTSUPP` for a watcher of [`Event`]s.
-    pub fn read_queued_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    /// Moves up to `buf.len()` bytes of the JSON-lines stream (a watcher
+    /// opened with [`Options::json_stream`](crate::Options::json_stream))
+    /// into `buf`, never blocking. When none are queued it first processes
+    /// what is ready, as [`poll`](Self::poll) does, so a stream needs no
+    /// `poll` (one would be wasted work): wait for the fd to become
+    /// readable, then call `read_json` until it returns `Ok(0)` (nothing
+    /// queued or ready, or `buf` is empty). A line may be split between two
+    /// reads, like read(2) on a pipe; no byte is lost or repeated. Fails as
+    /// `poll` does (the bytes stay queued), or with `EOPNOTSUPP` for a
+    /// watcher of [`Event`]s.
+    pub fn read_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         // SAFETY: live handle, exclusive access; `buf` is writable for its
         // length.
         check_len(unsafe {
             sys::sw_read_json(self.raw.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
         })
-    }
-
-    /// The next bytes of the JSON-lines stream, never blocking (as
-    /// [`next_event`](Self::next_event)): queued ones, or else whatever
-    /// [`poll`](Self::poll) queues. `Ok(0)` means nothing is ready now (or
-    /// `buf` is empty); wait for the fd to become readable and call again.
-    /// `EOPNOTSUPP` for a watcher of [`Event`]s.
-    pub fn read_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        EventSource::read_json(self, buf)
     }
 
     /// [`read_json`](Self::read_json), waiting up to `timeout` (`None`: no
@@ -305,21 +302,13 @@ pub trait EventSource: AsRawFd {
         }
         self.next_queued()
     }
-    /// Moves queued bytes of the JSON-lines stream into `buf` without
-    /// processing new input; `Ok(0)` when none are queued. `EOPNOTSUPP` for a
-    /// source of [`Event`]s, which is also the default, so that sources
-    /// written before this method still compile.
-    fn read_queued_json(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+    /// The next bytes of the JSON-lines stream, never blocking; when none
+    /// are queued it first processes what is ready (as
+    /// [`Watcher::read_json`]). `Ok(0)` when nothing is ready. The default
+    /// fails with `EOPNOTSUPP`, as for a source of [`Event`]s, so that
+    /// sources written before this method still compile.
+    fn read_json(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
         Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
-    }
-    /// The next bytes of the JSON-lines stream, never blocking; `Ok(0)` when
-    /// nothing is ready.
-    fn read_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.read_queued_json(buf)?;
-        if n > 0 || self.poll()? == 0 {
-            return Ok(n);
-        }
-        self.read_queued_json(buf)
     }
 }
 
@@ -330,8 +319,8 @@ impl EventSource for Watcher {
     fn next_queued(&mut self) -> io::Result<Option<Event>> {
         Watcher::next_queued(self)
     }
-    fn read_queued_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Watcher::read_queued_json(self, buf)
+    fn read_json(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Watcher::read_json(self, buf)
     }
 }
 

@@ -4,12 +4,13 @@
 mod common;
 
 use std::io::{self, BufRead, BufReader};
+use std::os::unix::io::{AsRawFd, RawFd};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::StateDir;
-use shieldwatch::{Host, Options, Sources, Watcher};
+use shieldwatch::{Event, EventSource, Host, Options, Sources, Watcher};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 const LINES: usize = 20;
@@ -79,6 +80,75 @@ fn stream_equals_event_json_in_split_reads() {
     assert!(start.elapsed() < TIMEOUT, "waited {:?}", start.elapsed());
 }
 
+/// The loop the docs give, with no poll anywhere: wait for the fd, then
+/// read_json until Ok(0). A read that finds nothing queued must process
+/// what is ready itself, or this returns nothing.
+fn drain_without_poll<S: EventSource>(
+    source: &mut S,
+    wait: fn(&S, Option<Duration>) -> io::Result<bool>,
+) -> String {
+    assert!(
+        wait(source, Some(TIMEOUT)).expect("wait"),
+        "fd never readable"
+    );
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = source.read_json(&mut buf).expect("read_json");
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        !wait(source, Some(Duration::from_millis(50))).expect("wait"),
+        "fd still readable after read_json returned 0"
+    );
+    String::from_utf8(got).expect("UTF-8")
+}
+
+#[test]
+fn read_json_alone_delivers_lines_appended_after_open() {
+    let dir = StateDir::new();
+    let mut stream =
+        Watcher::open(dir.path(), "c1", audit_only().json_stream(true)).expect("open stream");
+    assert_eq!(stream.read_json(&mut [0u8; 64]).expect("read_json"), 0);
+    dir.append("audit.jsonl", &audit_lines(2));
+    let got = drain_without_poll(&mut stream, Watcher::wait);
+    assert_eq!(got.lines().count(), 2, "{got}");
+    assert!(
+        got.ends_with("\"detail\":\"tab\\there \\\"q\\\" n1\"}\n"),
+        "{got}"
+    );
+
+    let mut host = Host::new(audit_only().json_stream(true)).expect("new");
+    host.add(dir.path(), "c1", None).expect("add");
+    dir.append("audit.jsonl", &audit_lines(1));
+    let got = drain_without_poll(&mut host, Host::wait);
+    let lines: Vec<&str> = got.lines().collect();
+    assert_eq!(lines.len(), 2, "{got}");
+    assert!(lines[0].contains("\"action\":\"container_added\""), "{got}");
+    assert!(lines[1].contains("\"action\":\"deny\""), "{got}");
+}
+
+/// A source written before read_json existed: only the required methods.
+struct EventsOnly(Watcher);
+
+impl AsRawFd for EventsOnly {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+impl EventSource for EventsOnly {
+    fn poll(&mut self) -> io::Result<usize> {
+        self.0.poll()
+    }
+    fn next_queued(&mut self) -> io::Result<Option<Event>> {
+        self.0.next_queued()
+    }
+}
+
 #[test]
 fn each_form_refuses_the_other() {
     let dir = StateDir::new();
@@ -98,6 +168,10 @@ fn each_form_refuses_the_other() {
         .read_json_timeout(&mut buf, Some(TIMEOUT))
         .expect("read_json_timeout");
     assert!(buf[..n].starts_with(b"{\"ts\":\"2026-12-07T10:00:00Z\""));
+
+    let mut outside = EventsOnly(events);
+    let err = outside.read_json(&mut buf).expect_err("default read_json");
+    assert_eq!(err.raw_os_error(), Some(libc::EOPNOTSUPP), "{err}");
 
     let mut host = Host::new(audit_only()).expect("new");
     let err = host
