@@ -17,6 +17,7 @@ constexpr size_t kKeptStreamBytes = 4 << 20;
 }  // namespace
 
 void EventQueue::Push(const EventView& ev) {
+  ++pushed_;
   if (!json_stream_) {
     PackedEventPtr packed(PackedEvent::Make(ev, &json_scratch_, &memo_, &arena_));
     bytes_ += packed->bytes();
@@ -24,6 +25,11 @@ void EventQueue::Push(const EventView& ev) {
     return;
   }
   const size_t bound = JsonBound(ev) + 1;
+  if (bytes_ == 0 && static_cast<size_t>(direct_end_ - direct_) >= bound) {
+    direct_ = WriteJson(direct_, ev, &memo_);
+    *direct_++ = '\n';
+    return;
+  }
   if (capacity_ - tail_ < bound) Reserve(bound);
   char* end = WriteJson(stream_.get() + tail_, ev, &memo_);
   *end++ = '\n';
@@ -48,6 +54,25 @@ void EventQueue::Reserve(size_t more) {
   }
   head_ = 0;
   tail_ = unread;
+}
+
+size_t EventQueue::Undo(const Mark& m) {
+  if (direct_ != nullptr && m.direct != nullptr) direct_ = m.direct;
+  TruncateTo(m.events);
+  const size_t dropped = static_cast<size_t>(pushed_ - m.pushed);
+  pushed_ = m.pushed;
+  return dropped;
+}
+
+void EventQueue::BeginDirect(char* buf, size_t len) {
+  direct_from_ = direct_ = buf;
+  direct_end_ = buf + len;
+}
+
+size_t EventQueue::EndDirect() {
+  const size_t n = static_cast<size_t>(direct_ - direct_from_);
+  direct_from_ = direct_ = direct_end_ = nullptr;
+  return n;
 }
 
 void EventQueue::TruncateTo(size_t events) {

@@ -30,9 +30,24 @@ class EventQueue {
   bool empty() const { return size() == 0; }
   // Bytes queued, for the host's bound.
   size_t bytes() const { return bytes_; }
-  // Drops the newest events until `events` are left; none of those dropped
-  // may have been read from yet.
-  void TruncateTo(size_t events);
+
+  // Where the queue stands, to drop what is pushed after (Undo).
+  struct Mark {
+    size_t events;
+    uint64_t pushed;
+    char* direct;
+  };
+  Mark Here() const { return {size(), pushed_, direct_}; }
+  // Drops every event pushed since `m`, none of which may have been read
+  // from yet; returns how many.
+  size_t Undo(const Mark& m);
+
+  // JSON stream only: until EndDirect(), a line goes straight to
+  // [buf, buf + len), the caller's read buffer, when it fits and nothing is
+  // queued before it, so most lines are written once, where the caller
+  // wants them. EndDirect() returns the bytes written there.
+  void BeginDirect(char* buf, size_t len);
+  size_t EndDirect();
 
   // Packed form only: the oldest event, null when none is queued.
   PackedEventPtr Next();
@@ -44,8 +59,12 @@ class EventQueue {
   // Room for `more` bytes after the stream's last one.
   void Reserve(size_t more);
 
+  // Drops the newest queued events until `events` are left.
+  void TruncateTo(size_t events);
+
   const bool json_stream_;
   size_t bytes_ = 0;
+  uint64_t pushed_ = 0;  // events ever pushed, for Undo
   JsonMemo memo_;  // what the JSON writer keeps between events, either form
 
   // Packed form.
@@ -58,6 +77,8 @@ class EventQueue {
   std::unique_ptr<char[]> stream_;
   size_t capacity_ = 0, head_ = 0, tail_ = 0;
   size_t lines_ = 0;
+  // The caller's buffer while a direct read lasts: from, next free byte, end.
+  char *direct_from_ = nullptr, *direct_ = nullptr, *direct_end_ = nullptr;
 };
 
 }  // namespace sw

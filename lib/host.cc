@@ -51,12 +51,11 @@ Status Host::Add(const std::string& state_dir, const std::string& name, const Op
                                        static_cast<ContainerHost&>(*this));
   // The announcement comes before anything the container reports; a
   // container that fails to start leaves nothing in the stream.
-  size_t before = queue_.size();
+  const EventQueue::Mark before = queue_.Here();
   if (announce) Emit(WatchEvent(name, "container_added", state_dir));
   s = c->Start();
   if (!s.ok()) {
-    stats_.events -= queue_.size() - before;
-    queue_.TruncateTo(before);
+    stats_.events -= queue_.Undo(before);
     return s;
   }
   by_id_[c->id()] = c.get();
@@ -149,11 +148,26 @@ Status Host::ReadJson(char* buf, size_t len, size_t* n) {
   Status s = Status::Ok();
   if (*n == 0 && len > 0) {
     // Nothing queued: process what is ready and hand it out in the same
-    // call. Readiness is settled once, after: when the caller's buffer
-    // takes it all, the fd's pending signal is neither raised nor cleared
-    // (two system calls a wakeup, ~11 ns an NFLOG event in a flood).
-    s = Run();
-    if (s.ok()) *n = queue_.Read(buf, len);  // else they wait for the next call
+    // call, its lines written into buf as they are made while they fit.
+    // Readiness is settled once, after: when the caller's buffer takes it
+    // all, the fd's pending signal is neither raised nor cleared (two
+    // system calls a wakeup, ~11 ns an NFLOG event in a flood).
+    queue_.BeginDirect(buf, len);
+    try {
+      s = Run();
+    } catch (...) {
+      // What is in buf already is the caller's: an allocation failure
+      // after it waits for the next call, as it would for sw_poll().
+      *n = queue_.EndDirect();
+      if (*n == 0) throw;
+      UpdateReadiness();
+      return Status::Ok();
+    }
+    *n = queue_.EndDirect();
+    // A failure of the handle itself recurs on the next call: the lines
+    // already in buf go out first.
+    if (*n > 0) s = Status::Ok();
+    if (s.ok()) *n += queue_.Read(buf + *n, len - *n);
     UpdateReadiness();
   } else if (*n > 0 && queue_.empty()) {
     UpdateReadiness();

@@ -574,14 +574,17 @@ TEST(EventQueue, StreamHoldsThePackedEventsLinesReadInAnyPieces) {
   ASSERT_EQ(got.size(), want.size());
   EXPECT_TRUE(got == want) << "the stream differs from the packed events' lines";
 
-  // Truncation drops the newest lines, whole, from both forms.
+  // Undo drops the lines pushed since a mark, whole, from both forms.
   const Event added[] = {WatchEvent("a", "container_added", "/d"),
                          WatchEvent("b", "container_added", "/e"),
                          WatchEvent("c", "container_added", "/f")};
   for (EventQueue* q : {&packed, &stream}) {
-    for (const Event& ev : added) q->Push(ev);
+    q->Push(added[0]);
+    const EventQueue::Mark mark = q->Here();
+    q->Push(added[1]);
+    q->Push(added[2]);
     size_t before = q->bytes();
-    q->TruncateTo(1);
+    EXPECT_EQ(q->Undo(mark), 2u);
     EXPECT_EQ(q->size(), 1u);
     EXPECT_LT(q->bytes(), before);
     q->Push(added[2]);  // after the line kept
@@ -591,6 +594,49 @@ TEST(EventQueue, StreamHoldsThePackedEventsLinesReadInAnyPieces) {
   size_t n = stream.Read(buf.data(), buf.size());
   EXPECT_EQ(std::string(buf.data(), n), rest);
   EXPECT_EQ(stream.Read(buf.data(), buf.size()), 0u);
+}
+
+// A direct read: lines go into the caller's buffer while they fit and
+// nothing is queued before them, then into the queue, in order; an Undo
+// reaches into the caller's buffer too.
+TEST(EventQueue, DirectReadWritesLinesWhereTheCallerWantsThem) {
+  std::vector<Event> events;
+  std::string want;
+  for (int i = 0; i < 40; ++i) {
+    events.push_back(WatchEvent("c", "x", std::string(static_cast<size_t>(i * 37 % 300), 'd')));
+    want += ToJson(events.back()) + "\n";
+  }
+  for (size_t room : {size_t{0}, size_t{1}, size_t{300}, size_t{2000}, want.size() * 7}) {
+    EventQueue q(true);
+    std::string buf(room, '\0');
+    q.BeginDirect(buf.data(), buf.size());
+    for (const Event& ev : events) q.Push(ev);
+    size_t direct = q.EndDirect();
+    std::string got = buf.substr(0, direct);
+    EXPECT_EQ(got, want.substr(0, direct)) << room;
+    EXPECT_EQ(direct == want.size(), q.empty()) << room;
+    char more[512];
+    for (size_t n; (n = q.Read(more, sizeof more)) > 0;) got.append(more, n);
+    EXPECT_TRUE(got == want) << room;
+    // Pushing after the direct read ends queues as usual.
+    q.Push(events[0]);
+    EXPECT_EQ(q.size(), 1u);
+  }
+  // Undo across the caller's buffer and the queue: nothing of it is left.
+  EventQueue q(true);
+  std::string buf(4000, '\0');  // room for a few lines after the mark, not all
+  q.BeginDirect(buf.data(), buf.size());
+  q.Push(events[1]);
+  const EventQueue::Mark mark = q.Here();
+  for (const Event& ev : events) q.Push(ev);
+  ASSERT_GT(q.size(), 0u);
+  ASSERT_LT(q.size(), events.size());
+  EXPECT_EQ(q.Undo(mark), events.size());
+  q.Push(events[2]);
+  size_t direct = q.EndDirect();
+  char more[4096];
+  std::string got = buf.substr(0, direct) + std::string(more, q.Read(more, sizeof more));
+  EXPECT_EQ(got, ToJson(events[1]) + "\n" + ToJson(events[2]) + "\n");
 }
 
 // A JSON memo kept across a stream gives each event the line it has without
