@@ -132,10 +132,7 @@ TEST(Abi, EventsOutliveTheWatcherAndJsonIsStable) {
   sw_watcher* w = OpenWatcher(dir);
   ASSERT_NE(w, nullptr);
   dir.Append("dnsmasq.log", QueryLine("own.example"));
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event reg = {};
-  reg.events = EPOLLIN;
-  epoll_ctl(ep, EPOLL_CTL_ADD, sw_fd(w), &reg);
+  int ep = EpollOn(sw_fd(w), EPOLLIN);
   struct epoll_event got;
   ASSERT_EQ(epoll_wait(ep, &got, 1, 3000), 1);
   ASSERT_EQ(sw_poll(w), 1);
@@ -158,10 +155,7 @@ TEST(Abi, DrainSemanticsEdgeTriggered) {
   StateDir dir;
   sw_watcher* w = OpenWatcher(dir);
   ASSERT_NE(w, nullptr);
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event reg = {};
-  reg.events = EPOLLIN | EPOLLET;
-  epoll_ctl(ep, EPOLL_CTL_ADD, sw_fd(w), &reg);
+  int ep = EpollOn(sw_fd(w), EPOLLIN | EPOLLET);
   struct epoll_event got;
   EXPECT_EQ(epoll_wait(ep, &got, 1, 0), 0);  // idle: not readable
   std::string burst;

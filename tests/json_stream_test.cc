@@ -129,10 +129,7 @@ TEST(JsonStream, FdReadableUntilTheLastByteIsRead) {
   StateDir dir;
   sw_watcher* w = OpenStream(dir);
   ASSERT_NE(w, nullptr);
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event reg = {};
-  reg.events = EPOLLIN | EPOLLET;
-  epoll_ctl(ep, EPOLL_CTL_ADD, sw_fd(w), &reg);
+  int ep = EpollOn(sw_fd(w), EPOLLIN | EPOLLET);
   struct epoll_event got;
   EXPECT_EQ(epoll_wait(ep, &got, 1, 0), 0);
   std::string burst;
@@ -147,9 +144,7 @@ TEST(JsonStream, FdReadableUntilTheLastByteIsRead) {
   EXPECT_EQ(epoll_wait(ep, &got, 1, 0), 1);
   // The rest, without another sw_poll(): reading the last byte alone makes
   // the fd quiet, even for a level-triggered host.
-  int level = epoll_create1(EPOLL_CLOEXEC);
-  reg.events = EPOLLIN;
-  epoll_ctl(level, EPOLL_CTL_ADD, sw_fd(w), &reg);
+  int level = EpollOn(sw_fd(w), EPOLLIN);
   EXPECT_EQ(epoll_wait(level, &got, 1, 0), 1);
   std::string rest;
   char more[4096];
@@ -171,10 +166,7 @@ TEST(JsonStream, ReadingAloneNeedsNoPoll) {
   StateDir dir;
   sw_watcher* w = OpenStream(dir);
   ASSERT_NE(w, nullptr);
-  int level = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event reg = {};
-  reg.events = EPOLLIN;
-  epoll_ctl(level, EPOLL_CTL_ADD, sw_fd(w), &reg);
+  int level = EpollOn(sw_fd(w), EPOLLIN);
   struct epoll_event got;
   const int kLines = 300;
   dir.Append("audit.jsonl", AuditLines(kLines));

@@ -70,16 +70,23 @@ inline Ev Convert(const sw_event* e) {
   return ev;
 }
 
+// A new epoll fd watching `fd` for `events` (EPOLLIN, maybe EPOLLET): a
+// host's loop around a handle's fd.
+inline int EpollOn(int fd, uint32_t events) {
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event reg = {};
+  reg.events = events;
+  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &reg);
+  return ep;
+}
+
 // An edge-triggered epoll host: waits for `fd`, then `poll()` and drains
 // with `next(&e)` (a watcher's or a host's pair). Collects until
 // `done(events)` or `timeout_ms` passed.
 template <typename Poll, typename Next, typename Done>
 std::vector<Ev> CollectWith(int fd, Poll poll, Next next, Done done, int timeout_ms) {
   std::vector<Ev> out;
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event reg = {};
-  reg.events = EPOLLIN | EPOLLET;
-  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &reg);
+  int ep = EpollOn(fd, EPOLLIN | EPOLLET);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   bool first = true;
   while (!done(out)) {
