@@ -215,7 +215,6 @@ PackedEventPtr Host::Next() {
   return ev;
 }
 
-
 int Host::SourceStatus(const std::string& name, unsigned source) const {
   auto it = members_.find(name);
   if (it == members_.end()) return ENOENT;
