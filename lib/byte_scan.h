@@ -53,6 +53,11 @@ inline bool SameBytes(const char* a, const char* b, size_t n) {
   return true;
 }
 
+// Whether two texts are the same bytes (short ones without a call).
+inline bool SameText(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && SameBytes(a.data(), b.data(), a.size());
+}
+
 // The bytes of w that are zero: (b & 0x7F) + 0x7F carries into the high bit
 // unless the low bits are zero, and stays within the byte.
 constexpr uint64_t ZeroByteMask(uint64_t w) {

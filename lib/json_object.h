@@ -53,9 +53,7 @@ class JsonKeys {
   size_t count() const { return count_; }
   // The index of the name equal to `name`, or count().
   size_t Find(std::string_view name) const {
-    auto equal = [&](size_t i) {
-      return names_[i].size() == name.size() && SameBytes(names_[i].data(), name.data(), name.size());
-    };
+    auto equal = [&](size_t i) { return SameText(names_[i], name); };
     uint8_t slot = slots_[Slot(name)];
     if (slot == kNone) return count_;
     if (slot != kMany) return equal(slot) ? slot : count_;

@@ -411,15 +411,10 @@ void NflogSource::HandleDatagram(const uint8_t* data, size_t len,
 
 namespace {
 
-// Whether a holds b's bytes (short texts without a call).
-bool Same(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && SameBytes(a.data(), b.data(), a.size());
-}
-
 // Whether *kept holds text; else it takes it. Small enough to inline the
 // usual case, a packet like the one before.
 bool KeepIfSame(std::string* kept, std::string_view text) {
-  if (Same(*kept, text)) return true;
+  if (SameText(*kept, text)) return true;
   kept->assign(text);
   return false;
 }
@@ -442,7 +437,7 @@ const EventView& NflogEventMaker::Make(const NflogPacket& p, NflogDomainLookup l
   // Whether every string field is the previous event's: then the event
   // continues its run (see JsonRunCache).
   bool same = true;
-  if (prefix_action_ == nullptr || !Same(p.prefix, prefix_)) {
+  if (prefix_action_ == nullptr || !SameText(p.prefix, prefix_)) {
     prefix_ = p.prefix;
     std::string detail;
     prefix_action_ = &NflogAction(actions_, p.prefix, &detail);
