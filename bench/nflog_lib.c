@@ -1,14 +1,14 @@
 /* nflog_lib NETNS_PATH GROUP IDLE_MS STATE_DIR: the library's own cost for
  * nflog_flood, beside nflog_bare. A watcher with only the NFLOG source,
  * opened for the JSON-lines stream as swcat opens it for -o json (sw_open,
- * then the host loop: poll sw_fd, sw_poll, sw_read_json into a reused 64 KiB
- * buffer, as swcat gathers its output), that never writes the buffer out:
+ * then swcat's loop: poll sw_fd, sw_read_json into a reused 64 KiB buffer
+ * until a short read, as swcat gathers its output), that never writes it:
  * swcat's work less its write(2) calls. Prints "ready" once
  * open, then exits IDLE_MS after the last event (or on SIGTERM) with the
  * line nflog_bare prints: "packets N lost M enobufs K seconds S cpu_ns C
  * user_ns U wakeups W" (N: NFLOG events, from sw_stat; M: the packets its
  * "lost" events count, also from sw_stat; K: the "lost" events that name
- * ENOBUFS, found in the bytes read after a poll that counted a loss). */
+ * ENOBUFS, found in the bytes of a read that counted a loss). */
 #define _GNU_SOURCE
 #include <libshieldwatch.h>
 #include <poll.h>
@@ -61,27 +61,27 @@ int main(int argc, char **argv) {
       if (packets && (now_sec() - last_t) * 1000 > idle_ms) break;
       continue;
     }
-    if ((r = sw_poll(w)) < 0) {
-      fprintf(stderr, "nflog_lib: sw_poll: %s\n", sw_strerror(r));
-      return 1;
-    }
-    long before = packets, lost_before = lost;
-    packets = (long)sw_stat(w, SW_STAT_NFLOG_PACKETS);
-    lost = (long)sw_stat(w, SW_STAT_NFLOG_LOST);
+    long before = packets;
     ssize_t n;
-    /* Where swcat would write the buffer out, this starts it again. */
-    while ((n = sw_read_json(w, out, sizeof out)) > 0) {
+    /* As swcat reads: no sw_poll() (the read does its work), and a short
+     * read ends the batch (the queue is empty; the fd says when there is
+     * more). Where swcat would write the buffer out, this starts it again. */
+    do {
+      long lost_before = lost;
+      n = sw_read_json(w, out, sizeof out);
+      if (n < 0) {
+        fprintf(stderr, "nflog_lib: sw_read_json: %s\n", sw_strerror((int)n));
+        return 1;
+      }
       json_bytes += (size_t)n;
+      lost = (long)sw_stat(w, SW_STAT_NFLOG_LOST);
       /* A "lost" line split between two reads is not found: ENOBUFS is
-       * a detail of the printout, the counts above are exact. */
+       * a detail of the printout, the counts are exact. */
       if (lost != lost_before)
         for (const char *at = out; (at = memmem(at, (size_t)(out + n - at), "ENOBUFS", 7)); at += 7)
           enobufs++;
-    }
-    if (n < 0) {
-      fprintf(stderr, "nflog_lib: sw_read_json: %s\n", sw_strerror((int)n));
-      return 1;
-    }
+    } while ((size_t)n == sizeof out);
+    packets = (long)sw_stat(w, SW_STAT_NFLOG_PACKETS);
     if (packets != before) {  // the clock once a batch, as nflog_bare reads it
       last_t = now_sec();
       if (!before) first_t = last_t;
