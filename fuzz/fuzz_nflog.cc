@@ -5,7 +5,9 @@
 // any read past it, once 4-byte aligned (recv's buffer) and once misaligned
 // (the parser's copy-to-aligned path), and once so that it ends (rounded up
 // to 4 bytes) exactly at a PROT_NONE page: reads past the end inside libmnl, which ASan does not
-// instrument, fault there. All must give the same packets. Each
+// instrument, fault there. All must give the same packets, and the same as
+// each message parsed alone (a datagram's later messages are checked against
+// the layout of the one before instead of walked). Each
 // packet then becomes its event by the source's NflogEventMaker, which must
 // survive the JSON round trip, the same written with the maker's plain
 // marks as fully checked.
@@ -14,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -73,6 +76,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(bad_guard == bad_aligned && guarded.size() == packets.size());
     for (size_t i = 0; i < packets.size(); ++i)
       FUZZ_CHECK(packets[i] == guarded[i]);
+  }
+  // Message by message, each alone in an exact-size block: the same packets
+  // (prefixes compared by their bytes) and the same malformed count.
+  {
+    size_t bad_alone = 0, n = 0;
+    for (size_t off = 0; off < size;) {
+      uint32_t len = 0;
+      if (size - off >= sizeof len) std::memcpy(&len, aligned.get() + off, sizeof len);
+      size_t step = size - off >= sizeof len && len >= 16 && len <= size - off
+                        ? std::min<size_t>((size_t{len} + 3) & ~size_t{3}, size - off)
+                        : size - off;  // the rest is one bad message
+      std::unique_ptr<uint8_t[]> one(new uint8_t[step]);
+      std::memcpy(one.get(), aligned.get() + off, step);
+      for (const sw::NflogPacket& p : sw::ParseNflogDatagram(one.get(), step, &bad_alone)) {
+        FUZZ_CHECK(n < packets.size() && p == packets[n]);
+        ++n;
+      }
+      off += step;
+    }
+    FUZZ_CHECK(n == packets.size() && bad_alone == bad_aligned);
   }
   // A NULL buffer is an empty datagram; the malformed count only grows.
   size_t bad_null = 7;

@@ -504,6 +504,67 @@ TEST(NflogParse, MetadataAttributes) {
   EXPECT_EQ(p.icmp_type, -1);
 }
 
+// The messages of a datagram, each parsed alone (a datagram of one).
+std::vector<NflogPacket> ParseEachAlone(const Buf& datagram, size_t* bad) {
+  std::vector<NflogPacket> out;
+  *bad = 0;
+  for (size_t off = 0; off + 4 <= datagram.size();) {
+    uint32_t len;
+    std::memcpy(&len, datagram.data() + off, 4);
+    Buf one(datagram.begin() + static_cast<long>(off), datagram.end());
+    one.resize(std::min<size_t>(one.size(), (len + 3) & ~3u));
+    auto pkts = ParseNflogDatagram(one.data(), one.size(), bad);
+    for (const NflogPacket& p : pkts) {  // prefixes view `one`: rebase onto datagram
+      out.push_back(p);
+      if (!p.prefix.empty())
+        out.back().prefix = {reinterpret_cast<const char*>(datagram.data()) + off +
+                                 (p.prefix.data() - reinterpret_cast<const char*>(one.data())),
+                             p.prefix.size()};
+    }
+    off += (len + 3) & ~3u;
+  }
+  return out;
+}
+
+// A datagram's later messages are checked against the layout of the one
+// before rather than walked (AttrShape): every difference in the attribute
+// headers, at one total length, must still decode as the message alone.
+TEST(NflogParse, MessagesOfOneLengthButAnotherLayoutDecodeAsAlone) {
+  auto msg = [](const char* prefix, uint16_t id_type, uint32_t id, int uid_len, const char* dst) {
+    return Msg()
+        .Attr(NFULA_PACKET_HDR, PacketHdr(0x0800))
+        .Attr(NFULA_PREFIX, CStr(prefix))
+        .Attr(id_type, Be32(id), uid_len)
+        .Attr(NFULA_SEQ, Be32(id + 1))
+        .Attr(NFULA_PAYLOAD, Ipv4(IPPROTO_TCP, dst, Ports(443)))
+        .Done();
+  };
+  const Buf first = msg("ABCD", NFULA_UID, 1000, -1, "192.0.2.1");
+  const Buf d = Cat({first,
+                     msg("ABCD", NFULA_UID, 2000, -1, "192.0.2.2"),      // values only
+                     msg("ABCD", NFULA_GID, 3000, -1, "192.0.2.3"),      // a type
+                     msg("ABCDEFG", NFULA_UID, 4000, -1, "192.0.2.4"),   // a length, same padding
+                     msg("ABCD", NFULA_UID, 5000, 200, "192.0.2.5"),     // a length past the end
+                     msg("ABCD", NFULA_UID, 6000, 3, "192.0.2.6"),       // a length under 4 bytes
+                     msg("ABCD", NFULA_UID, 7000, -1, "192.0.2.7")});
+  for (size_t m = 1; m * first.size() < d.size(); ++m) ASSERT_EQ(d[m * first.size()], d[0]);
+  size_t bad = 0, bad_alone = 0;
+  const auto pkts = Parse(d, &bad);
+  const auto alone = ParseEachAlone(d, &bad_alone);
+  EXPECT_EQ(bad, 2u);
+  EXPECT_EQ(bad, bad_alone);
+  ASSERT_EQ(pkts.size(), 5u);
+  ASSERT_EQ(pkts.size(), alone.size());
+  for (size_t i = 0; i < pkts.size(); ++i) EXPECT_TRUE(pkts[i] == alone[i]) << "packet " << i;
+  EXPECT_EQ(pkts[1].uid, 2000);
+  EXPECT_EQ(pkts[1].dest.ToString(), "192.0.2.2");
+  EXPECT_EQ(pkts[2].uid, -1);
+  EXPECT_EQ(pkts[2].gid, 3000);
+  EXPECT_EQ(pkts[3].prefix, "ABCDEFG");
+  EXPECT_EQ(pkts[4].uid, 7000);
+  EXPECT_EQ(pkts[4].seq, 7001);
+}
+
 TEST(NflogParse, NoAttributesAtAll) {
   const Buf d = Msg().Done();
   NflogPacket p = One(d);
