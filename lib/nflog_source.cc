@@ -73,6 +73,13 @@ constexpr uint32_t kQuietBatchBytes = 3584;
 constexpr int kReceiveBuffer = 16 << 20;
 // Larger than any batch the kernel builds (NLBUFSIZ is at most 128 KiB).
 constexpr size_t kDatagramBuffer = 128 * 1024 + 4096;
+// Datagrams one recvmmsg() takes, each in its share of the buffer, which is
+// far larger than any batch of ours (NLBUFSIZ at most kBurstBatchBytes; a
+// lone message is under 1 KiB at kSnaplen). A flood's wakeup mostly finds
+// one batch, and the second slot meets the EAGAIN that ends the drain in
+// the same call: one receive syscall a wakeup, not two.
+constexpr size_t kReceiveSlots = 2;
+constexpr size_t kSlotBytes = kDatagramBuffer / kReceiveSlots;
 constexpr int kAckTimeoutMs = 2000;
 // After ENOBUFS, how long a quiet socket may leave a loss without its count.
 constexpr long kCountProbeNs = 250 * 1000 * 1000;
@@ -360,12 +367,22 @@ Status NflogSource::DrainSocket(const std::string& container, DomainLookup looku
         *more = true;
         return Status::Ok();
       }
-      sockaddr_nl from{};
-      socklen_t fromlen = sizeof from;
-      // MSG_TRUNC: n is the datagram's real length even if it did not fit.
-      ssize_t n = recvfrom(sock_.get(), buf_.data(), buf_.size(), MSG_TRUNC,
-                           reinterpret_cast<sockaddr*>(&from), &fromlen);
-      if (n < 0) {
+      sockaddr_nl from[kReceiveSlots] = {};
+      iovec iov[kReceiveSlots];
+      mmsghdr msgs[kReceiveSlots] = {};
+      for (size_t i = 0; i < kReceiveSlots; ++i) {
+        iov[i] = {buf_.data() + i * kSlotBytes, kSlotBytes};
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+      }
+      // MSG_TRUNC: msg_len is a datagram's real length even if it did not
+      // fit. An error after the first datagram ends the call early and is
+      // kept by the kernel for the next one (ENOBUFS included), so fewer
+      // datagrams than slots means the socket had no more for now.
+      int got = recvmmsg(sock_.get(), msgs, kReceiveSlots, MSG_TRUNC, nullptr);
+      if (got < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return Status::Ok();
         if (errno == ENOBUFS) {  // the kernel dropped batches; keep reading
@@ -374,22 +391,23 @@ Status NflogSource::DrainSocket(const std::string& container, DomainLookup looku
         }
         return Status::FromErrno("nflog: recv");
       }
-      // Only the kernel sends NFLOG; anything else is spoofed (a peer
-      // with CAP_NET_ADMIN in the namespace could unicast to our port).
-      if (from.nl_pid != 0) continue;
-      size_t len = static_cast<size_t>(n);
-      if (len > buf_.size()) {
-        // Cannot happen with kernel batches; the cut-off message is counted
-        // as malformed by the parser and any lost packet as a sequence gap.
-        len = buf_.size();
+      for (int i = 0; i < got; ++i) {
+        // Only the kernel sends NFLOG; anything else is spoofed (a peer
+        // with CAP_NET_ADMIN in the namespace could unicast to our port).
+        if (from[i].nl_pid != 0) continue;
+        // Longer than a slot cannot happen with our batches; the cut-off
+        // message is counted as malformed by the parser and any lost
+        // packet as a sequence gap.
+        const size_t len = std::min<size_t>(msgs[i].msg_len, kSlotBytes);
+        ++datagrams_;
+        HandleDatagram(static_cast<const uint8_t*>(iov[i].iov_base), len, container, lookup, emit);
+        spent += len;
+        // Under a flood this loop may not see EAGAIN for a long time: switch
+        // to batches as soon as the burst shows, not when it ends.
+        if (!burst_mode_ && packets_ - window_start_packets_ >= kBurstEnterPackets)
+          SetQueueThreshold(kBurstThreshold);
       }
-      ++datagrams_;
-      HandleDatagram(buf_.data(), len, container, lookup, emit);
-      spent += len;
-      // Under a flood this loop may not see EAGAIN for a long time: switch
-      // to batches as soon as the burst shows, not when it ends.
-      if (!burst_mode_ && packets_ - window_start_packets_ >= kBurstEnterPackets)
-        SetQueueThreshold(kBurstThreshold);
+      if (static_cast<size_t>(got) < kReceiveSlots) return Status::Ok();
     }
   } catch (const std::bad_alloc&) {
     return Status::Error(ENOMEM, "nflog: out of memory");
