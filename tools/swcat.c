@@ -425,12 +425,12 @@ static int exit_status(int out) { return out == OUT_ERROR ? 1 : 0; }
 /* What run() waits for, in one epoll set: registered once, a wakeup costs
  * one epoll_wait instead of poll()'s walk of three fds and its wait-queue
  * set-up for each (perf, an NFLOG flood: about a tenth of what swcat spent
- * beyond a bare reader). stdout is in it with no events: a pipe whose reader
- * left reports EPOLLERR, so swcat ends even while no events arrive. When it
- * cannot be watched it is left out: a file or /dev/null (EPERM) never goes
- * away, and a stdout closed at start (EBADF, or EEXIST when its number went
- * to one of the fds above) is reported by the first write. Returns the
- * epoll fd or -errno. */
+ * beyond a bare reader writing the same bytes). stdout is in it with no
+ * events: a pipe whose reader left reports EPOLLERR, so swcat ends even
+ * while no events arrive. When it cannot be watched it is left out: a file
+ * or /dev/null (EPERM) never goes away, and a stdout closed at start (EBADF,
+ * or EEXIST when its number went to one of the fds above) is reported by
+ * the first write. Returns the epoll fd or -errno. */
 enum { WAIT_EVENTS, WAIT_SIGNAL, WAIT_STDOUT, WAIT_FDS };
 static int wait_set_new(int events_fd) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
