@@ -40,7 +40,7 @@
 // /proc/PID/status) tell how the packets came: about 1,000 is one wakeup a
 // packet, about 16 one per kernel batch of 64.
 //
-// swcat, bare and bare_write run SW_BENCH_ROUNDS times in turn (default 5:
+// swcat, bare, bare_write and lib run SW_BENCH_ROUNDS times in turn (default 5:
 // one flood's ratio spreads from 1.2x to 2.7x on a shared VM, and a median
 // of three still moved by 0.4x between runs of one build), the others once; the ratios use each reader's median, and swcat / bare the
 // median of the rounds' own ratios.
@@ -440,6 +440,7 @@ int main() {
     if (readers.count("swcat")) RunSwcat("swcat", ns.path(), packets);
     if (readers.count("bare")) RunCounter("bare", ns.path(), packets);
     if (readers.count("bare_write")) RunCounter("bare_write", ns.path(), packets);
+    if (readers.count("lib")) RunCounter("lib", ns.path(), packets);
   }
   if (readers.count("swcat_file")) RunSwcat("swcat_file", ns.path(), packets);
   if (readers.count("ulogd")) {
@@ -449,7 +450,6 @@ int main() {
     else
       RunUlogd(ns.name(), ns.path(), packets);
   }
-  if (readers.count("lib")) RunCounter("lib", ns.path(), packets);
   // Each reader's median CPU per event.
   std::map<std::string, double> cpu;
   for (auto& [reader, runs] : CpuPerEvent()) cpu[reader] = bench::Median(runs);
