@@ -40,10 +40,11 @@
 // /proc/PID/status) tell how the packets came: about 1,000 is one wakeup a
 // packet, about 16 one per kernel batch of 64.
 //
-// swcat, bare, bare_write and lib run SW_BENCH_ROUNDS times in turn (default 5:
-// one flood's ratio spreads from 1.2x to 2.7x on a shared VM, and a median
-// of three still moved by 0.4x between runs of one build), the others once; the ratios use each reader's median, and swcat / bare the
-// median of the rounds' own ratios.
+// swcat, bare, bare_write and lib run SW_BENCH_ROUNDS times in turn (default
+// 5: one flood's ratio spreads from 1.2x to 2.7x on a shared VM, and a
+// median of three still moved by 0.4x between runs of one build), the others
+// once; the ratios use each reader's median, and swcat / bare the median of
+// the rounds' own ratios.
 //
 // Env: SW_BENCH_PACKETS (default 200000), SW_BENCH_READERS (default
 // "swcat,swcat_file,ulogd,bare,bare_write,lib"), SW_BENCH_ROUNDS (default 5),

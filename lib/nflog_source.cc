@@ -71,11 +71,12 @@ constexpr uint32_t kBurstBatchBytes = 16 * 1024;
 constexpr uint32_t kQuietBatchBytes = 3584;
 // Socket receive buffer: headroom for bursts while the host is busy.
 constexpr int kReceiveBuffer = 16 << 20;
-// Larger than any batch the kernel builds (NLBUFSIZ is at most 128 KiB).
+// The receive buffer: larger than any batch the kernel builds (NLBUFSIZ is
+// at most 128 KiB), which the config ACK's wait reads whole.
 constexpr size_t kDatagramBuffer = 128 * 1024 + 4096;
-// Datagrams one recvmmsg() takes, each in its share of the buffer, which is
-// far larger than any batch of ours (NLBUFSIZ at most kBurstBatchBytes; a
-// lone message is under 1 KiB at kSnaplen). A flood's wakeup mostly finds
+// Datagrams one recvmmsg() takes when draining, each in its share of the
+// buffer, still far larger than any batch of ours (NLBUFSIZ at most
+// kBurstBatchBytes; a lone message is under 1 KiB at kSnaplen). A flood's wakeup mostly finds
 // one batch, and the second slot meets the EAGAIN that ends the drain in
 // the same call: one receive syscall a wakeup, not two.
 constexpr size_t kReceiveSlots = 2;
