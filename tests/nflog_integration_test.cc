@@ -3,8 +3,6 @@
 // from inside it, and the source opened from the host namespace through
 // opts.netns_path. Needs root, `ip` and `nft`; skips otherwise.
 #include <arpa/inet.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_log.h>
 #include <linux/netlink.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -19,7 +17,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -28,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "nflog_msg.h"
 #include "nflog_source.h"
 
 namespace sw {
@@ -328,35 +326,6 @@ TEST_F(NflogIntegration, ReportsEachLoggedPacketExactly) {
   EXPECT_EQ(src->malformed(), 0u);
 }
 
-// A packet message as the kernel would send it for a TCP SYN to `dest`
-// (IPv4), with the default prefix.
-std::vector<uint8_t> ForgedPacketMessage(const char* dest) {
-  auto put_attr = [](std::vector<uint8_t>& m, uint16_t type, const std::vector<uint8_t>& payload) {
-    const uint16_t len = static_cast<uint16_t>(4 + payload.size());
-    const size_t at = m.size();
-    m.resize(at + ((len + 3u) & ~3u));
-    std::memcpy(&m[at], &len, 2);
-    std::memcpy(&m[at + 2], &type, 2);
-    std::memcpy(&m[at + 4], payload.data(), payload.size());
-  };
-  std::vector<uint8_t> m(sizeof(nlmsghdr) + sizeof(nfgenmsg));
-  const std::string prefix = "TEROK_SHIELD_DENIED: ";
-  put_attr(m, NFULA_PREFIX, std::vector<uint8_t>(prefix.c_str(), prefix.c_str() + prefix.size() + 1));
-  std::vector<uint8_t> ip(24, 0);
-  ip[0] = 0x45, ip[3] = 24, ip[8] = 64, ip[9] = IPPROTO_TCP;
-  inet_pton(AF_INET, "10.0.0.2", &ip[12]);
-  inet_pton(AF_INET, dest, &ip[16]);
-  ip[22] = 443 >> 8, ip[23] = 443 & 0xFF;
-  put_attr(m, NFULA_PAYLOAD, ip);
-  nlmsghdr h{};
-  h.nlmsg_len = static_cast<uint32_t>(m.size());
-  h.nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
-  std::memcpy(m.data(), &h, sizeof h);
-  nfgenmsg g{AF_INET, NFNETLINK_V0, htons(100)};
-  std::memcpy(m.data() + sizeof h, &g, sizeof g);
-  return m;
-}
-
 // Only the kernel sends NFLOG: a process in the namespace that unicasts a
 // well-formed packet message to the source's port is not heard, while real
 // packets around it are.
@@ -371,7 +340,12 @@ TEST_F(NflogIntegration, MessagesFromAnotherSocketAreIgnored) {
     TcpSyn(AF_INET, V4("192.0.2.10", 443));
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
     ASSERT_GE(fd, 0);
-    const std::vector<uint8_t> forged = ForgedPacketMessage("203.0.113.99");
+    // A TCP SYN to 203.0.113.99 as the kernel would log it.
+    const nflogmsg::Buf forged =
+        nflogmsg::Msg()
+            .Attr(NFULA_PREFIX, nflogmsg::CStr("TEROK_SHIELD_DENIED: "))
+            .Attr(NFULA_PAYLOAD, nflogmsg::Ipv4(IPPROTO_TCP, "203.0.113.99", nflogmsg::Ports(443)))
+            .Done();
     for (int i = 0; i < 3; ++i)
       EXPECT_EQ(sendto(fd, forged.data(), forged.size(), 0, reinterpret_cast<sockaddr*>(&ours), sizeof ours),
                 static_cast<ssize_t>(forged.size()));
