@@ -492,13 +492,38 @@ char* WriteStringFields(char* p, const EventView& ev, JsonMemo* memo) {
   return p;
 }
 
-// The numbers, the cursor and the closing brace.
-char* WriteNumbers(char* p, const EventView& ev) {
-  if (ev.port != 0) p = WriteIntField(p, ",\"port\":", ev.port);
+// The members after the port.
+char* WriteIdFields(char* p, const EventView& ev) {
   if (ev.proto != 0) p = WriteIntField(p, ",\"proto\":", ev.proto);
   if (ev.uid >= 0) p = WriteIntField(p, ",\"uid\":", ev.uid);
   if (ev.gid >= 0) p = WriteIntField(p, ",\"gid\":", ev.gid);
   if (ev.icmp_type >= 0) p = WriteIntField(p, ",\"icmp_type\":", ev.icmp_type);
+  return p;
+}
+
+// The same through the run's cache: copied when the values are the last
+// event's (a flood's packets), written and kept when not.
+char* WriteIdFields(char* p, const EventView& ev, JsonRunCache* run) {
+  if (run->ids_valid && run->proto == ev.proto && run->uid == ev.uid && run->gid == ev.gid &&
+      run->icmp_type == ev.icmp_type) {
+    std::memcpy(p, run->ids.data(), run->ids.size());
+    return p + run->ids.size();
+  }
+  char* const from = p;
+  p = WriteIdFields(p, ev);
+  run->ids.assign(from, static_cast<size_t>(p - from));
+  run->proto = ev.proto;
+  run->uid = ev.uid;
+  run->gid = ev.gid;
+  run->icmp_type = ev.icmp_type;
+  run->ids_valid = true;
+  return p;
+}
+
+// The numbers, the cursor and the closing brace.
+char* WriteNumbers(char* p, const EventView& ev) {
+  if (ev.port != 0) p = WriteIntField(p, ",\"port\":", ev.port);
+  p = ev.run != nullptr ? WriteIdFields(p, ev, ev.run) : WriteIdFields(p, ev);
   if (ev.suppressed > 0) p = WriteIntField(p, ",\"suppressed\":", static_cast<int64_t>(ev.suppressed));
   if (ev.json_cursor && !ev.cursor.empty()) {
     // Hex digits, dots and a source name: nothing to escape.

@@ -49,6 +49,13 @@ struct Event : EventNumbers {
 struct JsonRunCache {
   std::string head;
   bool valid = false;
+  // The members after the port (proto, uid, gid, icmp_type) as last
+  // written, and the values they were written from: a run's packets mostly
+  // differ in their port alone. Checked by value, so no owner clears it.
+  std::string ids;
+  int proto = 0, icmp_type = -1;
+  int64_t uid = -1, gid = -1;
+  bool ids_valid = false;
 };
 
 // An event as views, the form the emit path takes: a source points the
