@@ -167,9 +167,9 @@ constexpr std::array<uint8_t, 32> kSlotOf = [] {
   return of;
 }();
 
-// The attribute layout of a packet message that walked cleanly: where each
-// attribute starts and its header word (nla_len and nla_type as stored),
-// and where the kept ones are. The kernel builds the messages of one rule's
+// The attribute layout of a packet message that walked cleanly and whose
+// kept attributes had their sizes: where each attribute starts and its
+// header word (nla_len and nla_type as stored), and where the kept ones are. The kernel builds the messages of one rule's
 // flood alike, so the next message of a datagram is checked against it with
 // loads that do not wait for each other. The walk's loads do: each offset
 // needs the length read at the one before (perf, a flood: about half the
@@ -203,7 +203,8 @@ struct AttrShape {
 // inline, and only the attributes read are kept (no table of every type to
 // clear): this runs once a packet, and a call per attribute cost more than
 // the rest of the decoding. *shape is the layout of the last message that
-// walked cleanly; a message that matches it is not walked again.
+// walked and sized cleanly; a message that matches it is not walked or
+// sized again.
 bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt, AttrShape* shape) {
   const size_t attrs_start = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(nfgenmsg));
   const size_t end = nlh->nlmsg_len;
@@ -211,7 +212,11 @@ bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt, AttrShape* shape)
   const auto* base = reinterpret_cast<const uint8_t*>(nlh);
 
   const nlattr* slot[kSlots] = {};
-  if (shape->Matches(base, end)) {
+  // Learned only from a message whose kept attributes passed the size checks
+  // below, which depend on nothing a match leaves out: a match skips them.
+  const bool matched = shape->Matches(base, end);
+  AttrShape seen;
+  if (matched) {
     for (size_t k = 1; k < kSlots; ++k)
       if (shape->slot_off[k] != 0) slot[k] = reinterpret_cast<const nlattr*>(base + shape->slot_off[k]);
   } else {
@@ -219,7 +224,6 @@ bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt, AttrShape* shape)
     // end: mnl_attr_for_each would bound them by the aligned tail, which may
     // lie up to 3 bytes past the datagram. The last of a type wins; unknown
     // ones are skipped. The layout is learned as it goes.
-    AttrShape seen;
     size_t off = attrs_start;
     while (off < end) {
       const auto* a = reinterpret_cast<const nlattr*>(base + off);
@@ -234,6 +238,18 @@ bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt, AttrShape* shape)
       ++seen.count;
       off += MNL_ALIGN(a->nla_len);
     }
+  }
+  const nlattr *hdr = slot[kHdr], *prefix = slot[kPrefix], *uid = slot[kUid], *gid = slot[kGid],
+               *seq = slot[kSeq], *payload = slot[kPayload];
+
+  if (!matched) {
+    // Validate exactly the attributes we read: the fixed-size ones hold
+    // exactly their size (the prefix's NUL is its content: checked below).
+    auto payload_is = [](const nlattr* a, size_t n) { return AttrPayload(a).size() == n; };
+    for (const nlattr* a : {uid, gid, seq}) {
+      if (a && !payload_is(a, sizeof(uint32_t))) return false;
+    }
+    if (hdr && !payload_is(hdr, sizeof(nfulnl_msg_packet_hdr))) return false;
     // Netlink messages are under 64 KiB (nlmsg_len of a packet message is
     // bounded by NLBUFSIZ), so the offsets fit; longer layouts stay unlearned.
     if (seen.count <= AttrShape::kMaxAttrs && end <= UINT16_MAX) {
@@ -243,16 +259,7 @@ bool ParsePacketMessage(const nlmsghdr* nlh, NflogPacket* pkt, AttrShape* shape)
       *shape = seen;
     }
   }
-  const nlattr *hdr = slot[kHdr], *prefix = slot[kPrefix], *uid = slot[kUid], *gid = slot[kGid],
-               *seq = slot[kSeq], *payload = slot[kPayload];
-
-  // Validate exactly the attributes we read: the fixed-size ones hold
-  // exactly their size, the prefix is a NUL-terminated string.
-  auto payload_is = [](const nlattr* a, size_t n) { return AttrPayload(a).size() == n; };
-  for (const nlattr* a : {uid, gid, seq}) {
-    if (a && !payload_is(a, sizeof(uint32_t))) return false;
-  }
-  if (hdr && !payload_is(hdr, sizeof(nfulnl_msg_packet_hdr))) return false;
+  // The prefix is a NUL-terminated string.
   if (prefix) {
     Bytes s = AttrPayload(prefix);
     if (s.empty() || s.back() != '\0') return false;

@@ -493,6 +493,41 @@ TEST(NflogParse, MessagesOfOneLengthButAnotherLayoutDecodeAsAlone) {
   EXPECT_EQ(pkts[4].seq, 7001);
 }
 
+// A layout is learned only from a message whose kept attributes have their
+// sizes, since a match skips those checks; the prefix's NUL, content, is
+// checked on every message.
+TEST(NflogParse, MessagesLikeAMissizedOneAreStillCheckedForSize) {
+  auto msg = [](const char* prefix, uint32_t uid, int uid_len) {
+    return Msg()
+        .Attr(NFULA_PACKET_HDR, PacketHdr(0x0800))
+        .Attr(NFULA_PREFIX, CStr(prefix))
+        .Attr(NFULA_UID, Be32(uid), uid_len)
+        .Attr(NFULA_PAYLOAD, Ipv4(IPPROTO_UDP, "192.0.2.1", Ports(53)))
+        .Done();
+  };
+  Buf unterminated = msg("ABCD", 3, -1);
+  // The prefix attribute's last byte, its NUL (an 8-byte attribute after
+  // the 16 + 4 bytes of headers and the 8-byte packet header attribute).
+  const size_t nul_at = 16 + 4 + 8 + 4 + 4;
+  ASSERT_EQ(unterminated[nul_at], 0);
+  unterminated[nul_at] = 'E';
+  const Buf d = Cat({msg("ABCD", 1, 6),    // a 2-byte uid: malformed
+                     msg("ABCD", 2, 6),    // the same layout: malformed too
+                     msg("ABCD", 3, -1),   // well formed
+                     unterminated,         // its layout, its prefix unterminated
+                     msg("ABCD", 4, -1)});
+  size_t bad = 0, bad_alone = 0;
+  const auto pkts = Parse(d, &bad);
+  const auto alone = ParseEachAlone(d, &bad_alone);
+  EXPECT_EQ(bad, 3u);
+  EXPECT_EQ(bad_alone, 3u);
+  ASSERT_EQ(pkts.size(), 2u);
+  ASSERT_EQ(alone.size(), 2u);
+  EXPECT_EQ(pkts[0].uid, 3);
+  EXPECT_EQ(pkts[1].uid, 4);
+  for (size_t i = 0; i < pkts.size(); ++i) EXPECT_TRUE(pkts[i] == alone[i]) << "packet " << i;
+}
+
 TEST(NflogParse, NoAttributesAtAll) {
   const Buf d = Msg().Done();
   NflogPacket p = One(d);
@@ -760,6 +795,50 @@ TEST(NflogEventMaker, RunJsonGoesOnOnlyWhileEveryStringFieldIsTheSame) {
   p.dest = IpAddr();  // not IP: no destination
   EXPECT_FALSE(write());
   EXPECT_TRUE(write());
+}
+
+// The members after the port come from the run's kept copy while proto,
+// uid, gid and icmp_type are the last event's: each change, to a value or
+// to absent and back, writes them afresh, inside a run and across runs.
+TEST(NflogEventMaker, KeptIdMembersFollowEveryNumber) {
+  NflogEventMaker maker(DefaultNflogActions());
+  NflogPacket p;
+  p.prefix = "TEROK_SHIELD_DENIED: ";
+  p.dest = *IpAddr::Parse("192.0.2.10");
+  p.proto = 17;
+  p.port = 53;
+  p.uid = 0;
+  p.gid = 0;
+  maker.StartBatch("2026-12-08T10:00:00.000001+00:00", "web");
+  auto line = [&] {
+    EventView ev = maker.Make(p, nullptr);
+    std::string json = ToJson(ev);
+    EXPECT_EQ(json, ToJson(CopyEvent(ev)));  // written without the caches
+    return json;
+  };
+  EXPECT_NE(line().find(",\"port\":53,\"proto\":17,\"uid\":0,\"gid\":0}"), std::string::npos);
+  p.port = 54;
+  EXPECT_NE(line().find(",\"port\":54,\"proto\":17,\"uid\":0,\"gid\":0}"), std::string::npos);
+  p.uid = 1000;
+  EXPECT_NE(line().find(",\"proto\":17,\"uid\":1000,\"gid\":0}"), std::string::npos);
+  p.gid = 1000;
+  EXPECT_NE(line().find(",\"uid\":1000,\"gid\":1000}"), std::string::npos);
+  p.uid = p.gid = -1;  // absent
+  EXPECT_NE(line().find(",\"port\":54,\"proto\":17}"), std::string::npos);
+  p.proto = 6;
+  EXPECT_NE(line().find(",\"port\":54,\"proto\":6}"), std::string::npos);
+  p.proto = 1;
+  p.port = 0;
+  p.icmp_type = 8;
+  EXPECT_NE(line().find(",\"dest\":\"192.0.2.10\",\"detail\":\"TEROK_SHIELD_DENIED:\",\"proto\":1,\"icmp_type\":8}"),
+            std::string::npos);
+  p.icmp_type = 0;
+  EXPECT_NE(line().find(",\"proto\":1,\"icmp_type\":0}"), std::string::npos);
+  p.dest = *IpAddr::Parse("192.0.2.11");  // another run, the same numbers
+  EXPECT_NE(line().find(",\"proto\":1,\"icmp_type\":0}"), std::string::npos);
+  p.proto = 0;
+  p.icmp_type = -1;
+  EXPECT_NE(line().find(",\"detail\":\"TEROK_SHIELD_DENIED:\"}"), std::string::npos);
 }
 
 }  // namespace
