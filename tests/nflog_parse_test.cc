@@ -528,6 +528,35 @@ TEST(NflogParse, MessagesLikeAMissizedOneAreStillCheckedForSize) {
   for (size_t i = 0; i < pkts.size(); ++i) EXPECT_TRUE(pkts[i] == alone[i]) << "packet " << i;
 }
 
+// Messages of one layout (AttrShape) whose prefixes are the same size but
+// not the same bytes: each prefix is its own, up to its first NUL.
+TEST(NflogParse, PrefixesInOneLayoutAreEachTheirOwn) {
+  auto msg = [](std::string_view prefix_with_nul, uint32_t seq) {
+    return Msg()
+        .Attr(NFULA_PACKET_HDR, PacketHdr(0x0800))
+        .Attr(NFULA_PREFIX, Buf(prefix_with_nul.begin(), prefix_with_nul.end()))
+        .Attr(NFULA_SEQ, Be32(seq))
+        .Attr(NFULA_PAYLOAD, Ipv4(IPPROTO_UDP, "192.0.2.1", Ports(53)))
+        .Done();
+  };
+  using namespace std::string_view_literals;
+  const Buf d = Cat({msg("ABCDEF\0"sv, 1), msg("ABCDEF\0"sv, 2), msg("AB\0DEF\0"sv, 3),
+                     msg("AB\0DEF\0"sv, 4), msg("ABCDEF\0"sv, 5), msg("ABCDEFG"sv, 6),
+                     msg("ABCDEF\0"sv, 7)});
+  size_t bad = 0, bad_alone = 0;
+  const auto pkts = Parse(d, &bad);
+  const auto alone = ParseEachAlone(d, &bad_alone);
+  EXPECT_EQ(bad, 1u);  // "ABCDEFG" has no NUL
+  EXPECT_EQ(bad_alone, 1u);
+  ASSERT_EQ(pkts.size(), 6u);
+  ASSERT_EQ(alone.size(), 6u);
+  const char* want[] = {"ABCDEF", "ABCDEF", "AB", "AB", "ABCDEF", "ABCDEF"};
+  for (size_t i = 0; i < pkts.size(); ++i) {
+    EXPECT_EQ(pkts[i].prefix, want[i]) << "packet " << i;
+    EXPECT_TRUE(pkts[i] == alone[i]) << "packet " << i;
+  }
+}
+
 TEST(NflogParse, NoAttributesAtAll) {
   const Buf d = Msg().Done();
   NflogPacket p = One(d);
