@@ -28,6 +28,10 @@
 //   lib     nflog_lib: the library's host loop gathering each event's JSON
 //           line as swcat does and never writing it: swcat's cost less its
 //           write(2) calls (printed, no verdict)
+//   swcat_nowake, bare_write_nowake  swcat and bare_write with their pipe
+//           drained by pipe_drain, a cat that never waits in read(), so no
+//           write has a reader to wake: what that wakeup costs the writer
+//           (only when named in SW_BENCH_READERS; printed, no verdict)
 // events/s = delivered / (last output growth - flood start).
 // CPU per event: the reader's own CPU time (utime + stime, read through
 // clock_getcpuclockid at ns resolution) from the flood's start until its
@@ -40,11 +44,11 @@
 // /proc/PID/status) tell how the packets came: about 1,000 is one wakeup a
 // packet, about 16 one per kernel batch of 64.
 //
-// swcat, bare, bare_write and lib run SW_BENCH_ROUNDS times in turn (default
-// 5: one flood's ratio spreads from 1.2x to 2.7x on a shared VM, and a
-// median of three still moved by 0.4x between runs of one build), the others
-// once; the ratios use each reader's median, and swcat / bare the median of
-// the rounds' own ratios.
+// swcat, bare, bare_write, lib and the *_nowake readers run SW_BENCH_ROUNDS
+// times in turn (default 5: one flood's ratio spreads from 1.2x to 2.7x on a
+// shared VM, and a median of three still moved by 0.4x between runs of one
+// build), the others once; the ratios use each reader's median, and swcat /
+// bare the median of the rounds' own ratios.
 //
 // Env: SW_BENCH_PACKETS (default 200000), SW_BENCH_READERS (default
 // "swcat,swcat_file,ulogd,bare,bare_write,lib"), SW_BENCH_ROUNDS (default 5),
@@ -99,10 +103,10 @@ off_t FileSize(const std::string& path) {
   return stat(path.c_str(), &st) == 0 ? st.st_size : 0;
 }
 
-// Runs args with stdout the file `out`, or with stdout a pipe that a `cat`
-// drains into it (via_pipe; *drain receives cat's pid).
+// Runs args with stdout the file `out`, or with stdout a pipe that a drain
+// program (default `cat`) copies into it (via_pipe; *drain receives its pid).
 pid_t Spawn(const std::vector<std::string>& args, const std::string& out, bool via_pipe = false,
-            pid_t* drain = nullptr) {
+            pid_t* drain = nullptr, const std::string& drain_prog = "cat") {
   int p[2] = {-1, -1};
   if (via_pipe) {
     if (pipe2(p, O_CLOEXEC) != 0) bench::Die("pipe: %s", std::strerror(errno));
@@ -111,7 +115,7 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& out, bool v
       int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       dup2(fd, 1);
       dup2(p[0], 0);
-      execlp("cat", "cat", static_cast<char*>(nullptr));
+      execlp(drain_prog.c_str(), drain_prog.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
   }
@@ -258,12 +262,16 @@ void Report(const char* reader, const Flood& f, long delivered, const std::strin
   bench::Result("nflog_flood", (r + "_events_per_s").c_str(), eps, "events/s");
 }
 
-// `reader` "swcat" (stdout a pipe) or "swcat_file" (stdout the file).
+// The drain of a *_nowake reader's pipe: one it never has to wake.
+std::string NoWakeDrain() { return SelfDir() + "/pipe_drain"; }
+
+// `reader` "swcat" (stdout a pipe), "swcat_nowake" (the same, drained by
+// pipe_drain) or "swcat_file" (stdout the file).
 void RunSwcat(const std::string& reader, const std::string& netns, long packets) {
   const char* env = std::getenv("SWCAT");
   std::string swcat = env && *env ? env : SW_SWCAT;
   bench::TempDir tmp("flood-" + reader);
-  const bool via_pipe = reader == "swcat";
+  const bool via_pipe = reader != "swcat_file";
   // The output beside the state dir, not in it: each write to a file in the
   // watched dir would wake swcat's own inotify watch.
   std::string state = tmp.file("state");
@@ -272,7 +280,8 @@ void RunSwcat(const std::string& reader, const std::string& netns, long packets)
   std::string out = tmp.file("out.jsonl");
   pid_t drain = -1;
   pid_t pid = Spawn({swcat, "-o", "json", "--state", state, "--netns", netns, "--source",
-                     "nflog", "web"}, out, via_pipe, &drain);
+                     "nflog", "web"}, out, via_pipe, &drain,
+                    reader == "swcat_nowake" ? NoWakeDrain() : "cat");
   const std::string marker = "\"dest\":\"192.0.2.240\"";
   if (!WaitLive(netns, out, marker, 0)) bench::Die("swcat never reported a marker packet");
   Flood f = RunFlood(netns, packets, out, tmp.path(), pid);
@@ -345,13 +354,13 @@ void RunUlogd(const std::string& ns_name, const std::string& netns, long packets
   std::printf("nflog_flood: ulogd line: %s\n", firstline.c_str());
 }
 
-// A counting reader (nflog_bare for "bare" and "bare_write", nflog_lib for
-// "lib"): it says "ready", counts while the flood runs and reports its own
-// figures when it goes idle.
+// A counting reader (nflog_bare for "bare", "bare_write" and
+// "bare_write_nowake", nflog_lib for "lib"): it says "ready", counts while
+// the flood runs and reports its own figures when it goes idle.
 void RunCounter(const std::string& reader, const std::string& netns, long packets) {
   bench::TempDir tmp("flood-" + reader);
   std::string out = tmp.file("reader.out");
-  const bool writes = reader == "bare_write";
+  const bool writes = reader.starts_with("bare_write");
   std::vector<std::string> argv = {SelfDir() + "/nflog_" + (writes ? "bare" : reader), netns,
                                    "100", "1500"};
   if (reader == "lib") {
@@ -365,7 +374,8 @@ void RunCounter(const std::string& reader, const std::string& netns, long packet
     // Drained by a `cat` into a file outside the reader, as swcat's pipe is.
     std::string fifo = tmp.file("lines.fifo");
     if (mkfifo(fifo.c_str(), 0600) != 0) bench::Die("mkfifo %s: %s", fifo.c_str(), std::strerror(errno));
-    drain = Spawn({"cat", fifo}, tmp.file("lines.jsonl"));
+    drain = Spawn({reader == "bare_write_nowake" ? NoWakeDrain() : "cat", fifo},
+                  tmp.file("lines.jsonl"));
     argv.push_back(fifo);
   }
   pid_t pid = Spawn(argv, out);
@@ -442,6 +452,8 @@ int main() {
     if (readers.count("bare")) RunCounter("bare", ns.path(), packets);
     if (readers.count("bare_write")) RunCounter("bare_write", ns.path(), packets);
     if (readers.count("lib")) RunCounter("lib", ns.path(), packets);
+    if (readers.count("swcat_nowake")) RunSwcat("swcat_nowake", ns.path(), packets);
+    if (readers.count("bare_write_nowake")) RunCounter("bare_write_nowake", ns.path(), packets);
   }
   if (readers.count("swcat_file")) RunSwcat("swcat_file", ns.path(), packets);
   if (readers.count("ulogd")) {
@@ -478,6 +490,11 @@ int main() {
               "the bare reader's");
   ReportRatio(cpu, "swcat", "bare_write", "swcat", "the bare reader writing its bytes");
   ReportRatio(cpu, "lib", "bare", "the library alone (output gathered, not written)",
+              "the bare reader's");
+  ReportRatio(cpu, "swcat_nowake", "bare", "swcat, its pipe's reader never waiting",
+              "the bare reader's");
+  ReportRatio(cpu, "bare_write_nowake", "bare",
+              "the bare reader writing swcat's bytes, its pipe's reader never waiting",
               "the bare reader's");
   if (cpu.count("swcat") && cpu.count("ulogd")) {
     double x = cpu["swcat"] / cpu["ulogd"];
