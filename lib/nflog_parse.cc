@@ -169,11 +169,12 @@ constexpr std::array<uint8_t, 32> kSlotOf = [] {
 
 // The attribute layout of a packet message that walked cleanly and whose
 // kept attributes had their sizes: where each attribute starts and its
-// header word (nla_len and nla_type as stored), and where the kept ones are. The kernel builds the messages of one rule's
-// flood alike, so the next message of a datagram is checked against it with
-// loads that do not wait for each other. The walk's loads do: each offset
-// needs the length read at the one before (perf, a flood: about half the
-// decoder's time sat on that chain).
+// header word (nla_len and nla_type as stored), and where the kept ones are.
+// The kernel builds the messages of one rule's flood alike, so the next
+// message of a datagram is checked against it with loads that do not wait
+// for each other. The walk's loads do: each offset needs the length read at
+// the one before (perf, a flood: about half the decoder's time sat on that
+// chain).
 struct AttrShape {
   static constexpr size_t kMaxAttrs = 24;
   size_t msg_len = 0;  // 0: nothing learned
