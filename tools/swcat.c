@@ -486,7 +486,7 @@ static int run(const struct config *cfg, struct stream *w) {
     if (timeout == -2) goto out; /* reader went away */
     struct epoll_event got[WAIT_FDS];
     int n = epoll_wait(ep, got, WAIT_FDS, timeout);
-    if (n < 0 && errno != EINTR) { status = die("poll", -errno); break; }
+    if (n < 0 && errno != EINTR) { status = die("epoll_wait", -errno); break; }
     int stop = 0;
     for (int i = 0; i < n; i++)
       stop |= got[i].data.u32 == WAIT_SIGNAL ||
