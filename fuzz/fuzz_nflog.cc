@@ -16,7 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -24,6 +23,7 @@
 
 #include "event.h"
 #include "fuzz_util.h"
+#include "nflog_msg.h"
 #include "nflog_source.h"
 
 namespace {
@@ -81,20 +81,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // (prefixes compared by their bytes) and the same malformed count.
   {
     size_t bad_alone = 0, n = 0;
-    for (size_t off = 0; off < size;) {
-      uint32_t len = 0;
-      if (size - off >= sizeof len) std::memcpy(&len, aligned.get() + off, sizeof len);
-      size_t step = size - off >= sizeof len && len >= 16 && len <= size - off
-                        ? std::min<size_t>((size_t{len} + 3) & ~size_t{3}, size - off)
-                        : size - off;  // the rest is one bad message
+    nflogmsg::ForEachMessage(aligned.get(), size, [&](size_t off, size_t step) {
       std::unique_ptr<uint8_t[]> one(new uint8_t[step]);
       std::memcpy(one.get(), aligned.get() + off, step);
       for (const sw::NflogPacket& p : sw::ParseNflogDatagram(one.get(), step, &bad_alone)) {
         FUZZ_CHECK(n < packets.size() && p == packets[n]);
         ++n;
       }
-      off += step;
-    }
+    });
     FUZZ_CHECK(n == packets.size() && bad_alone == bad_aligned);
   }
   // A NULL buffer is an empty datagram; the malformed count only grows.

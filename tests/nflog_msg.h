@@ -1,6 +1,7 @@
 // Builders of NFLOG netlink messages as the kernel sends them, for the
 // tests that hand-build datagrams (the parser's unit tests, the source's
-// integration tests).
+// integration tests), and the split of a datagram into its messages (those
+// tests and the NFLOG fuzzer).
 #pragma once
 
 #include <arpa/inet.h>
@@ -9,6 +10,8 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
@@ -91,5 +94,23 @@ inline Buf Ipv6(uint8_t next, const char* dst, const Buf& rest) {
 }
 
 inline Buf Ports(uint16_t dport) { return {0x30, 0x39, uint8_t(dport >> 8), uint8_t(dport), 0, 0, 0, 0}; }
+
+// Calls fn(offset, size) for each message of a datagram as the parser bounds
+// it: its nlmsg_len rounded up to 4 bytes, cut at the end, while that length
+// can be a message's (a header at least, within what is left); else the rest,
+// as one malformed message. For checking a datagram against its messages
+// each parsed alone.
+template <class Fn>
+void ForEachMessage(const uint8_t* datagram, size_t size, Fn fn) {
+  for (size_t off = 0; off < size;) {
+    uint32_t len = 0;
+    if (size - off >= sizeof len) std::memcpy(&len, datagram + off, sizeof len);
+    const size_t step = size - off >= sizeof len && len >= sizeof(nlmsghdr) && len <= size - off
+                            ? std::min<size_t>((size_t{len} + 3) & ~size_t{3}, size - off)
+                            : size - off;
+    fn(off, step);
+    off += step;
+  }
+}
 
 }  // namespace nflogmsg

@@ -436,21 +436,17 @@ TEST(NflogParse, MetadataAttributes) {
 std::vector<NflogPacket> ParseEachAlone(const Buf& datagram, size_t* bad) {
   std::vector<NflogPacket> out;
   *bad = 0;
-  for (size_t off = 0; off + 4 <= datagram.size();) {
-    uint32_t len;
-    std::memcpy(&len, datagram.data() + off, 4);
-    Buf one(datagram.begin() + static_cast<long>(off), datagram.end());
-    one.resize(std::min<size_t>(one.size(), (len + 3) & ~3u));
-    auto pkts = ParseNflogDatagram(one.data(), one.size(), bad);
-    for (const NflogPacket& p : pkts) {  // prefixes view `one`: rebase onto datagram
-      out.push_back(p);
+  nflogmsg::ForEachMessage(datagram.data(), datagram.size(), [&](size_t off, size_t size) {
+    const Buf one(datagram.begin() + static_cast<long>(off),
+                  datagram.begin() + static_cast<long>(off + size));
+    for (const NflogPacket& p : ParseNflogDatagram(one.data(), one.size(), bad)) {
+      out.push_back(p);  // its prefix views `one`: rebased onto datagram
       if (!p.prefix.empty())
         out.back().prefix = {reinterpret_cast<const char*>(datagram.data()) + off +
                                  (p.prefix.data() - reinterpret_cast<const char*>(one.data())),
                              p.prefix.size()};
     }
-    off += (len + 3) & ~3u;
-  }
+  });
   return out;
 }
 
