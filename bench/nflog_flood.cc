@@ -371,7 +371,8 @@ void RunCounter(const std::string& reader, const std::string& netns, long packet
   }
   pid_t drain = -1;
   if (writes) {
-    // Drained by a `cat` into a file outside the reader, as swcat's pipe is.
+    // Drained into a file outside the reader, as swcat's pipe is (by `cat`,
+    // or pipe_drain for bare_write_nowake).
     std::string fifo = tmp.file("lines.fifo");
     if (mkfifo(fifo.c_str(), 0600) != 0) bench::Die("mkfifo %s: %s", fifo.c_str(), std::strerror(errno));
     drain = Spawn({reader == "bare_write_nowake" ? NoWakeDrain() : "cat", fifo},

@@ -76,9 +76,9 @@ constexpr int kReceiveBuffer = 16 << 20;
 constexpr size_t kDatagramBuffer = 128 * 1024 + 4096;
 // Datagrams one recvmmsg() takes when draining, each in its share of the
 // buffer, still far larger than any batch of ours (NLBUFSIZ at most
-// kBurstBatchBytes; a lone message is under 1 KiB at kSnaplen). A flood's wakeup mostly finds
-// one batch, and the second slot meets the EAGAIN that ends the drain in
-// the same call: one receive syscall a wakeup, not two.
+// kBurstBatchBytes; a lone message is under 1 KiB at kSnaplen). A flood's
+// wakeup mostly finds one batch, and the second slot meets the EAGAIN that
+// ends the drain in the same call: one receive syscall a wakeup, not two.
 constexpr size_t kReceiveSlots = 2;
 constexpr size_t kSlotBytes = kDatagramBuffer / kReceiveSlots;
 constexpr int kAckTimeoutMs = 2000;
